@@ -1,0 +1,116 @@
+// libra::bus: the event bus. It fronts one broker actor that dispatches strictly by priority
+// (RISK > ORDERS > SIGNALS > MARKET_DATA, FIFO per publisher within one priority) to subscriber
+// actors, with credit-based flow control. All member functions are thread-safe; publish() is
+// lock-free and never blocks. Design and measurements: runtime/src/broker.hpp.
+#pragma once
+
+#include <libra/bus_config.hpp>
+#include <libra/bus_stats.hpp>
+#include <libra/delivery.hpp>
+#include <libra/event.hpp>
+#include <libra/handler.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+
+namespace libra {
+
+namespace detail {
+class bus_core;
+struct producer_tokens;
+} // namespace detail
+
+/// Thrown by subscribe() (too many handlers, bus stopped, bad arguments) and by bus's
+/// constructor (invalid bus_config).
+class bus_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A publishing handle for one thread, holding lock-free producer tokens created up front (the
+/// first enqueue from a thread without one costs microseconds). Not thread-safe: one per thread.
+class publisher {
+public:
+  publisher(publisher&&) noexcept;
+  publisher& operator=(publisher&&) noexcept;
+  ~publisher();
+  /// Same contract as bus::publish.
+  [[nodiscard]] bool publish(event e);
+  /// Same contract as bus::publish_many.
+  std::size_t publish_many(std::span<const event> events);
+
+private:
+  friend class bus;
+  publisher(std::shared_ptr<detail::bus_core> core);
+  std::shared_ptr<detail::bus_core> core_;
+  std::unique_ptr<detail::producer_tokens> tokens_;
+};
+
+/// The event bus.
+class bus {
+public:
+  /// Spawns the broker on sys (not yet dispatching: see start()). Throws bus_error when cfg is
+  /// invalid (zero capacity, credit or batch size).
+  explicit bus(caf::actor_system& sys, bus_config cfg = {});
+  /// Stops a running bus with cfg.default_drain_timeout, then ends its actors.
+  ~bus();
+  bus(const bus&) = delete;
+  bus& operator=(const bus&) = delete;
+
+  /// Calls h on a new subscriber actor for each event of this type that passes f. Returns the
+  /// subscription id; events published after this returns are delivered. Throws bus_error when
+  /// the type already has max_handlers_per_type subscriptions or the bus was stopped.
+  subscription_id subscribe(event_type type, handler h, filter f = {});
+  /// Subscribes an existing actor: it receives libra::delivery messages (see on_events) for
+  /// this type. One actor may subscribe to several types; its credit window is shared.
+  subscription_id subscribe(event_type type, const caf::actor& subscriber, filter f = {});
+  /// Removes one subscription; after this returns its handler is not called again. False when
+  /// the id is unknown (or already removed).
+  bool unsubscribe(subscription_id id);
+  /// Removes every subscription of this type made with this handler (or a copy of it).
+  bool unsubscribe_handler(event_type type, const handler& h);
+
+  /// Admits an event: assigns its sequence number and stages it. Never blocks. False when
+  /// max_queue_size events are pending or the bus is stopping/stopped (counted as rejected).
+  [[nodiscard]] bool publish(event e);
+  /// Admits as many events as fit, in order; returns how many (a prefix of events).
+  std::size_t publish_many(std::span<const event> events);
+  /// A handle for one publishing thread, with its producer tokens created now.
+  publisher make_publisher();
+
+  /// Starts dispatching (events published before are dispatched in priority order). False if
+  /// the bus is running or was stopped.
+  bool start();
+  /// Stops accepting, delivers what is staged (highest priority first) until all is delivered
+  /// and handled or drain_timeout passes, then discards the rest. Returns how many events were
+  /// discarded (stats().dropped_by_priority has them per priority). Idempotent: 0 afterwards.
+  std::uint64_t stop(std::chrono::milliseconds drain_timeout);
+  std::uint64_t stop();
+
+  /// Waits until no event is pending and every delivered event's handler has returned (or the
+  /// timeout passes); true when quiet. The deterministic hook for tests and tools.
+  bool wait_idle(std::chrono::milliseconds timeout);
+
+  /// Events pending (admitted, not yet dispatched).
+  [[nodiscard]] std::size_t queue_size() const noexcept;
+  [[nodiscard]] bool is_running() const noexcept;
+  /// A snapshot of the counters.
+  [[nodiscard]] bus_stats stats() const;
+  [[nodiscard]] const bus_config& config() const noexcept;
+  /// The broker actor (e.g. to monitor it).
+  [[nodiscard]] caf::actor broker() const;
+  /// The actor that runs a subscription's handler (or the subscribed actor); invalid if unknown.
+  [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
+
+private:
+  std::shared_ptr<detail::bus_core> core_;
+};
+
+} // namespace libra

@@ -1,0 +1,27 @@
+// Settings of one bus. Plain value; validated by bus's constructor.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace libra {
+
+/// Bus settings. Defaults are the ones measured in bench/ (see the broker's header).
+struct bus_config {
+  /// Events admitted and not yet dispatched; publish() refuses beyond it.
+  std::size_t max_queue_size = 100'000;
+  /// Subscriptions one event type may have; subscribe() throws beyond it.
+  std::size_t max_handlers_per_type = 100;
+  /// W: events a subscriber may have unacknowledged (sent, handler not yet finished).
+  std::uint32_t credit_window = 16;
+  /// k: events per CAF message to a subscriber (one ack per message).
+  std::uint32_t batch_size = 8;
+  /// Drain timeout used by the destructor of a running bus.
+  std::chrono::milliseconds default_drain_timeout{5000};
+  /// Name used in logs ("libra.<name>").
+  std::string name = "bus";
+};
+
+} // namespace libra

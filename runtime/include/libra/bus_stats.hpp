@@ -1,0 +1,44 @@
+// A snapshot of a bus's counters (bus::stats() returns a copy).
+#pragma once
+
+#include <libra/event_type.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace libra {
+
+/// Publish -> handler-start latency of one priority, from a log-linear histogram (<= 1/16
+/// relative error per bucket).
+struct latency_summary {
+  std::uint64_t count = 0;
+  std::chrono::nanoseconds p50{0};
+  std::chrono::nanoseconds p90{0};
+  std::chrono::nanoseconds p99{0};
+  std::chrono::nanoseconds p999{0};
+  std::chrono::nanoseconds max{0};
+};
+
+/// Counters of one bus. Units are *events*: an event with three subscribers counts once in
+/// published/dispatched/dropped/pending; each handler run counts once in handler_calls. An event
+/// is dispatched when it has been handed to every subscriber it matched (or matched none).
+/// At every quiet point: published == dispatched + dropped + pending.
+struct bus_stats {
+  std::uint64_t published = 0;       ///< accepted by publish()/publish_many()
+  std::uint64_t dispatched = 0;      ///< left the broker's stages for all its subscribers
+  std::uint64_t pending = 0;         ///< accepted, not yet dispatched or dropped
+  std::uint64_t rejected = 0;        ///< refused: rejected_full + rejected_closed
+  std::uint64_t rejected_full = 0;   ///< refused because max_queue_size events were pending
+  std::uint64_t rejected_closed = 0; ///< refused because the bus was stopping or stopped
+  std::uint64_t dropped = 0;         ///< accepted but discarded by stop() at its timeout
+  std::uint64_t errors = 0;          ///< handlers and filters that threw
+  std::uint64_t handler_calls = 0;   ///< handler invocations (one per event per subscription)
+  std::size_t handlers = 0;          ///< live subscriptions
+  std::array<std::uint64_t, priority_count> pending_by_priority{}; ///< snapshot while busy
+  std::array<std::uint64_t, priority_count> dropped_by_priority{};
+  std::array<latency_summary, priority_count> latency{}; ///< indexed by priority
+};
+
+} // namespace libra

@@ -1,0 +1,95 @@
+// Prices, quantities and money as fixed-point decimals: value types, safe to copy anywhere.
+//
+// Why fixed point: PnL and position arithmetic must be exact and reproducible (a double sum of
+// fills drifts), and an 8-byte integer keeps payloads small. All three types hold an int64 count
+// of 1e-9 units (9 decimals, as NautilusTrader's standard precision): enough for FX (5 decimals)
+// and crypto (8), with a range of +-9.2e9 units.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace libra {
+
+/// Fixed-point decimal with 9 fractional digits; Tag keeps prices, quantities and money apart.
+template <class Tag>
+class fixed_decimal {
+public:
+  static constexpr std::int64_t scale = 1'000'000'000; ///< raw units per 1.0
+  static constexpr int decimals = 9;
+
+  constexpr fixed_decimal() noexcept = default;
+
+  /// From raw 1e-9 units.
+  static constexpr fixed_decimal from_raw(std::int64_t raw) noexcept {
+    fixed_decimal d;
+    d.raw_ = raw;
+    return d;
+  }
+  /// From a double, rounded to the nearest 1e-9.
+  static constexpr fixed_decimal from_double(double v) noexcept {
+    double scaled = v * static_cast<double>(scale);
+    return from_raw(static_cast<std::int64_t>(scaled < 0 ? scaled - 0.5 : scaled + 0.5));
+  }
+  /// Exact parse of a decimal string ("1.121200", "-3", "0.00141342"); nullopt when the text
+  /// is not a plain decimal, has more than 9 decimals, or overflows.
+  static std::optional<fixed_decimal> parse(std::string_view text) noexcept;
+
+  [[nodiscard]] constexpr std::int64_t raw() const noexcept { return raw_; }
+  [[nodiscard]] constexpr double to_double() const noexcept {
+    return static_cast<double>(raw_) / static_cast<double>(scale);
+  }
+  [[nodiscard]] constexpr bool is_zero() const noexcept { return raw_ == 0; }
+  /// Decimal text with trailing zeros trimmed ("1.1212", "-3").
+  [[nodiscard]] std::string to_string() const;
+
+  constexpr auto operator<=>(const fixed_decimal&) const noexcept = default;
+
+  constexpr fixed_decimal operator-() const noexcept { return from_raw(-raw_); }
+  constexpr fixed_decimal operator+(fixed_decimal o) const noexcept { return from_raw(raw_ + o.raw_); }
+  constexpr fixed_decimal operator-(fixed_decimal o) const noexcept { return from_raw(raw_ - o.raw_); }
+  constexpr fixed_decimal& operator+=(fixed_decimal o) noexcept {
+    raw_ += o.raw_;
+    return *this;
+  }
+  constexpr fixed_decimal& operator-=(fixed_decimal o) noexcept {
+    raw_ -= o.raw_;
+    return *this;
+  }
+
+private:
+  std::int64_t raw_ = 0;
+};
+
+namespace detail {
+__extension__ using int128 = __int128; // GCC/Clang extension; __extension__ keeps -Wpedantic quiet
+} // namespace detail
+
+struct price_tag {};
+struct quantity_tag {};
+struct money_tag {};
+
+/// A price in quote currency per unit.
+using price = fixed_decimal<price_tag>;
+/// An amount of the instrument (signed: negative positions are short).
+using quantity = fixed_decimal<quantity_tag>;
+/// An amount of quote currency (notional, fees, PnL).
+using money = fixed_decimal<money_tag>;
+
+/// price x quantity -> money, exact with a 128-bit intermediate, rounded half away from zero.
+constexpr money operator*(price p, quantity q) noexcept {
+  detail::int128 prod = static_cast<detail::int128>(p.raw()) * q.raw();
+  detail::int128 half = price::scale / 2;
+  prod += prod < 0 ? -half : half;
+  return money::from_raw(static_cast<std::int64_t>(prod / price::scale));
+}
+constexpr money operator*(quantity q, price p) noexcept { return p * q; }
+
+extern template class fixed_decimal<price_tag>;
+extern template class fixed_decimal<quantity_tag>;
+extern template class fixed_decimal<money_tag>;
+
+} // namespace libra

@@ -1,0 +1,65 @@
+// Short names stored inline (instrument ids, event sources, component names): trivially
+// copyable values with no allocation, so an event stays within one 128-byte block.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace libra {
+
+/// A name of at most Size - 1 characters, stored inline and NUL-padded.
+template <std::size_t Size>
+class fixed_name {
+public:
+  static constexpr std::size_t max_length = Size - 1;
+
+  constexpr fixed_name() noexcept = default;
+
+  /// From a literal: too long a literal is a compile error when the object is constexpr.
+  template <std::size_t N>
+  consteval fixed_name(const char (&text)[N]) { // NOLINT(google-explicit-constructor)
+    static_assert(N - 1 <= max_length, "name too long for this fixed_name");
+    std::copy_n(text, N - 1, chars_);
+  }
+
+  /// From runtime text; throws std::length_error when it does not fit (config boundary).
+  explicit fixed_name(std::string_view text) {
+    if (text.size() > max_length)
+      throw std::length_error("name '" + std::string{text} + "' is longer than " + std::to_string(max_length)
+                              + " characters");
+    std::copy(text.begin(), text.end(), chars_);
+  }
+
+  /// True when text fits (use before constructing from untrusted input).
+  static constexpr bool fits(std::string_view text) noexcept { return text.size() <= max_length; }
+
+  [[nodiscard]] constexpr std::string_view view() const noexcept {
+    return {chars_, std::char_traits<char>::length(chars_)};
+  }
+  [[nodiscard]] std::string str() const { return std::string{view()}; }
+  [[nodiscard]] constexpr bool empty() const noexcept { return chars_[0] == '\0'; }
+
+  friend constexpr bool operator==(const fixed_name& a, const fixed_name& b) noexcept { return a.view() == b.view(); }
+  friend constexpr auto operator<=>(const fixed_name& a, const fixed_name& b) noexcept { return a.view() <=> b.view(); }
+  friend constexpr bool operator==(const fixed_name& a, std::string_view b) noexcept { return a.view() == b; }
+
+private:
+  char chars_[Size] = {}; // always NUL-terminated: at most Size - 1 used
+};
+
+/// Instrument id such as "EUR/USD" or "6EH4.XCME" (up to 15 characters).
+using instrument_id = fixed_name<16>;
+/// Who published an event, e.g. "gateway.binance" (up to 21 characters).
+using source_id = fixed_name<22>;
+
+} // namespace libra
+
+template <std::size_t Size>
+struct std::hash<libra::fixed_name<Size>> {
+  std::size_t operator()(const libra::fixed_name<Size>& n) const noexcept {
+    return std::hash<std::string_view>{}(n.view());
+  }
+};

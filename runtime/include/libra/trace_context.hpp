@@ -1,0 +1,50 @@
+// W3C Trace Context (https://www.w3.org/TR/trace-context/) for events: a 128-bit trace id shared
+// by every event of one causal chain, and a 64-bit span id per event. Values; thread-safe.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace libra {
+
+/// 128-bit trace id; never all zeros when valid (W3C).
+struct trace_id {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+  [[nodiscard]] constexpr bool valid() const noexcept { return (hi | lo) != 0; }
+  /// 32 lowercase hex characters.
+  [[nodiscard]] std::string to_hex() const;
+  constexpr auto operator<=>(const trace_id&) const noexcept = default;
+};
+
+/// 64-bit span id; never zero when valid (W3C).
+struct span_id {
+  std::uint64_t value = 0;
+  [[nodiscard]] constexpr bool valid() const noexcept { return value != 0; }
+  /// 16 lowercase hex characters.
+  [[nodiscard]] std::string to_hex() const;
+  constexpr auto operator<=>(const span_id&) const noexcept = default;
+};
+
+/// The trace context an event carries.
+struct trace_context {
+  trace_id trace;
+  span_id span;
+  std::uint8_t flags = 0x01; ///< W3C trace-flags; 0x01 = sampled
+
+  /// A new trace: random trace id and span id.
+  static trace_context new_root();
+  /// Same trace id, new random span id (the context of an event caused by this one).
+  [[nodiscard]] trace_context child() const;
+  /// "00-<trace id>-<span id>-<flags>", the W3C traceparent header value.
+  [[nodiscard]] std::string traceparent() const;
+  /// Parses a version-00 traceparent; nullopt when malformed or the ids are all zeros.
+  static std::optional<trace_context> parse_traceparent(std::string_view text) noexcept;
+
+  constexpr bool operator==(const trace_context&) const noexcept = default;
+};
+
+} // namespace libra

@@ -1,0 +1,161 @@
+#include <libra/bus.hpp>
+#include <libra/system_config.hpp>
+
+#include "broker.hpp"
+#include "bus_core.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/defaults.hpp>
+#include <caf/send.hpp>
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include <limits>
+
+namespace libra {
+
+namespace {
+
+void validate(const bus_config& cfg) {
+  auto fail = [&](const std::string& what) { throw bus_error(fmt::format("bus '{}': {}", cfg.name, what)); };
+  if (cfg.max_queue_size == 0)
+    fail("max_queue_size must be at least 1");
+  if (cfg.max_queue_size >= (std::uint64_t{1} << 62))
+    fail("max_queue_size is absurdly large");
+  if (cfg.max_handlers_per_type == 0)
+    fail("max_handlers_per_type must be at least 1");
+  if (cfg.credit_window == 0)
+    fail("credit_window must be at least 1");
+  if (cfg.batch_size == 0)
+    fail("batch_size must be at least 1");
+  if (cfg.batch_size > cfg.credit_window)
+    fail(fmt::format("batch_size ({}) must not exceed credit_window ({})", cfg.batch_size, cfg.credit_window));
+}
+
+std::pair<detail::reply_slot, std::future<std::uint64_t>> make_reply() {
+  detail::reply_slot slot{std::make_shared<std::promise<std::uint64_t>>()};
+  auto fut = slot.promise->get_future();
+  return {std::move(slot), std::move(fut)};
+}
+
+} // namespace
+
+// -- publisher ----------------------------------------------------------------------------------
+
+publisher::publisher(std::shared_ptr<detail::bus_core> core)
+  : core_{std::move(core)}, tokens_{std::make_unique<detail::producer_tokens>(core_->stages)} {}
+publisher::publisher(publisher&&) noexcept = default;
+publisher& publisher::operator=(publisher&&) noexcept = default;
+publisher::~publisher() = default;
+
+bool publisher::publish(event e) { return core_->publish(std::move(e), tokens_.get()); }
+
+std::size_t publisher::publish_many(std::span<const event> events) {
+  return core_->publish_many(events, tokens_.get());
+}
+
+// -- bus ----------------------------------------------------------------------------------------
+
+bus::bus(caf::actor_system& sys, bus_config cfg) {
+  validate(cfg);
+  core_ = std::make_shared<detail::bus_core>(sys, std::move(cfg));
+  core_->broker = detail::spawn_broker(sys, core_);
+  const auto max_tp = caf::get_or(sys.config(), "scheduler.max-throughput", caf::defaults::scheduler::max_throughput);
+  if (max_tp == std::numeric_limits<std::size_t>::max())
+    core_->log->warn("scheduler.max-throughput is unbounded: a busy broker will starve its subscribers "
+                     "(call libra::configure_system on the actor_system_config)");
+}
+
+bus::~bus() {
+  try {
+    stop(core_->cfg.default_drain_timeout);
+  } catch (const std::exception& ex) {
+    core_->log->error("bus destructor: stop failed: {}", ex.what());
+  }
+}
+
+subscription_id bus::subscribe(event_type type, handler h, filter f) {
+  return core_->subscribe(type, std::move(h), nullptr, std::move(f));
+}
+
+subscription_id bus::subscribe(event_type type, const caf::actor& subscriber, filter f) {
+  return core_->subscribe(type, {}, &subscriber, std::move(f));
+}
+
+bool bus::unsubscribe(subscription_id id) { return core_->unsubscribe(id); }
+
+bool bus::unsubscribe_handler(event_type type, const handler& h) { return core_->unsubscribe_handler(type, h); }
+
+bool bus::publish(event e) { return core_->publish(std::move(e), nullptr); }
+
+std::size_t bus::publish_many(std::span<const event> events) { return core_->publish_many(events, nullptr); }
+
+publisher bus::make_publisher() { return publisher{core_}; }
+
+bool bus::start() {
+  if (core_->stopped.load() || core_->running.exchange(true))
+    return false;
+  caf::anon_send<caf::message_priority::high>(core_->broker, detail::start_atom::value);
+  return true;
+}
+
+std::uint64_t bus::stop() { return stop(core_->cfg.default_drain_timeout); }
+
+std::uint64_t bus::stop(std::chrono::milliseconds drain_timeout) {
+  if (core_->stopped.exchange(true))
+    return 0;
+  core_->close();
+  auto owned = core_->close_registry();
+  std::uint64_t dropped = 0;
+  bool drained = false;
+  if (core_->running.load()) {
+    auto [slot, fut] = make_reply();
+    caf::anon_send<caf::message_priority::high>(core_->broker, detail::drain_atom::value, slot);
+    drained = fut.wait_for(drain_timeout) == std::future_status::ready;
+  }
+  if (!drained) {
+    // Timed out, or never started: discard what is left (the broker counts it exactly).
+    auto [slot, fut] = make_reply();
+    caf::anon_send<caf::message_priority::high>(core_->broker, detail::abort_atom::value, slot);
+    dropped = fut.get();
+  }
+  core_->running.store(false);
+  for (const auto& a : owned)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(core_->broker, caf::exit_reason::user_shutdown);
+  auto s = core_->stats();
+  core_->log->info("bus stopped: published={} dispatched={} dropped={} rejected={} errors={}", s.published,
+                   s.dispatched, s.dropped, s.rejected, s.errors);
+  return dropped;
+}
+
+bool bus::wait_idle(std::chrono::milliseconds timeout) {
+  if (core_->stopped.load())
+    return core_->pending() == 0;
+  auto [slot, fut] = make_reply();
+  caf::anon_send(core_->broker, detail::idle_atom::value, slot);
+  return fut.wait_for(timeout) == std::future_status::ready && fut.get() == 0;
+}
+
+std::size_t bus::queue_size() const noexcept { return core_->pending(); }
+
+bool bus::is_running() const noexcept { return core_->running.load() && !core_->stopped.load(); }
+
+bus_stats bus::stats() const { return core_->stats(); }
+
+const bus_config& bus::config() const noexcept { return core_->cfg; }
+
+caf::actor bus::broker() const { return core_->broker; }
+
+caf::actor bus::subscriber_actor(subscription_id id) const { return core_->subscriber_actor(id); }
+
+// -- system settings ----------------------------------------------------------------------------
+
+void configure_system(caf::actor_system_config& cfg, std::size_t workers) {
+  cfg.set("scheduler.max-throughput", static_cast<int64_t>(default_max_throughput));
+  if (workers > 0)
+    cfg.set("scheduler.max-threads", static_cast<int64_t>(workers));
+}
+
+} // namespace libra

@@ -1,0 +1,340 @@
+#include "bus_core.hpp"
+
+#include "subscriber.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace libra::detail {
+
+std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
+bus_core::bus_core(caf::actor_system& system, bus_config config)
+  : sys{system}, cfg{std::move(config)}, log{spdlog::default_logger()->clone("libra." + cfg.name)} {}
+
+// -- admission ----------------------------------------------------------------------------------
+
+template <class Enqueue>
+bool bus_core::admit_one(event&& e, std::int64_t now, Enqueue&& enqueue) {
+  // Exact capacity under concurrent publishers: reserve a slot with a CAS, never over-admit and
+  // then undo (that would make a concurrent publisher see a full bus that is not).
+  auto cur = admission_.load(std::memory_order_relaxed);
+  do {
+    if ((cur & closed_bit) != 0) {
+      rejected_closed_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    if (cur >= cfg.max_queue_size) {
+      rejected_full_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  } while (!admission_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+  const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+  const auto p = static_cast<std::size_t>(e.priority());
+  enqueue(p, staged{std::move(e).with_sequence(seq), now});
+  return true;
+}
+
+void bus_core::after_enqueue(std::uint32_t priorities_touched) {
+  if ((priorities_touched & 1U) != 0) {
+    // RISK always wakes, urgently: it must not wait behind anything, and it is rare.
+    wake_urgent();
+    priorities_touched &= ~1U;
+  }
+  if (priorities_touched == 0)
+    return;
+  // Pairs with the broker's store of wake_wanted then read of the stage (Dekker): without the
+  // fence our load could pass our enqueue and both sides would miss each other.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (std::size_t p = 1; p < priority_count; ++p) {
+    if ((priorities_touched & (1U << p)) != 0 && wake_wanted[p].load(std::memory_order_relaxed)
+        && wake_wanted[p].exchange(false, std::memory_order_acq_rel)) {
+      wake();
+      return; // one wake serves all priorities
+    }
+  }
+}
+
+bool bus_core::publish(event&& e, producer_tokens* tokens) {
+  const auto p = static_cast<unsigned>(e.priority());
+  bool ok = admit_one(std::move(e), steady_now_ns(), [&](std::size_t prio, staged&& s) {
+    if (tokens != nullptr)
+      stages[prio].enqueue(tokens->tokens[prio], std::move(s));
+    else
+      stages[prio].enqueue(std::move(s));
+  });
+  if (ok)
+    after_enqueue(1U << p);
+  return ok;
+}
+
+std::size_t bus_core::publish_many(std::span<const event> events, producer_tokens* tokens) {
+  const auto now = steady_now_ns();
+  std::uint32_t touched = 0;
+  std::size_t accepted = 0;
+  for (const auto& e : events) {
+    event copy{e};
+    const auto p = static_cast<unsigned>(copy.priority());
+    if (!admit_one(std::move(copy), now, [&](std::size_t prio, staged&& s) {
+          if (tokens != nullptr)
+            stages[prio].enqueue(tokens->tokens[prio], std::move(s));
+          else
+            stages[prio].enqueue(std::move(s));
+        }))
+      break;
+    touched |= 1U << p;
+    ++accepted;
+  }
+  if (touched != 0)
+    after_enqueue(touched);
+  return accepted;
+}
+
+void bus_core::wake() const {
+  if (broker)
+    caf::anon_send(broker, wake_atom::value);
+}
+
+void bus_core::wake_urgent() const {
+  if (broker)
+    caf::anon_send<caf::message_priority::high>(broker, wake_atom::value);
+}
+
+// -- registry -----------------------------------------------------------------------------------
+
+subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf::actor* subscriber, libra::filter f) {
+  if (static_cast<std::size_t>(type) >= event_type_count)
+    throw bus_error("subscribe: invalid event type");
+  if (subscriber == nullptr && !h)
+    throw bus_error("subscribe: empty handler");
+  if (subscriber != nullptr && !*subscriber)
+    throw bus_error("subscribe: invalid actor handle");
+  std::lock_guard guard{mu_};
+  if (registry_closed_)
+    throw bus_error(fmt::format("subscribe to {}: bus '{}' is stopped", to_string(type), cfg.name));
+  auto& count = per_type_[static_cast<std::size_t>(type)];
+  if (count >= cfg.max_handlers_per_type)
+    throw bus_error(fmt::format("subscribe to {}: the type already has {} subscriptions (max_handlers_per_type = {})",
+                                to_string(type), count, cfg.max_handlers_per_type));
+  auto sub = std::make_shared<subscription_state>();
+  sub->id = next_sub_id_++;
+  sub->type = type;
+  sub->fn = std::move(h);
+  sub->flt = std::move(f);
+  // Events admitted from here on get a sequence >= from_seq: exactly those published after
+  // subscribe() returns, plus possibly some racing with it.
+  sub->from_seq = next_seq_.load(std::memory_order_acquire);
+  if (subscriber == nullptr) {
+    auto actor = sys.spawn(callback_subscriber, sub);
+    endpoint_record ep{next_endpoint_id_++, actor, true, {}};
+    sub->endpoint = ep.id;
+    ep.subs.push_back(sub);
+    endpoint_of_actor_[actor.address()] = ep.id;
+    endpoints_.emplace(ep.id, std::move(ep));
+  } else {
+    auto addr = subscriber->address();
+    auto it = endpoint_of_actor_.find(addr);
+    if (it == endpoint_of_actor_.end()) {
+      endpoint_record ep{next_endpoint_id_++, *subscriber, false, {}};
+      it = endpoint_of_actor_.emplace(addr, ep.id).first;
+      endpoints_.emplace(ep.id, std::move(ep));
+    }
+    sub->endpoint = it->second;
+    endpoints_.at(it->second).subs.push_back(sub);
+  }
+  subs_.emplace(sub->id, sub);
+  ++count;
+  version_.fetch_add(1, std::memory_order_acq_rel);
+  return sub->id;
+}
+
+bool bus_core::remove_locked(subscription_id id, std::vector<caf::actor>& to_end) {
+  auto it = subs_.find(id);
+  if (it == subs_.end())
+    return false;
+  auto sub = it->second;
+  sub->active.store(false, std::memory_order_release);
+  subs_.erase(it);
+  --per_type_[static_cast<std::size_t>(sub->type)];
+  auto ep = endpoints_.find(sub->endpoint);
+  if (ep != endpoints_.end()) {
+    std::erase(ep->second.subs, sub);
+    if (ep->second.subs.empty()) {
+      if (ep->second.owned)
+        to_end.push_back(ep->second.actor);
+      endpoint_of_actor_.erase(ep->second.actor.address());
+      endpoints_.erase(ep);
+    }
+  }
+  return true;
+}
+
+namespace {
+void end_actors(const std::vector<caf::actor>& actors) {
+  for (const auto& a : actors)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+} // namespace
+
+bool bus_core::unsubscribe(subscription_id id) {
+  std::vector<caf::actor> to_end;
+  bool removed = false;
+  {
+    std::lock_guard guard{mu_};
+    removed = remove_locked(id, to_end);
+    if (removed)
+      version_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  end_actors(to_end);
+  if (removed)
+    wake(); // the subscription may have held back events the others already had
+  return removed;
+}
+
+bool bus_core::unsubscribe_handler(event_type type, const libra::handler& h) {
+  std::vector<caf::actor> to_end;
+  bool removed = false;
+  {
+    std::lock_guard guard{mu_};
+    std::vector<subscription_id> ids;
+    for (const auto& [id, sub] : subs_)
+      if (sub->type == type && sub->fn && sub->fn == h)
+        ids.push_back(id);
+    for (auto id : ids)
+      removed = remove_locked(id, to_end) || removed;
+    if (removed)
+      version_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  end_actors(to_end);
+  if (removed)
+    wake();
+  return removed;
+}
+
+void bus_core::remove_actor(const caf::actor_addr& addr) {
+  std::lock_guard guard{mu_};
+  auto it = endpoint_of_actor_.find(addr);
+  if (it == endpoint_of_actor_.end())
+    return;
+  auto ep = endpoints_.find(it->second);
+  if (ep != endpoints_.end()) {
+    log->warn("subscriber actor died: endpoint={} subscriptions={} removed", ep->first, ep->second.subs.size());
+    for (const auto& sub : ep->second.subs) {
+      sub->active.store(false, std::memory_order_release);
+      --per_type_[static_cast<std::size_t>(sub->type)];
+      subs_.erase(sub->id);
+    }
+    endpoints_.erase(ep);
+  }
+  endpoint_of_actor_.erase(it);
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::uint64_t bus_core::snapshot(std::vector<endpoint_record>& out) const {
+  std::lock_guard guard{mu_};
+  out.clear();
+  out.reserve(endpoints_.size());
+  for (const auto& [id, ep] : endpoints_)
+    out.push_back(ep);
+  return version_.load(std::memory_order_acquire);
+}
+
+caf::actor bus_core::subscriber_actor(subscription_id id) const {
+  std::lock_guard guard{mu_};
+  auto it = subs_.find(id);
+  if (it == subs_.end())
+    return {};
+  auto ep = endpoints_.find(it->second->endpoint);
+  return ep == endpoints_.end() ? caf::actor{} : ep->second.actor;
+}
+
+std::vector<caf::actor> bus_core::close_registry() {
+  std::lock_guard guard{mu_};
+  registry_closed_ = true;
+  std::vector<caf::actor> owned;
+  for (auto& [id, ep] : endpoints_)
+    if (ep.owned)
+      owned.push_back(ep.actor);
+  return owned;
+}
+
+// -- stats --------------------------------------------------------------------------------------
+
+bus_stats bus_core::stats() const {
+  bus_stats s;
+  // Read 'pending' before 'dispatched'/'dropped' and 'published' last: the broker adds to
+  // dispatched before it releases pending, so at a quiet point the identity holds exactly.
+  s.pending = pending();
+  s.dispatched = dispatched.load(std::memory_order_acquire);
+  for (std::size_t p = 0; p < priority_count; ++p) {
+    s.dropped_by_priority[p] = dropped[p].load(std::memory_order_acquire);
+    s.dropped += s.dropped_by_priority[p];
+    s.pending_by_priority[p] = stages[p].size_approx() + local_pending[p].load(std::memory_order_relaxed);
+    s.latency[p] = latency[p].summary();
+  }
+  s.published = next_seq_.load(std::memory_order_acquire) - 1;
+  s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
+  s.rejected_closed = rejected_closed_.load(std::memory_order_relaxed);
+  s.rejected = s.rejected_full + s.rejected_closed;
+  s.errors = errors_.load(std::memory_order_relaxed);
+  s.handler_calls = handler_calls.load(std::memory_order_relaxed);
+  {
+    std::lock_guard guard{mu_};
+    s.handlers = subs_.size();
+  }
+  return s;
+}
+
+// -- hooks used by libra::delivery (public header) ----------------------------------------------
+
+bool is_active(const subscription_state& s) noexcept { return s.active.load(std::memory_order_acquire); }
+
+void record_latency(bus_core& core, priority p, std::int64_t admitted_ns, std::int64_t now_ns) noexcept {
+  core.latency[static_cast<std::size_t>(p)].record(now_ns - admitted_ns);
+}
+
+namespace {
+std::string describe(std::exception_ptr what) {
+  try {
+    std::rethrow_exception(std::move(what));
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "non-standard exception";
+  }
+}
+// Rate limit: a handler that throws on every event must not flood the log.
+bool worth_logging(std::uint64_t n) noexcept { return n <= 10 || (n & (n - 1)) == 0; }
+} // namespace
+
+void report_handler_error(bus_core& core, const subscription_state& s, const event& e,
+                          std::exception_ptr what) noexcept {
+  const auto n = core.count_error();
+  if (worth_logging(n))
+    core.log->error("handler threw: type={} subscription={} trace_id={} error=\"{}\" errors_so_far={}",
+                    to_string(e.type()), s.id, e.trace_id().to_hex(), describe(std::move(what)), n);
+}
+
+void report_filter_error(bus_core& core, const subscription_state& s, const event& e,
+                         std::exception_ptr what) noexcept {
+  const auto n = core.count_error();
+  if (worth_logging(n))
+    core.log->error("filter threw (event skipped for this subscription): type={} subscription={} trace_id={} "
+                    "error=\"{}\" errors_so_far={}",
+                    to_string(e.type()), s.id, e.trace_id().to_hex(), describe(std::move(what)), n);
+}
+
+void acknowledge(bus_core& core, std::uint64_t endpoint, std::uint32_t events, std::uint64_t calls) noexcept {
+  core.handler_calls.fetch_add(calls, std::memory_order_relaxed);
+  if (core.broker)
+    caf::anon_send<caf::message_priority::high>(core.broker, ack_atom::value, endpoint, events);
+}
+
+} // namespace libra::detail

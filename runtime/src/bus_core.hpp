@@ -1,0 +1,164 @@
+// State shared by a bus's front end (publishers, subscribe calls), its broker actor and its
+// subscriber actors. Publishers touch only the admission counter, the sequence counter, the
+// staging queues and the wake flags (all lock-free); the subscription registry sits behind a
+// mutex and is read by the broker only when its version changes.
+#pragma once
+
+#include "latency_histogram.hpp"
+
+#include <libra/bus.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/atom.hpp>
+#include <concurrentqueue/concurrentqueue.h>
+#include <spdlog/logger.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace libra::detail {
+
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using abort_atom = caf::atom_constant<caf::atom("abort")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+
+/// An admitted event in a staging queue, with its admission time (steady clock, ns).
+struct staged {
+  event ev;
+  std::int64_t admitted_ns;
+};
+
+using stage_queue = moodycamel::ConcurrentQueue<staged>;
+
+/// One subscription; shared by the registry, the broker's snapshot and in-flight deliveries.
+struct subscription_state {
+  subscription_id id = 0;
+  event_type type = event_type::tick;
+  std::uint64_t endpoint = 0;
+  std::uint64_t from_seq = 0; ///< only events admitted after subscribe() began
+  libra::handler fn;          ///< empty for actor subscriptions
+  libra::filter flt;
+  std::atomic<bool> active{true};
+};
+
+/// A subscriber actor and its subscriptions (one per callback subscription; one per subscribed
+/// actor, however many types it subscribed to).
+struct endpoint_record {
+  std::uint64_t id = 0;
+  caf::actor actor;
+  bool owned = false; ///< spawned by the bus for a callback: the bus ends it
+  std::vector<std::shared_ptr<subscription_state>> subs;
+};
+
+/// Receives a value from the broker (drain/abort/idle replies).
+struct reply_slot {
+  std::shared_ptr<std::promise<std::uint64_t>> promise;
+  void set(std::uint64_t v) const {
+    try {
+      promise->set_value(v);
+    } catch (const std::future_error&) { // already set: a second reply is harmless
+    }
+  }
+};
+
+/// Lock-free producer tokens of one publisher, one per priority queue.
+struct producer_tokens {
+  explicit producer_tokens(std::array<stage_queue, priority_count>& stages)
+    : tokens{moodycamel::ProducerToken{stages[0]}, moodycamel::ProducerToken{stages[1]},
+             moodycamel::ProducerToken{stages[2]}, moodycamel::ProducerToken{stages[3]}} {}
+  std::array<moodycamel::ProducerToken, priority_count> tokens;
+};
+
+class bus_core : public std::enable_shared_from_this<bus_core> {
+public:
+  bus_core(caf::actor_system& sys, bus_config cfg);
+
+  // -- admission (any thread, lock-free) ------------------------------------------------------
+  bool publish(event&& e, producer_tokens* tokens);
+  std::size_t publish_many(std::span<const event> events, producer_tokens* tokens);
+  void close() noexcept { admission_.fetch_or(closed_bit, std::memory_order_acq_rel); }
+  [[nodiscard]] std::uint64_t pending() const noexcept {
+    return admission_.load(std::memory_order_acquire) & ~closed_bit;
+  }
+  /// Called by the broker when n events left the stages for good (dispatched or dropped).
+  void release(std::uint64_t n) noexcept { admission_.fetch_sub(n, std::memory_order_acq_rel); }
+
+  // -- registry (any thread, locked) ----------------------------------------------------------
+  subscription_id subscribe(event_type type, libra::handler h, const caf::actor* subscriber, libra::filter f);
+  bool unsubscribe(subscription_id id);
+  bool unsubscribe_handler(event_type type, const libra::handler& h);
+  /// Removes the endpoint of a dead actor (the broker's down handler).
+  void remove_actor(const caf::actor_addr& addr);
+  [[nodiscard]] std::uint64_t registry_version() const noexcept { return version_.load(std::memory_order_acquire); }
+  /// Copies the endpoints (for the broker) and returns the version they belong to.
+  std::uint64_t snapshot(std::vector<endpoint_record>& out) const;
+  [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
+  /// Marks the registry closed (no more subscribe) and returns the actors the bus spawned.
+  std::vector<caf::actor> close_registry();
+
+  // -- broker wake-up ---------------------------------------------------------------------------
+  void wake() const;
+  void wake_urgent() const;
+  /// Broker: ask publishers of priority p to wake it on their next event.
+  std::array<std::atomic<bool>, priority_count> wake_wanted{};
+
+  // -- stats ------------------------------------------------------------------------------------
+  bus_stats stats() const;
+  /// Counts one handler/filter exception; returns the total so far.
+  std::uint64_t count_error() noexcept { return errors_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  caf::actor_system& sys;
+  const bus_config cfg;
+  std::shared_ptr<spdlog::logger> log;
+  caf::actor broker;
+  std::array<stage_queue, priority_count> stages;
+  std::array<latency_histogram, priority_count> latency;
+
+  // Written by the broker only, read by stats().
+  std::atomic<std::uint64_t> dispatched{0};
+  std::array<std::atomic<std::uint64_t>, priority_count> dropped{};
+  std::array<std::atomic<std::uint64_t>, priority_count> local_pending{};
+  std::atomic<std::uint64_t> handler_calls{0};
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopped{false};
+
+private:
+  static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
+  template <class Enqueue>
+  bool admit_one(event&& e, std::int64_t now, Enqueue&& enqueue);
+  void after_enqueue(std::uint32_t priorities_touched);
+  bool remove_locked(subscription_id id, std::vector<caf::actor>& to_end);
+
+  std::atomic<std::uint64_t> admission_{0}; // pending count | closed_bit
+  std::atomic<std::uint64_t> next_seq_{1};
+  std::atomic<std::uint64_t> rejected_full_{0};
+  std::atomic<std::uint64_t> rejected_closed_{0};
+  std::atomic<std::uint64_t> errors_{0};
+
+  mutable std::mutex mu_;
+  std::map<subscription_id, std::shared_ptr<subscription_state>> subs_;
+  std::map<std::uint64_t, endpoint_record> endpoints_;
+  std::map<caf::actor_addr, std::uint64_t> endpoint_of_actor_;
+  std::array<std::size_t, event_type_count> per_type_{};
+  subscription_id next_sub_id_ = 1;
+  std::uint64_t next_endpoint_id_ = 1;
+  bool registry_closed_ = false;
+  std::atomic<std::uint64_t> version_{1};
+};
+
+void report_filter_error(bus_core& core, const subscription_state& s, const event& e, std::exception_ptr what) noexcept;
+
+} // namespace libra::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(libra::detail::reply_slot)
