@@ -20,6 +20,7 @@ namespace {
 constexpr std::size_t pull_chunk = 256;    // events moved from a stage per bulk dequeue
 constexpr std::size_t orphan_chunk = 4096; // events with no subscriber released per round
 constexpr int max_rounds = 64;             // rounds per message before the broker yields
+constexpr int max_repumps = 8;             // re-pumps for events that raced the wake flags
 
 /// One priority's events, from the oldest not yet released by every interested endpoint.
 struct local_queue {
@@ -242,7 +243,7 @@ void pump(broker_actor* self) {
   }
   const auto window = st.core->cfg.credit_window;
   const auto k = st.core->cfg.batch_size;
-  for (int again = 0; again < 8; ++again) {
+  for (int again = 0; again < max_repumps; ++again) {
     for (int round = 0; round < max_rounds; ++round) {
       bool progress = false;
       const auto n = st.eps.size();
@@ -282,6 +283,11 @@ void pump(broker_actor* self) {
     }
     if (!arm_wakes(st))
       break;
+    if (again == max_repumps - 1) {
+      // Publishers keep racing us; arm_wakes consumed the flag, so we owe ourselves the wake.
+      self->send(self, wake_atom::value);
+      break;
+    }
   }
   publish_local_sizes(st);
   check_quiet(st);

@@ -82,7 +82,7 @@ struct producer_tokens {
 
 class bus_core : public std::enable_shared_from_this<bus_core> {
 public:
-  bus_core(caf::actor_system& sys, bus_config cfg);
+  bus_core(caf::actor_system& system, bus_config config);
 
   // -- admission (any thread, lock-free) ------------------------------------------------------
   bool publish(event&& e, producer_tokens* tokens);

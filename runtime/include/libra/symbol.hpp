@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace libra {
 
@@ -44,7 +45,13 @@ public:
 
   friend constexpr bool operator==(const fixed_name& a, const fixed_name& b) noexcept { return a.view() == b.view(); }
   friend constexpr auto operator<=>(const fixed_name& a, const fixed_name& b) noexcept { return a.view() <=> b.view(); }
-  friend constexpr bool operator==(const fixed_name& a, std::string_view b) noexcept { return a.view() == b; }
+  /// Compares with text (a literal, std::string, std::string_view) without converting it.
+  template <class Text>
+  requires(
+    std::is_convertible_v<const Text&, std::string_view> && !std::is_same_v<Text, fixed_name>) friend constexpr bool
+  operator==(const fixed_name& a, const Text& b) noexcept {
+    return a.view() == std::string_view{b};
+  }
 
 private:
   char chars_[Size] = {}; // always NUL-terminated: at most Size - 1 used

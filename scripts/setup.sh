@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs exactly what libra's build, tests and tools need, from Debian's packages.
+# Idempotent; runs as root on a fresh machine, or through sudo otherwise.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libcaf-dev               # C++ Actor Framework 0.17
+  libconcurrentqueue-dev   # moodycamel::ConcurrentQueue (the broker's staging queues)
+  libspdlog-dev libfmt-dev # logging
+  libyaml-cpp-dev          # topology files
+  libcli11-dev             # command lines of tools and benchmarks
+  catch2                   # tests (v2)
+  clang-format clang-tidy  # formatting and lint checks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: not root and no sudo: install ${missing[*]} by hand" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,205 @@
+// Dispatch: strict priority, FIFO within a priority, filters, error isolation, dead subscribers.
+#include "../support/bus_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <latch>
+#include <stdexcept>
+
+using namespace libra;
+using namespace libra::testing;
+
+TEST_CASE_METHOD(system_fixture, "events published before start are dispatched in priority order",
+                 "[bus][dispatch][priority]") {
+  bus b{sys};
+  auto got = std::make_shared<collector>();
+  auto actor = sys.spawn(collecting_actor, got);
+  for (auto t : {event_type::tick, event_type::signal, event_type::order_new, event_type::circuit_breaker})
+    b.subscribe(t, actor);
+  // Interleave all four priorities, lowest first.
+  std::size_t n = 0;
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(b.publish(make_tick(i)));
+    REQUIRE(b.publish(make_signal(i)));
+    REQUIRE(b.publish(make_order(event_type::order_new, static_cast<std::uint64_t>(i))));
+    REQUIRE(b.publish(make_risk()));
+    n += 4;
+  }
+  b.start();
+  REQUIRE(got->wait(n));
+  auto evs = got->events();
+  REQUIRE(evs.size() == n);
+  for (std::size_t i = 1; i < evs.size(); ++i) {
+    INFO("position " << i << ": " << to_string(evs[i - 1]) << " then " << to_string(evs[i]));
+    CHECK(evs[i - 1].priority() <= evs[i].priority()); // strictly by priority
+    if (evs[i - 1].priority() == evs[i].priority())
+      CHECK(evs[i - 1].sequence() < evs[i].sequence()); // FIFO within one
+  }
+  CHECK(evs.front().type() == event_type::circuit_breaker);
+  CHECK(evs.back().type() == event_type::tick);
+  b.stop(1s);
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(system_fixture, "a RISK event overtakes a backlog of ticks", "[bus][dispatch][priority]") {
+  bus_config cfg;
+  cfg.credit_window = 2;
+  cfg.batch_size = 1;
+  bus b{sys, cfg};
+  gate release;
+  std::latch first_tick_entered{1};
+  std::atomic<bool> blocked_once{false};
+  auto got = std::make_shared<collector>();
+  // One subscriber for both types, so one ordered stream shows what overtook what.
+  auto actor = sys.spawn([&, got](caf::event_based_actor*) -> caf::behavior {
+    return {on_events([&, got](const event& e) {
+      got->add(e);
+      if (!blocked_once.exchange(true)) {
+        first_tick_entered.count_down();
+        release.wait();
+      }
+    })};
+  });
+  b.subscribe(event_type::tick, actor);
+  b.subscribe(event_type::circuit_breaker, actor);
+  b.start();
+  for (int i = 0; i < 1000; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  first_tick_entered.wait();
+  REQUIRE(b.publish(make_risk()));
+  release.open();
+  REQUIRE(got->wait(1001));
+  auto evs = got->events();
+  auto it =
+    std::find_if(evs.begin(), evs.end(), [](const event& e) { return e.type() == event_type::circuit_breaker; });
+  REQUIRE(it != evs.end());
+  // With W = 2 the subscriber holds at most 2 ticks when the breaker arrives: it comes third.
+  CHECK(std::distance(evs.begin(), it) <= 2);
+  b.stop(1s);
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(system_fixture, "a throwing handler is counted and isolated", "[bus][dispatch][errors]") {
+  bus b{sys};
+  std::atomic<int> thrower_calls{0};
+  std::atomic<int> healthy_calls{0};
+  b.subscribe(event_type::tick, [&](const event& e) {
+    thrower_calls.fetch_add(1);
+    if (e.sequence() % 2 == 0)
+      throw std::runtime_error("boom");
+  });
+  b.subscribe(event_type::tick, [&](const event&) { healthy_calls.fetch_add(1); });
+  b.start();
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(b.wait_idle(patience));
+  CHECK(thrower_calls.load() == 100); // its actor survived every throw
+  CHECK(healthy_calls.load() == 100);
+  auto s = b.stats();
+  CHECK(s.errors == 50);
+  CHECK(s.handler_calls == 200);
+  CHECK(s.handlers == 2);
+}
+
+TEST_CASE_METHOD(system_fixture, "filters select events; a throwing filter is counted and skips the event",
+                 "[bus][dispatch][filter][errors]") {
+  bus b{sys};
+  auto usd_jpy = std::make_shared<collector>();
+  auto fragile = std::make_shared<collector>();
+  auto all = std::make_shared<collector>();
+  b.subscribe(
+    event_type::tick, [usd_jpy](const event& e) { usd_jpy->add(e); },
+    [](const event& e) { return e.get<tick>().instrument == "USD/JPY"; });
+  b.subscribe(
+    event_type::tick, [fragile](const event& e) { fragile->add(e); },
+    [](const event& e) -> bool {
+      if (e.get<tick>().bid_size.raw() % 3 == 0)
+        throw std::logic_error("filter bug");
+      return true;
+    });
+  b.subscribe(event_type::tick, [all](const event& e) { all->add(e); });
+  b.start();
+  for (int i = 0; i < 30; ++i)
+    REQUIRE(b.publish(make_tick(i, i % 2 == 0 ? instrument_id{"USD/JPY"} : instrument_id{"EUR/USD"})));
+  REQUIRE(b.wait_idle(patience));
+  CHECK(usd_jpy->size() == 15);
+  for (const auto& e : usd_jpy->events())
+    CHECK(e.get<tick>().instrument == "USD/JPY");
+  CHECK(fragile->size() == 20); // 10 of 30 threw
+  CHECK(all->size() == 30);
+  CHECK(b.stats().errors == 10);
+}
+
+TEST_CASE_METHOD(system_fixture, "a subscriber actor that dies is removed and nothing waits for it",
+                 "[bus][dispatch][lifecycle]") {
+  bus b{sys};
+  auto got = std::make_shared<collector>();
+  auto victim = sys.spawn(collecting_actor, got);
+  auto survivor = std::make_shared<collector>();
+  b.subscribe(event_type::tick, victim);
+  b.subscribe(event_type::tick, [survivor](const event& e) { survivor->add(e); });
+  b.start();
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(got->wait(10));
+  {
+    caf::scoped_actor self{sys};
+    self->monitor(victim);
+    caf::anon_send_exit(victim, caf::exit_reason::kill);
+    self->receive([](const caf::down_msg&) {});
+  }
+  for (int i = 0; i < 1000; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(b.wait_idle(patience)); // in-flight events to the dead actor do not hold the bus
+  CHECK(survivor->size() == 1010);
+  CHECK(b.stats().handlers == 1);
+  CHECK(b.stats().pending == 0);
+}
+
+TEST_CASE_METHOD(system_fixture, "events without subscribers are dispatched to nobody", "[bus][dispatch]") {
+  bus b{sys};
+  b.start();
+  for (int i = 0; i < 5000; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(b.wait_idle(patience));
+  auto s = b.stats();
+  CHECK(s.dispatched == 5000);
+  CHECK(s.pending == 0);
+  CHECK(s.handler_calls == 0);
+}
+
+TEST_CASE_METHOD(system_fixture, "latency percentiles are recorded per priority", "[bus][dispatch][stats]") {
+  bus b{sys};
+  b.subscribe(event_type::tick, [](const event&) {});
+  b.subscribe(event_type::circuit_breaker, [](const event&) {});
+  b.start();
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(b.publish(make_risk()));
+  REQUIRE(b.wait_idle(patience));
+  auto s = b.stats();
+  const auto& md = s.latency[static_cast<std::size_t>(priority::market_data)];
+  CHECK(md.count == 100);
+  CHECK(md.p50 <= md.p99);
+  CHECK(md.p99 <= md.max);
+  CHECK(md.max.count() > 0);
+  CHECK(s.latency[static_cast<std::size_t>(priority::risk)].count == 1);
+  CHECK(s.latency[static_cast<std::size_t>(priority::signals)].count == 0);
+}
+
+TEST_CASE_METHOD(system_fixture, "a handler may subscribe and publish from inside the bus", "[bus][dispatch]") {
+  bus b{sys};
+  auto late = std::make_shared<collector>();
+  std::atomic<subscription_id> added{0};
+  b.subscribe(event_type::tick, [&](const event&) {
+    if (added.load() == 0)
+      added.store(b.subscribe(event_type::signal, [late](const event& e) { late->add(e); }));
+    (void)b.publish(make_signal(1));
+  });
+  b.start();
+  REQUIRE(b.publish(make_tick(1)));
+  REQUIRE(late->wait(1));
+  CHECK(added.load() != 0);
+  REQUIRE(b.wait_idle(patience));
+}

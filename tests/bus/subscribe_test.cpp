@@ -1,0 +1,119 @@
+// subscribe / unsubscribe / handler limits.
+#include "../support/bus_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+using namespace libra;
+using namespace libra::testing;
+
+TEST_CASE_METHOD(system_fixture, "subscribe returns distinct ids and unsubscribe removes once", "[bus][subscribe]") {
+  bus b{sys};
+  auto a = b.subscribe(event_type::tick, [](const event&) {});
+  auto c = b.subscribe(event_type::tick, [](const event&) {});
+  auto d = b.subscribe(event_type::bar, [](const event&) {});
+  CHECK(a != 0);
+  CHECK(a != c);
+  CHECK(c != d);
+  CHECK(b.stats().handlers == 3);
+  CHECK(b.unsubscribe(c));
+  CHECK_FALSE(b.unsubscribe(c));
+  CHECK_FALSE(b.unsubscribe(987654));
+  CHECK(b.stats().handlers == 2);
+}
+
+TEST_CASE_METHOD(system_fixture, "max_handlers_per_type is enforced per type with a clear error", "[bus][subscribe]") {
+  bus_config cfg;
+  cfg.max_handlers_per_type = 3;
+  bus b{sys, cfg};
+  std::vector<subscription_id> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(b.subscribe(event_type::tick, [](const event&) {}));
+  CHECK_THROWS_WITH(b.subscribe(event_type::tick, [](const event&) {}),
+                    Catch::Contains("TICK") && Catch::Contains("max_handlers_per_type = 3"));
+  CHECK_NOTHROW(b.subscribe(event_type::bar, [](const event&) {})); // other types unaffected
+  REQUIRE(b.unsubscribe(ids.front()));
+  CHECK_NOTHROW(b.subscribe(event_type::tick, [](const event&) {})); // room again
+}
+
+TEST_CASE_METHOD(system_fixture, "unsubscribe_handler matches a handler's identity, not its code", "[bus][subscribe]") {
+  bus b{sys};
+  std::atomic<int> calls{0};
+  handler h = [&calls](const event&) { calls.fetch_add(1); };
+  handler copy = h;
+  handler lookalike = [&calls](const event&) { calls.fetch_add(1); };
+  b.subscribe(event_type::tick, h);
+  b.subscribe(event_type::tick, h);
+  b.subscribe(event_type::bar, h);
+  b.subscribe(event_type::tick, lookalike);
+  CHECK(b.stats().handlers == 4);
+  CHECK_FALSE(b.unsubscribe_handler(event_type::signal, h)); // wrong type
+  CHECK(b.unsubscribe_handler(event_type::tick, copy));      // a copy has the same identity
+  CHECK(b.stats().handlers == 2);                            // both TICK subscriptions of h went
+  CHECK_FALSE(b.unsubscribe_handler(event_type::tick, h));
+  b.start();
+  REQUIRE(b.publish(make_tick(1)));
+  REQUIRE(b.wait_idle(patience));
+  CHECK(calls.load() == 1); // only the lookalike still receives ticks
+}
+
+TEST_CASE_METHOD(system_fixture, "no handler call after unsubscribe returns", "[bus][subscribe]") {
+  bus b{sys};
+  std::atomic<int> calls{0};
+  auto id = b.subscribe(event_type::tick, [&calls](const event&) { calls.fetch_add(1); });
+  b.start();
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(b.wait_idle(patience));
+  CHECK(calls.load() == 100);
+  REQUIRE(b.unsubscribe(id));
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(b.wait_idle(patience));
+  CHECK(calls.load() == 100);
+  CHECK(b.stats().dispatched == 200); // events with no subscriber are still dispatched (to none)
+}
+
+TEST_CASE_METHOD(system_fixture, "subscribing after stop is refused", "[bus][subscribe]") {
+  bus b{sys};
+  b.start();
+  b.stop(1s);
+  CHECK_THROWS_AS(b.subscribe(event_type::tick, [](const event&) {}), bus_error);
+}
+
+TEST_CASE_METHOD(system_fixture, "invalid bus settings are refused", "[bus][config]") {
+  bus_config cfg;
+  cfg.max_queue_size = 0;
+  CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("max_queue_size"));
+  cfg = {};
+  cfg.credit_window = 0;
+  CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("credit_window"));
+  cfg = {};
+  cfg.credit_window = 4;
+  cfg.batch_size = 8;
+  CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("batch_size"));
+}
+
+TEST_CASE_METHOD(system_fixture, "an actor subscribes itself and receives events as messages",
+                 "[bus][subscribe][sdk]") {
+  bus b{sys};
+  auto got = std::make_shared<collector>();
+  auto actor = sys.spawn(collecting_actor, got);
+  auto id = b.subscribe(event_type::tick, actor);
+  b.subscribe(event_type::signal, actor);
+  CHECK(b.subscriber_actor(id) == actor);
+  b.start();
+  REQUIRE(b.publish(make_tick(1)));
+  REQUIRE(b.publish(make_signal(2)));
+  REQUIRE(b.publish(make_order(event_type::order_new, 3))); // not subscribed
+  REQUIRE(got->wait(2));
+  REQUIRE(b.wait_idle(patience));
+  auto evs = got->events();
+  REQUIRE(evs.size() == 2);
+  // Both types reach the actor (in priority order if they were staged together: SIGNAL first).
+  CHECK(std::count_if(evs.begin(), evs.end(), [](const event& e) { return e.type() == event_type::tick; }) == 1);
+  CHECK(std::count_if(evs.begin(), evs.end(), [](const event& e) { return e.type() == event_type::signal; }) == 1);
+  b.stop(1s);
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}

@@ -1,0 +1,131 @@
+// Shared helpers for bus tests: a real 2-worker actor system (as libra-runtime runs it), event
+// builders, and a thread-safe collector that tests wait on (condition variable, no sleeps).
+#pragma once
+
+#include <libra/bus.hpp>
+#include <libra/system_config.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace libra::testing {
+
+using namespace std::chrono_literals;
+
+/// Generous bound for waits that normally end in microseconds (CI machines stall).
+inline constexpr auto patience = 20s;
+
+struct system_fixture {
+  static caf::actor_system_config& init(caf::actor_system_config& cfg) {
+    configure_system(cfg, 2);
+    return cfg;
+  }
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys{init(sys_cfg)};
+};
+
+inline event make_tick(std::int64_t n, instrument_id inst = "EUR/USD", source_id src = "gateway.test") {
+  const auto px = price::from_raw(1'000'000'000 + n);
+  return event::create(event_type::tick, src,
+                       tick{inst, px, px, quantity::from_raw(n), quantity::from_raw(n), px, quantity::from_raw(n)});
+}
+
+inline event make_risk(event_type type = event_type::circuit_breaker, std::string msg = "test breaker") {
+  return event::create(
+    type, "risk.test",
+    risk{risk_rule::circuit_breaker, {}, 1.0, 2.0, std::make_shared<const std::string>(std::move(msg))});
+}
+
+inline event make_signal(std::int64_t n) {
+  return event::create(event_type::signal, "strategy.test", signal{"EUR/USD", side::buy, 0.5, price::from_raw(n)});
+}
+
+inline event make_order(event_type type, std::uint64_t client_id) {
+  order o;
+  o.client_id = client_id;
+  o.instrument = "EUR/USD";
+  o.qty = quantity::from_double(1);
+  o.sd = side::buy;
+  return event::create(type, "execution.test", o);
+}
+
+/// Events in arrival order; wait() blocks until n arrived (or the patience runs out).
+class collector {
+public:
+  void add(const event& e) {
+    {
+      std::lock_guard guard{mu_};
+      events_.push_back(e);
+    }
+    cv_.notify_all();
+  }
+  bool wait(std::size_t n, std::chrono::milliseconds timeout = patience) {
+    std::unique_lock lock{mu_};
+    return cv_.wait_for(lock, timeout, [&] { return events_.size() >= n; });
+  }
+  std::vector<event> events() const {
+    std::lock_guard guard{mu_};
+    return events_;
+  }
+  std::size_t size() const {
+    std::lock_guard guard{mu_};
+    return events_.size();
+  }
+
+private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<event> events_;
+};
+
+/// An actor written against the SDK: it subscribes itself and records what it receives.
+inline caf::behavior collecting_actor(caf::event_based_actor* /*self*/, std::shared_ptr<collector> out) {
+  return {on_events([out](const event& e) { out->add(e); })};
+}
+
+/// A one-shot gate: handlers block on it until the test opens it.
+class gate {
+public:
+  void open() {
+    {
+      std::lock_guard guard{mu_};
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock{mu_};
+    cv_.wait(lock, [&] { return open_; });
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+} // namespace libra::testing
+
+// Catch prints enums by name, not as raw chars.
+namespace Catch {
+template <>
+struct StringMaker<libra::event_type> {
+  static std::string convert(libra::event_type t) { return std::string{libra::to_string(t)}; }
+};
+template <>
+struct StringMaker<libra::priority> {
+  static std::string convert(libra::priority p) { return std::string{libra::to_string(p)}; }
+};
+} // namespace Catch
