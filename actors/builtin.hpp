@@ -1,0 +1,19 @@
+// Registration of the actor types that ship with libra. Each family registers its own types;
+// the runtime calls register_builtin_actors once at start-up.
+#pragma once
+
+#include <libra/component.hpp>
+
+namespace libra::actors {
+
+/// gateway.replay, gateway.synthetic, recorder
+void register_io_actors(actor_registry& registry);
+/// strategy.sma_cross, risk.engine, execution.paper, position.manager
+void register_trading_actors(actor_registry& registry);
+
+inline void register_builtin_actors(actor_registry& registry) {
+  register_io_actors(registry);
+  register_trading_actors(registry);
+}
+
+} // namespace libra::actors

@@ -1,0 +1,29 @@
+// The one exception type of configuration: what is wrong, and where (file:line:column and the
+// key path, e.g. "actors[2].params.fast").
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace libra {
+
+/// A configuration error with its location. what() is "file:line:column: key.path: message".
+class config_error : public std::runtime_error {
+public:
+  config_error(std::string file, int line, int column, std::string key_path, std::string message);
+
+  [[nodiscard]] const std::string& file() const noexcept { return file_; }
+  [[nodiscard]] int line() const noexcept { return line_; }     ///< 1-based; 0 when unknown
+  [[nodiscard]] int column() const noexcept { return column_; } ///< 1-based; 0 when unknown
+  [[nodiscard]] const std::string& key_path() const noexcept { return key_path_; }
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
+private:
+  std::string file_;
+  int line_;
+  int column_;
+  std::string key_path_;
+  std::string message_;
+};
+
+} // namespace libra

@@ -1,0 +1,74 @@
+// params: one actor's parameters from the topology, with typed access that reports errors at
+// their file:line:column. Every key an actor's factory did not read is reported as unknown by
+// the loader, so a typo never passes silently. Read during loading only (single thread).
+#pragma once
+
+#include <libra/config_error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace YAML {
+class Node;
+} // namespace YAML
+
+namespace libra {
+
+/// Typed view of a YAML mapping. Supported T for get/require: std::string, double, bool,
+/// std::int64_t, std::uint64_t, std::vector<std::string>, std::vector<double>.
+class params {
+public:
+  /// A view of node (must be a mapping or null), located in file under key_path.
+  params(const YAML::Node& node, std::string file, std::string key_path, std::filesystem::path base_dir);
+  params(const params&);
+  params& operator=(const params&);
+  params(params&&) noexcept;
+  params& operator=(params&&) noexcept;
+  ~params();
+
+  /// The value, or fallback when the key is absent. Throws config_error when it has the wrong type.
+  template <class T>
+  [[nodiscard]] T get(std::string_view key, T fallback) const;
+  /// The value; throws config_error when absent or of the wrong type.
+  template <class T>
+  [[nodiscard]] T require(std::string_view key) const;
+  /// A number in [lo, hi]; throws config_error outside.
+  [[nodiscard]] double get_in(std::string_view key, double fallback, double lo, double hi) const;
+  [[nodiscard]] std::int64_t get_in(std::string_view key, std::int64_t fallback, std::int64_t lo,
+                                    std::int64_t hi) const;
+  /// A path, relative paths resolved against the topology file's directory; with must_exist,
+  /// a missing or unreadable file is a config_error.
+  [[nodiscard]] std::filesystem::path require_path(std::string_view key, bool must_exist = true) const;
+  /// The name of another actor of the topology (checked by the loader once all are known).
+  [[nodiscard]] std::string require_actor(std::string_view key) const;
+  /// One of the allowed words.
+  [[nodiscard]] std::string get_choice(std::string_view key, std::string fallback,
+                                       const std::vector<std::string>& allowed) const;
+
+  [[nodiscard]] bool has(std::string_view key) const;
+  /// A nested mapping (empty when absent).
+  [[nodiscard]] params child(std::string_view key) const;
+  /// Throws config_error located at key (or at this mapping when key is empty or absent).
+  [[noreturn]] void fail(std::string_view key, const std::string& message) const;
+
+  /// Keys present but never read (by get/require/has/child), with their locations: the loader
+  /// reports them as unknown keys.
+  [[nodiscard]] std::vector<config_error> unread() const;
+  /// Actor names referenced through require_actor, with the key that named each.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> actor_refs() const;
+  [[nodiscard]] const std::string& key_path() const noexcept;
+  [[nodiscard]] const std::string& file() const noexcept;
+
+private:
+  struct impl;
+  std::shared_ptr<impl> impl_; // shared by copies: reads through any copy count
+};
+
+} // namespace libra

@@ -1,0 +1,38 @@
+// A topology file, loaded and validated in full before anything starts: bus settings, runtime
+// settings, logging, plugins, and the actors with their validated spawn functions.
+#pragma once
+
+#include <libra/bus_config.hpp>
+#include <libra/component.hpp>
+#include <libra/config_error.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace libra::core {
+
+struct actor_spec {
+  std::string name;
+  std::string type;
+  bool producer = false;
+  spawn_fn spawn;
+};
+
+struct topology {
+  std::filesystem::path file;
+  bus_config bus;
+  std::size_t workers = 2;
+  std::chrono::milliseconds stats_interval{1000};
+  std::chrono::milliseconds duration{0}; ///< 0: until the data ends or a signal
+  std::string log_level = "info";
+  std::vector<std::filesystem::path> plugins;
+  std::vector<actor_spec> actors;
+};
+
+/// Loads plugins named in the file into registry (they stay loaded for the process), then
+/// validates everything. Throws config_error (the first problem, located) on any error.
+topology load_topology(const std::filesystem::path& file, actor_registry& registry);
+
+} // namespace libra::core
