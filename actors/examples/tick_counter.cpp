@@ -1,0 +1,44 @@
+// example.tick_counter: counts the ticks of one instrument and publishes a SIGNAL every `every`
+// ticks. Built out of tree against the installed SDK and loaded by libra-runtime as a plugin.
+#include <libra/component.hpp>
+
+#include <caf/event_based_actor.hpp>
+
+#include <cstdint>
+#include <memory>
+
+namespace {
+
+struct tick_counter_state {
+  tick_counter_state() = default; // user-declared: see CAF 0.17 notes (stateful_actor init)
+  std::uint64_t seen = 0;
+};
+
+caf::behavior tick_counter(caf::stateful_actor<tick_counter_state>* self, libra::actor_context ctx,
+                           std::int64_t every) {
+  ctx.bus->subscribe(libra::event_type::tick, caf::actor{self});
+  self->attach_functor([log = ctx.log, self] { log->info("ticks seen: {}", self->state.seen); });
+  return {
+    libra::on_events([self, ctx, every](const libra::event& e) {
+      if (++self->state.seen % static_cast<std::uint64_t>(every) != 0)
+        return;
+      const auto& t = e.get<libra::tick>();
+      (void)ctx.bus->publish(e.child_event(libra::event_type::signal, ctx.source,
+                                           libra::signal{t.instrument, libra::side::none, 0.0, t.mid()}));
+    }),
+    [](libra::run_atom) {},
+    [](libra::halt_atom) {},
+  };
+}
+
+} // namespace
+
+LIBRA_PLUGIN(registry) {
+  registry.add("example.tick_counter", {[](const libra::params& p) -> libra::spawn_fn {
+                                          const auto every = p.get_in("every", std::int64_t{100}, 1, 1'000'000'000);
+                                          return [every](const libra::actor_context& ctx) {
+                                            return ctx.system->spawn(tick_counter, ctx, every);
+                                          };
+                                        },
+                                        "counts ticks; a SIGNAL every `every` ticks", false});
+}
