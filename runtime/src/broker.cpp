@@ -31,7 +31,8 @@ struct local_queue {
 
 struct endpoint_state {
   endpoint_record rec;
-  std::uint32_t mask = 0; // types this endpoint subscribed to
+  std::shared_ptr<const delivery::subscription_list> subs; // rec.subs, shared by every batch
+  std::uint32_t mask = 0;                                  // types this endpoint subscribed to
   std::array<std::uint64_t, priority_count> cursor{};
   std::uint32_t in_flight = 0;
   [[nodiscard]] bool wants(std::size_t p) const noexcept { return (mask & types_of(static_cast<priority>(p))) != 0; }
@@ -83,6 +84,7 @@ void refresh(broker_actor* self) {
       self->monitor(rec.actor);
     }
     ep.rec = std::move(rec);
+    ep.subs = std::make_shared<const delivery::subscription_list>(ep.rec.subs);
     ep.mask = 0;
     for (const auto& sub : ep.rec.subs)
       ep.mask |= type_bit(sub->type);
@@ -255,7 +257,7 @@ void pump(broker_actor* self) {
         if (batch.empty())
           continue;
         ep.in_flight += static_cast<std::uint32_t>(batch.size());
-        self->send(ep.rec.actor, delivery{std::move(batch), ep.rec.subs, st.core, ep.rec.id});
+        self->send(ep.rec.actor, delivery{std::move(batch), ep.subs, st.core, ep.rec.id});
         progress = true;
       }
       if (st.stale) {

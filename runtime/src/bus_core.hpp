@@ -80,6 +80,9 @@ struct producer_tokens {
   std::array<moodycamel::ProducerToken, priority_count> tokens;
 };
 
+/// 1 in this many non-RISK events published one by one carries a latency timestamp.
+inline constexpr std::uint64_t latency_sample = 16;
+
 class bus_core : public std::enable_shared_from_this<bus_core> {
 public:
   bus_core(caf::actor_system& system, bus_config config);
@@ -135,8 +138,8 @@ public:
 
 private:
   static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
-  template <class Enqueue>
-  bool admit_one(event&& e, std::int64_t now, Enqueue&& enqueue);
+  template <class Stamp, class Enqueue>
+  bool admit_one(event&& e, Stamp&& now, Enqueue&& enqueue);
   void after_enqueue(std::uint32_t priorities_touched);
   bool remove_locked(subscription_id id, std::vector<caf::actor>& to_end);
 

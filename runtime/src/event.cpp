@@ -57,18 +57,6 @@ void event::destroy_payload() noexcept {
   with_payload_type(kind(), [&]<class P>(P*) { std::launder(reinterpret_cast<P*>(&storage_))->~P(); });
 }
 
-event::event(const event& other)
-  : ts_{other.ts_}, seq_{other.seq_}, trace_{other.trace_}, span_{other.span_}, source_{other.source_},
-    type_{other.type_}, flags_{other.flags_} {
-  copy_payload_from(other);
-}
-
-event::event(event&& other) noexcept
-  : ts_{other.ts_}, seq_{other.seq_}, trace_{other.trace_}, span_{other.span_}, source_{other.source_},
-    type_{other.type_}, flags_{other.flags_} {
-  move_payload_from(other);
-}
-
 event& event::operator=(const event& other) {
   if (this != &other) {
     event tmp{other};
@@ -79,7 +67,8 @@ event& event::operator=(const event& other) {
 
 event& event::operator=(event&& other) noexcept {
   if (this != &other) {
-    destroy_payload();
+    if (holds_shared())
+      destroy_payload();
     ts_ = other.ts_;
     seq_ = other.seq_;
     trace_ = other.trace_;
@@ -87,12 +76,13 @@ event& event::operator=(event&& other) noexcept {
     source_ = other.source_;
     type_ = other.type_;
     flags_ = other.flags_;
-    move_payload_from(other);
+    if (other.holds_shared())
+      move_payload_from(other);
+    else
+      std::memcpy(storage_, other.storage_, sizeof storage_);
   }
   return *this;
 }
-
-event::~event() { destroy_payload(); }
 
 std::string to_string(const event& e) {
   return fmt::format("{} source={} seq={} trace_id={} span_id={}", to_string(e.type()), e.source().view(), e.sequence(),

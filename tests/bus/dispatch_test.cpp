@@ -184,7 +184,8 @@ TEST_CASE_METHOD(system_fixture, "latency percentiles are recorded per priority"
   REQUIRE(b.wait_idle(patience));
   auto s = b.stats();
   const auto& md = s.latency[static_cast<std::size_t>(priority::market_data)];
-  CHECK(md.count == 100);
+  CHECK(md.count >= 100 / 16); // sampled: 1 in 16 of single publishes (every RISK event)
+  CHECK(md.count <= 100);
   CHECK(md.p50 <= md.p99);
   CHECK(md.p99 <= md.max);
   CHECK(md.max.count() > 0);

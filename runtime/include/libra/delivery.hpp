@@ -27,8 +27,8 @@ void report_handler_error(bus_core& core, const subscription_state& s, const eve
 void acknowledge(bus_core& core, std::uint64_t endpoint, std::uint32_t events, std::uint64_t calls) noexcept;
 } // namespace detail
 
-/// One event of a batch, with its admission time (steady clock, for latency) and the index of
-/// the subscription it matched in delivery::subscriptions.
+/// One event of a batch, with its admission time (steady clock ns, for latency; 0 when this
+/// event is not in the latency sample) and the index of the subscription it matched.
 struct delivery_entry {
   event ev;
   std::int64_t admitted_ns;
@@ -39,7 +39,8 @@ struct delivery_entry {
 class delivery {
 public:
   delivery() = default;
-  delivery(std::vector<delivery_entry> entries, std::vector<std::shared_ptr<detail::subscription_state>> subs,
+  using subscription_list = std::vector<std::shared_ptr<detail::subscription_state>>;
+  delivery(std::vector<delivery_entry> entries, std::shared_ptr<const subscription_list> subs,
            std::shared_ptr<detail::bus_core> core, std::uint64_t endpoint)
     : entries_{std::move(entries)}, subs_{std::move(subs)}, core_{std::move(core)}, endpoint_{endpoint} {}
 
@@ -53,10 +54,11 @@ public:
       return; // consumed already (or default-constructed)
     std::uint64_t calls = 0;
     for (const auto& entry : entries_) {
-      const auto& sub = *subs_[entry.sub_index];
+      const auto& sub = *(*subs_)[entry.sub_index];
       if (!detail::is_active(sub))
         continue; // unsubscribed after dispatch: no call after unsubscribe() returned
-      detail::record_latency(*core_, entry.ev.priority(), entry.admitted_ns, detail::steady_now_ns());
+      if (entry.admitted_ns != 0)
+        detail::record_latency(*core_, entry.ev.priority(), entry.admitted_ns, detail::steady_now_ns());
       ++calls;
       try {
         f(entry.ev);
@@ -70,7 +72,7 @@ public:
 
 private:
   std::vector<delivery_entry> entries_;
-  std::vector<std::shared_ptr<detail::subscription_state>> subs_;
+  std::shared_ptr<const subscription_list> subs_;
   std::shared_ptr<detail::bus_core> core_;
   std::uint64_t endpoint_ = 0;
 };

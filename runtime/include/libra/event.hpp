@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -91,11 +92,30 @@ public:
     return moved;
   }
 
-  event(const event& other);
-  event(event&& other) noexcept;
+  // Copies are on the bus's hot path: payloads without shared pointers (all but order book and
+  // risk) are copied as raw bytes, inline; the other two take the out-of-line path.
+  event(const event& other) noexcept(false)
+    : ts_{other.ts_}, seq_{other.seq_}, trace_{other.trace_}, span_{other.span_}, source_{other.source_},
+      type_{other.type_}, flags_{other.flags_} {
+    if (other.holds_shared())
+      copy_payload_from(other);
+    else
+      std::memcpy(storage_, other.storage_, sizeof storage_);
+  }
+  event(event&& other) noexcept
+    : ts_{other.ts_}, seq_{other.seq_}, trace_{other.trace_}, span_{other.span_}, source_{other.source_},
+      type_{other.type_}, flags_{other.flags_} {
+    if (other.holds_shared())
+      move_payload_from(other);
+    else
+      std::memcpy(storage_, other.storage_, sizeof storage_);
+  }
   event& operator=(const event& other);
   event& operator=(event&& other) noexcept;
-  ~event();
+  ~event() {
+    if (holds_shared())
+      destroy_payload();
+  }
 
   [[nodiscard]] event_type type() const noexcept { return type_; }
   [[nodiscard]] libra::priority priority() const noexcept { return priority_of(type_); }
@@ -135,8 +155,12 @@ public:
 private:
   template <class P>
   event(event_type type, source_id source, P&& payload, trace_context trace, timestamp ts) noexcept
-    : ts_{ts}, trace_{trace.trace}, span_{trace.span}, source_{source}, type_{type}, flags_{trace.flags} {
+    : ts_{ts}, trace_{trace.trace}, span_{trace.span}, storage_{}, source_{source}, type_{type}, flags_{trace.flags} {
     ::new (static_cast<void*>(&storage_)) std::decay_t<P>(std::forward<P>(payload));
+  }
+  [[nodiscard]] bool holds_shared() const noexcept {
+    const auto k = kind();
+    return k == payload_kind::order_book || k == payload_kind::risk;
   }
   static void check_payload(event_type type, payload_kind given);
   void copy_payload_from(const event& other);
