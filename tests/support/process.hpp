@@ -1,0 +1,115 @@
+// Runs libra-runtime as a child process for end-to-end tests: exit code, stdout, stderr, and a
+// way to wait for a line (a deterministic hook for "it is running now") before signalling it.
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <poll.h>
+#include <stdexcept>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace libra::testing {
+
+class child_process {
+public:
+  explicit child_process(std::vector<std::string> argv) {
+    int out[2];
+    int err[2];
+    if (pipe(out) != 0 || pipe(err) != 0)
+      throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0)
+      throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      dup2(err[1], 2);
+      close(out[0]);
+      close(err[0]);
+      std::vector<char*> args;
+      for (auto& a : argv)
+        args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    out_fd_ = out[0];
+    err_fd_ = err[0];
+  }
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+  ~child_process() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(out_fd_);
+    close(err_fd_);
+  }
+
+  /// Reads output until `needle` appears on stderr or stdout (true), or the timeout/EOF.
+  bool wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out_.find(needle) == std::string::npos && err_.find(needle) == std::string::npos) {
+      const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !pump(static_cast<int>(left.count())))
+        return false;
+    }
+    return true;
+  }
+
+  void signal(int sig) { kill(pid_, sig); }
+
+  /// Reads everything to EOF and returns the exit code (-signal when killed by one).
+  int wait() {
+    while (pump(-1)) {
+    }
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exited_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
+
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+private:
+  // One poll round; false at EOF on both pipes or on timeout.
+  bool pump(int timeout_ms) {
+    pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+    if (out_eof_ && err_eof_)
+      return false;
+    const int n = poll(fds, 2, timeout_ms);
+    if (n <= 0)
+      return false;
+    char buf[4096];
+    for (int i = 0; i < 2; ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP)) == 0)
+        continue;
+      const auto got = read(fds[i].fd, buf, sizeof buf);
+      auto& eof = i == 0 ? out_eof_ : err_eof_;
+      if (got <= 0)
+        eof = true;
+      else
+        (i == 0 ? out_ : err_).append(buf, static_cast<std::size_t>(got));
+    }
+    return !(out_eof_ && err_eof_);
+  }
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  bool out_eof_ = false;
+  bool err_eof_ = false;
+  bool exited_ = false;
+  std::string out_;
+  std::string err_;
+};
+
+} // namespace libra::testing
