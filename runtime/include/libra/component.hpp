@@ -85,6 +85,7 @@ private:
 } // namespace libra
 
 /// Entry point of a plugin library: `LIBRA_PLUGIN(registry) { registry.add(...); }`.
+// NOLINTNEXTLINE(bugprone-macro-parentheses): the argument names a parameter
 #define LIBRA_PLUGIN(registry_param) extern "C" void libra_register_actors(::libra::actor_registry& registry_param)
 
 // Actors of one runtime may send events to each other directly (e.g. risk -> execution: an

@@ -155,7 +155,7 @@ public:
 private:
   template <class P>
   event(event_type type, source_id source, P&& payload, trace_context trace, timestamp ts) noexcept
-    : ts_{ts}, trace_{trace.trace}, span_{trace.span}, storage_{}, source_{source}, type_{type}, flags_{trace.flags} {
+    : ts_{ts}, trace_{trace.trace}, span_{trace.span}, source_{source}, type_{type}, flags_{trace.flags} {
     ::new (static_cast<void*>(&storage_)) std::decay_t<P>(std::forward<P>(payload));
   }
   [[nodiscard]] bool holds_shared() const noexcept {
@@ -171,7 +171,7 @@ private:
   std::uint64_t seq_ = 0;
   libra::trace_id trace_;
   libra::span_id span_;
-  alignas(8) unsigned char storage_[64]; // one payload, its kind given by type_
+  alignas(8) unsigned char storage_[64] = {}; // one payload, its kind given by type_
   source_id source_;
   event_type type_;
   std::uint8_t flags_;

@@ -304,9 +304,9 @@ int run_topology(const topology& topo, const run_options& opts) {
     fmt::print(out, "}},\"latency_ns\":{{");
     for (std::size_t p = 0; p < priority_count; ++p) {
       const auto& l = s.latency[p];
-      fmt::print(out, "{}\"{}\":{{\"count\":{},\"p50\":{},\"p90\":{},\"p99\":{},\"p999\":{},\"max\":{}}}",
-                 p == 0 ? "" : ",", to_string(static_cast<priority>(p)), l.count, l.p50.count(), l.p90.count(),
-                 l.p99.count(), l.p999.count(), l.max.count());
+      fmt::print(out, R"({}"{}":{{"count":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})", p == 0 ? "" : ",",
+                 to_string(static_cast<priority>(p)), l.count, l.p50.count(), l.p90.count(), l.p99.count(),
+                 l.p999.count(), l.max.count());
     }
     fmt::print(out, "}}}}\n");
   }
