@@ -11,20 +11,28 @@ namespace {
 
 struct tick_counter_state {
   tick_counter_state() = default; // user-declared: see CAF 0.17 notes (stateful_actor init)
+  tick_counter_state(const tick_counter_state&) = delete;
+  tick_counter_state& operator=(const tick_counter_state&) = delete;
+  // Logged when the state goes (CAF destroys it on exit, before attached functors run).
+  ~tick_counter_state() {
+    if (log)
+      log->info("ticks seen: {}", seen);
+  }
+  std::shared_ptr<spdlog::logger> log;
   std::uint64_t seen = 0;
 };
 
 caf::behavior tick_counter(caf::stateful_actor<tick_counter_state>* self, libra::actor_context ctx,
                            std::int64_t every) {
   ctx.bus->subscribe(libra::event_type::tick, caf::actor{self});
-  self->attach_functor([log = ctx.log, self] { log->info("ticks seen: {}", self->state.seen); });
+  self->state.log = ctx.log;
   return {
     libra::on_events([self, ctx, every](const libra::event& e) {
       if (++self->state.seen % static_cast<std::uint64_t>(every) != 0)
         return;
       const auto& t = e.get<libra::tick>();
       (void)ctx.bus->publish(e.child_event(libra::event_type::signal, ctx.source,
-                                           libra::signal{t.instrument, libra::side::none, 0.0, t.mid()}));
+                                           libra::signal{t.instrument, libra::side::none, 0.0, t.mid()}, e.time()));
     }),
     [](libra::run_atom) {},
     [](libra::halt_atom) {},

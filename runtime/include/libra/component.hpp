@@ -54,6 +54,9 @@ struct actor_context {
   /// A producer (gateway) calls this once when it has nothing more to publish (end of data or
   /// after halt_atom); the runtime drains and stops when every producer finished.
   std::function<void()> finished;
+  /// A producer that cannot go on (bad input, unreadable file) calls this instead of finished():
+  /// the run stops, drains, prints the summary with the reason and exits 1.
+  std::function<void(const std::string& why)> failed;
 };
 
 /// Spawns one configured actor (params already validated).

@@ -121,6 +121,7 @@ int run_topology(const topology& topo, const run_options& opts) {
   std::mutex mu;
   std::condition_variable cv;
   int signal_seen = 0;
+  std::string failure; // first actor failure, if any
   std::size_t producers_left = 0;
   for (const auto& a : topo.actors)
     producers_left += a.producer ? 1 : 0;
@@ -170,6 +171,16 @@ int run_topology(const topology& topo, const run_options& opts) {
       }
       cv.notify_all();
     };
+    ctx.failed = [&, once, producer, name = spec.name](const std::string& why) {
+      {
+        std::lock_guard guard{mu};
+        if (failure.empty())
+          failure = fmt::format("actor '{}' failed: {}", name, why);
+        if (producer && !once->exchange(true))
+          --producers_left;
+      }
+      cv.notify_all();
+    };
     try {
       auto a = spec.spawn(ctx);
       if (!a)
@@ -195,6 +206,11 @@ int run_topology(const topology& topo, const run_options& opts) {
     auto last_tick = clock::now();
     std::unique_lock lock{mu};
     for (;;) {
+      if (!failure.empty()) {
+        reason = failure;
+        rc = 1;
+        break;
+      }
       if (producers_left == 0)
         break;
       if (signal_seen != 0) {
@@ -227,10 +243,14 @@ int run_topology(const topology& topo, const run_options& opts) {
       }
     }
   }
-  log->info("stopping: {}", reason);
-  if (producers_left != 0) {
-    for (auto& [name, a] : spawned)
-      caf::anon_send(a, halt_atom::value);
+  if (rc != 0)
+    log->error("stopping: {}", reason);
+  else
+    log->info("stopping: {}", reason);
+  // Everyone hears halt (strategies announce STRATEGY_STOPPED); producers stop publishing.
+  for (auto& [name, a] : spawned)
+    caf::anon_send(a, halt_atom::value);
+  {
     std::unique_lock lock{mu};
     if (!cv.wait_for(lock, topo.bus.default_drain_timeout, [&] { return producers_left == 0; }))
       log->warn("{} producers did not finish within the drain timeout", producers_left);
