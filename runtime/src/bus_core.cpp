@@ -17,7 +17,12 @@ std::int64_t steady_now_ns() noexcept {
 }
 
 bus_core::bus_core(caf::actor_system& system, bus_config config)
-  : sys{system}, cfg{std::move(config)}, log{spdlog::default_logger()->clone("libra." + cfg.name)} {}
+  : sys{system}, cfg{std::move(config)}, log{spdlog::default_logger()->clone("libra." + cfg.name)} {
+  for (std::size_t p = 0; p < priority_count; ++p) {
+    const auto share = static_cast<double>(cfg.max_queue_size) * admission_share[p];
+    admission_limit[p] = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(share));
+  }
+}
 
 // -- admission ----------------------------------------------------------------------------------
 
@@ -25,13 +30,14 @@ template <class Stamp, class Enqueue>
 bool bus_core::admit_one(event&& e, Stamp&& now, Enqueue&& enqueue) {
   // Exact capacity under concurrent publishers: reserve a slot with a CAS, never over-admit and
   // then undo (that would make a concurrent publisher see a full bus that is not).
+  const auto limit = admission_limit[static_cast<std::size_t>(e.priority())];
   auto cur = admission_.load(std::memory_order_relaxed);
   do {
     if ((cur & closed_bit) != 0) {
       rejected_closed_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    if (cur >= cfg.max_queue_size) {
+    if (cur >= limit) {
       rejected_full_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }

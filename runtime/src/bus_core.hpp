@@ -80,6 +80,11 @@ struct producer_tokens {
   std::array<moodycamel::ProducerToken, priority_count> tokens;
 };
 
+/// Share of max_queue_size each priority may fill, by priority. Ticks alone can fill 80% of the
+/// bus; the rest is kept for what they cause (signals, orders, fills) and for risk, so a flood of
+/// market data never makes a RISK event, a fill or a position update bounce off a full bus.
+inline constexpr std::array<double, priority_count> admission_share{1.00, 0.95, 0.90, 0.80};
+
 /// 1 in this many non-RISK events published one by one carries a latency timestamp.
 inline constexpr std::uint64_t latency_sample = 16;
 
@@ -127,6 +132,8 @@ public:
   caf::actor broker;
   std::array<stage_queue, priority_count> stages;
   std::array<latency_histogram, priority_count> latency;
+  /// Pending-event count at which publishes of each priority are refused (admission_share).
+  std::array<std::uint64_t, priority_count> admission_limit{};
 
   // Written by the broker only, read by stats().
   std::atomic<std::uint64_t> dispatched{0};

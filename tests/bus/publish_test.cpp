@@ -25,21 +25,35 @@ TEST_CASE_METHOD(system_fixture, "publish assigns increasing sequence numbers at
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_METHOD(system_fixture, "publish is refused exactly at max_queue_size", "[bus][publish][capacity]") {
+TEST_CASE_METHOD(system_fixture, "each priority is refused exactly at its share of max_queue_size",
+                 "[bus][publish][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 10;
+  cfg.max_queue_size = 100;
   bus b{sys, cfg}; // not started: admitted events stay pending
-  for (int i = 0; i < 10; ++i)
-    REQUIRE(b.publish(make_tick(i)));
-  CHECK_FALSE(b.publish(make_tick(10)));
-  CHECK_FALSE(b.publish(make_risk()));
+  int ticks = 0;
+  while (b.publish(make_tick(ticks)))
+    ++ticks;
+  CHECK(ticks == 80); // MARKET_DATA may fill 80%
+  int signals = 0;
+  while (b.publish(make_signal(signals)))
+    ++signals;
+  CHECK(signals == 10); // SIGNALS up to 90%
+  int orders = 0;
+  while (b.publish(make_order(event_type::order_new, static_cast<std::uint64_t>(orders))))
+    ++orders;
+  CHECK(orders == 5); // ORDERS up to 95%
+  int risks = 0;
+  while (b.publish(make_risk()))
+    ++risks;
+  CHECK(risks == 5); // RISK may use all of it: a tick flood never refuses a risk event
   auto s = b.stats();
-  CHECK(s.published == 10);
-  CHECK(s.pending == 10);
-  CHECK(b.queue_size() == 10);
-  CHECK(s.rejected == 2);
-  CHECK(s.rejected_full == 2);
-  CHECK(s.pending_by_priority[static_cast<std::size_t>(priority::market_data)] == 10);
+  CHECK(s.published == 100);
+  CHECK(s.pending == 100);
+  CHECK(b.queue_size() == 100);
+  CHECK(s.rejected == 4);
+  CHECK(s.rejected_full == 4);
+  CHECK(s.pending_by_priority[static_cast<std::size_t>(priority::market_data)] == 80);
+  CHECK(s.pending_by_priority[static_cast<std::size_t>(priority::risk)] == 5);
 }
 
 TEST_CASE_METHOD(system_fixture, "publish_many admits the prefix that fits", "[bus][publish][capacity]") {
@@ -49,7 +63,7 @@ TEST_CASE_METHOD(system_fixture, "publish_many admits the prefix that fits", "[b
   std::vector<event> batch;
   for (int i = 0; i < 15; ++i)
     batch.push_back(make_tick(i));
-  CHECK(b.publish_many(batch) == 10);
+  CHECK(b.publish_many(batch) == 8); // ticks' share of 10
   CHECK(b.publish_many(batch) == 0);
   auto s = b.stats();
   CHECK(s.published == 10);
@@ -64,12 +78,13 @@ TEST_CASE_METHOD(system_fixture, "capacity frees up as events are dispatched", "
   b.subscribe(event_type::tick, [&calls](const event&) { calls.fetch_add(1); });
   b.start();
   for (int round = 0; round < 50; ++round) {
-    for (int i = 0; i < 8; ++i)
+    for (int i = 0; i < 6; ++i) // 80% of 8
       REQUIRE(b.publish(make_tick(i)));
+    CHECK_FALSE(b.publish(make_tick(7)));
     REQUIRE(b.wait_idle(patience));
     CHECK(b.queue_size() == 0);
   }
-  CHECK(calls.load() == 400);
+  CHECK(calls.load() == 300);
 }
 
 TEST_CASE_METHOD(system_fixture, "publish after stop returns false and counts as rejected", "[bus][publish]") {
