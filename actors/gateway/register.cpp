@@ -1,8 +1,31 @@
 #include "register.hpp"
 
+#include "../recorder/recorder.hpp"
+
 #include <builtin.hpp>
+#include <fmt/format.h>
 
 namespace libra::actors {
+
+instrument_id require_instrument(const params& p) {
+  const auto name = p.require<std::string>("instrument");
+  if (name.empty() || !instrument_id::fits(name))
+    p.fail("instrument", fmt::format("expected 1 to {} characters", instrument_id::max_length));
+  return instrument_id{name};
+}
+
+price decimal_param(const params& p, std::string_view key, price fallback, price min, bool min_exclusive) {
+  if (!p.has(key))
+    return fallback;
+  const auto text = p.require<std::string>(key);
+  const auto v = price::parse(text);
+  if (!v)
+    p.fail(key, fmt::format("expected a plain decimal number with at most {} decimals (e.g. 0.00001), got '{}'",
+                            price::decimals, text));
+  if (min_exclusive ? *v <= min : *v < min)
+    p.fail(key, fmt::format("must be {} {}", min_exclusive ? "above" : "at least", min.to_string()));
+  return *v;
+}
 
 void register_io_actors(actor_registry& registry) {
   registry.add("gateway.replay", replay_type());

@@ -1,15 +1,21 @@
-// The I/O actor types (gateways, recorder), each defined in its own file.
+// The I/O actor types (gateway.replay, gateway.synthetic, recorder) and the param helpers the
+// gateways share. Factories only validate: nothing opens or starts until the spawn_fn runs.
 #pragma once
 
 #include <libra/component.hpp>
+
+#include <string_view>
 
 namespace libra::actors {
 
 actor_type_info replay_type();
 actor_type_info synthetic_type();
-actor_type_info recorder_type();
 
-/// The required `instrument` param, checked to fit an instrument_id.
+/// The required `instrument` param: 1 to instrument_id::max_length characters.
 instrument_id require_instrument(const params& p);
+
+/// A price param given as a plain decimal ("1.1", "0.00001"), parsed exactly; fallback when
+/// absent. Fails unless the value is at least min (or above it, when min_exclusive).
+price decimal_param(const params& p, std::string_view key, price fallback, price min, bool min_exclusive);
 
 } // namespace libra::actors

@@ -1,9 +1,12 @@
-// gateway.replay: replays a real market-data file as TICK events with the file's timestamps.
+// gateway.replay: replays a market-data file (quotes) as TICK events stamped with the file's
+// times (UTC), as fast as possible or at a speed factor on the file's time gaps.
 #include "market_data.hpp"
 #include "producer.hpp"
 #include "register.hpp"
 
 #include <fmt/format.h>
+
+#include <limits>
 
 namespace libra::actors {
 
@@ -11,7 +14,7 @@ namespace {
 
 class replay_feed : public feed {
 public:
-  replay_feed(const std::string& path, md::format fmt, instrument_id inst, source_id src, double speed,
+  replay_feed(const std::filesystem::path& path, md::format fmt, instrument_id inst, source_id src, double speed,
               std::uint64_t limit)
     : reader_{path, fmt}, inst_{inst}, src_{src}, speed_{speed}, limit_{limit} {}
 
@@ -21,7 +24,7 @@ public:
     std::optional<md::quote_row> row;
     try {
       row = reader_.next();
-    } catch (const std::runtime_error& ex) {
+    } catch (const md::bad_row_error& ex) {
       throw bad_row{ex.what()};
     }
     if (!row)
@@ -32,7 +35,8 @@ public:
     std::int64_t due = 0;
     if (speed_ > 0)
       due = static_cast<std::int64_t>(static_cast<double>((row->time - *first_).count()) / speed_);
-    tick t{inst_, row->bid, row->ask, {}, {}, {}, {}};
+    // Quote tick: the files have no sizes and no trades.
+    const tick t{inst_, row->bid, row->ask, {}, {}, {}, {}};
     return feed_item{event::create(event_type::tick, src_, t, trace_context::new_root(), row->time), due};
   }
 
@@ -41,37 +45,45 @@ private:
   instrument_id inst_;
   source_id src_;
   double speed_;
-  std::uint64_t limit_;
+  std::uint64_t limit_; // 0: no limit
   std::uint64_t rows_ = 0;
   std::optional<timestamp> first_;
 };
 
-instrument_id instrument_param(const params& p) {
-  const auto name = p.require<std::string>("instrument");
-  if (name.empty() || !instrument_id::fits(name))
-    p.fail("instrument", fmt::format("instrument must be 1 to {} characters", instrument_id::max_length));
-  return instrument_id{name};
-}
-
 } // namespace
-
-instrument_id require_instrument(const params& p) { return instrument_param(p); }
 
 actor_type_info replay_type() {
   return {[](const params& p) -> spawn_fn {
             const auto file = p.require_path("file");
-            const auto format = p.get_choice("format", "histdata_ticks", {"histdata_ticks", "truefx_ticks"});
-            const auto inst = instrument_param(p);
+            const auto format_name = p.get_choice("format", "histdata_ticks", {"histdata_ticks", "truefx_ticks"});
+            const auto inst = require_instrument(p);
             const auto speed = p.get_in("speed", 0.0, 0.0, 1e9);
-            const auto skip = p.get_choice("on_bad_row", "error", {"error", "skip"}) == "skip";
-            const auto limit = p.get<std::uint64_t>("limit", 0);
-            const auto fmt_id = format == "histdata_ticks" ? md::format::histdata_ticks : md::format::truefx_ticks;
+            const auto on_bad_row = p.get_choice("on_bad_row", "error", {"error", "skip"}) == "skip"
+                                      ? bad_row_policy::skip
+                                      : bad_row_policy::fail;
+            std::uint64_t limit = 0;
+            if (p.has("limit"))
+              limit = static_cast<std::uint64_t>(
+                p.get_in("limit", std::int64_t{1}, std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
+            const auto fmt_id = format_name == "histdata_ticks" ? md::format::histdata_ticks : md::format::truefx_ticks;
+            // A wrong format shows on the first row: report it now, at the param, when bad rows are errors.
+            if (on_bad_row == bad_row_policy::fail) {
+              try {
+                md::quote_reader probe{file, fmt_id};
+                (void)probe.next();
+              } catch (const md::bad_row_error& ex) {
+                p.fail("format", fmt::format("{} (is the file in {} format?)", ex.what(), format_name));
+              } catch (const std::runtime_error& ex) {
+                p.fail("file", ex.what());
+              }
+            }
             return [=](const actor_context& ctx) {
-              auto f = std::make_shared<replay_feed>(file.string(), fmt_id, inst, ctx.source, speed, limit);
-              return spawn_producer(ctx, std::move(f), {skip});
+              return spawn_producer(ctx, std::make_shared<replay_feed>(file, fmt_id, inst, ctx.source, speed, limit),
+                                    on_bad_row);
             };
           },
-          "replays a market-data file (quotes) as TICK events with the file's timestamps", true};
+          "replays a market-data file of quotes (HistData ticks, TrueFX) as TICK events with the file's timestamps",
+          true};
 }
 
 } // namespace libra::actors

@@ -1,99 +1,120 @@
-// position.manager: positions per instrument from fills, average entry price, realized PnL (net
-// of fees) and unrealized PnL marked to market at mid. Publishes POSITION_OPENED (flat -> open),
-// POSITION_CLOSED (back to flat), POSITION_UPDATED (other fills, and marks at most every
-// mark_interval_ms of event time while open), each a child of the event that caused it.
-#include "../trading.hpp"
+// position.manager: per instrument the signed quantity, average entry price, realized PnL (net of
+// fees) and unrealized PnL marked to market at mid (position_math.hpp). Subscribes ORDER_FILLED
+// and TICK. Publishes POSITION_OPENED (flat -> open), POSITION_CLOSED (back to flat) and
+// POSITION_UPDATED (any other fill) as children of the fill, and POSITION_UPDATED marks as
+// children of a tick at most every mark_interval_ms of event time while a position is open.
+// Events carry the time of the event that caused them (event time, not wall time), so a replay
+// at full speed marks as often as the live market would. Fill-driven events are reproducible in
+// a fast replay; marks depend on how far this actor's tick stream has run ahead of the fills
+// (a tick read before a fill of earlier event time is marked against the older position).
+#include "manager.hpp"
+
+#include "position_math.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 
+#include <algorithm>
+#include <deque>
 #include <map>
 
 namespace libra::actors {
 
 namespace {
 
-struct book_entry {
-  position pos;
-  price last_mid;
-  timestamp last_mark{};
+/// Mids kept per instrument: those read in the last keep_mids of WALL time (a fill arrives within
+/// milliseconds of its tick, however far a fast replay's tick stream has run ahead in event
+/// time), at most max_mids.
+constexpr std::chrono::seconds keep_mids{10};
+constexpr std::size_t max_mids = 100'000;
+
+struct stamped_mid {
+  timestamp time;                             // event time
+  std::chrono::steady_clock::time_point read; // when this actor read it
+  price mid;
 };
 
+struct book_entry {
+  position pos;
+  std::deque<stamped_mid> mids; // in arrival (= event time) order
+  timestamp last_mark{};        // event time of the last published POSITION_* event
+  std::uint64_t fills = 0;
+};
+
+/// The mid in force at time t (the last stamped at or before it; the oldest kept if all are
+/// later; fallback when there is none).
+price mid_at(const book_entry& b, timestamp t, price fallback) {
+  if (b.mids.empty())
+    return fallback;
+  auto it =
+    std::upper_bound(b.mids.begin(), b.mids.end(), t, [](timestamp x, const stamped_mid& m) { return x < m.time; });
+  return it == b.mids.begin() ? it->mid : std::prev(it)->mid;
+}
+
 struct manager_state {
-  manager_state() = default; // user-declared: see CAF 0.17 notes (stateful_actor init)
+  manager_state() = default; // user-declared: see the CAF 0.17 notes (stateful_actor init)
   manager_state(const manager_state&) = delete;
   manager_state& operator=(const manager_state&) = delete;
-  // The summary is logged when the state goes (on exit): attached functors run after CAF
-  // destroyed the state, so they must not read it.
   ~manager_state() {
     if (!log)
       return;
     for (const auto& [inst, b] : book)
-      log->info("position {} qty {} avg {} realized {} unrealized {}", inst.view(), b.pos.qty.to_string(),
-                b.pos.avg_price.to_string(), b.pos.realized_pnl.to_string(), b.pos.unrealized_pnl.to_string());
+      if (b.fills != 0)
+        log->info("position summary: instrument={} fills={} qty={} avg_price={} realized_pnl={} unrealized_pnl={}",
+                  inst.view(), b.fills, b.pos.qty.to_string(), b.pos.avg_price.to_string(),
+                  b.pos.realized_pnl.to_string(), b.pos.unrealized_pnl.to_string());
   }
+
   std::shared_ptr<spdlog::logger> log;
   std::map<instrument_id, book_entry> book;
 };
 
 using manager_actor = caf::stateful_actor<manager_state>;
 
-std::int64_t sign(std::int64_t v) { return v > 0 ? 1 : (v < 0 ? -1 : 0); }
-
-/// Applies a fill to a position (exact fixed point; fees reduce realized PnL).
-void apply(position& p, const fill& f) {
-  const auto q = p.qty.raw();
-  const auto s = f.sd == side::buy ? f.qty.raw() : -f.qty.raw();
-  if (q == 0 || sign(q) == sign(s)) { // open or add: weighted average entry
-    const auto aq = static_cast<libra::detail::int128>(q < 0 ? -q : q);
-    const auto as = static_cast<libra::detail::int128>(s < 0 ? -s : s);
-    p.avg_price = price::from_raw(static_cast<std::int64_t>((aq * p.avg_price.raw() + as * f.px.raw()) / (aq + as)));
-  } else { // reduce, close or flip
-    const auto closed = std::min(q < 0 ? -q : q, s < 0 ? -s : s);
-    const auto per_unit = f.px - p.avg_price;
-    const auto pnl = per_unit * quantity::from_raw(closed);
-    p.realized_pnl += sign(q) > 0 ? pnl : -pnl;
-    if ((s < 0 ? -s : s) > (q < 0 ? -q : q))
-      p.avg_price = f.px; // flipped: the remainder opened at the fill price
-  }
-  p.realized_pnl -= f.fee;
-  p.qty = quantity::from_raw(q + s);
-  if (p.qty.is_zero())
-    p.avg_price = price{};
+void on_tick(manager_actor* self, const actor_context& ctx, std::chrono::milliseconds interval, const event& e) {
+  const auto& t = e.get<tick>();
+  auto& b = self->state.book[t.instrument];
+  const auto now = std::chrono::steady_clock::now();
+  b.mids.push_back(stamped_mid{e.time(), now, t.mid()});
+  while (b.mids.size() > max_mids || (b.mids.size() > 1 && b.mids[1].read <= now - keep_mids))
+    b.mids.pop_front();
+  if (b.pos.qty.is_zero() || e.time() - b.last_mark < interval)
+    return;
+  const auto unrealized = mark_to_market(b.pos, t.mid());
+  if (unrealized == b.pos.unrealized_pnl)
+    return; // nothing new to report
+  b.pos.unrealized_pnl = unrealized;
+  b.last_mark = e.time();
+  if (!ctx.bus->publish(e.child_event(event_type::position_updated, ctx.source, b.pos, e.time())))
+    ctx.log->warn("mark for {} not published: bus full or stopping", t.instrument.view());
 }
 
-void mark(position& p, price mid) { p.unrealized_pnl = p.qty.is_zero() ? money{} : (mid - p.avg_price) * p.qty; }
+void on_fill(manager_actor* self, const actor_context& ctx, const event& e) {
+  const auto& f = e.get<fill>();
+  auto& b = self->state.book[f.instrument];
+  b.pos.instrument = f.instrument;
+  ++b.fills;
+  const bool was_flat = b.pos.qty.is_zero();
+  apply_fill(b.pos, f);
+  // Marked at the mid in force at the fill's event time, not at whichever tick this actor read
+  // last (its tick stream runs ahead of or behind the fills): the same on every replay.
+  b.pos.unrealized_pnl = mark_to_market(b.pos, mid_at(b, e.time(), f.px));
+  b.last_mark = e.time();
+  const auto type = was_flat ? event_type::position_opened
+                             : (b.pos.qty.is_zero() ? event_type::position_closed : event_type::position_updated);
+  if (!ctx.bus->publish(e.child_event(type, ctx.source, b.pos, e.time())))
+    ctx.log->error("{} for {} not published: bus full or stopping", to_string(type), f.instrument.view());
+}
 
-caf::behavior manager(manager_actor* self, actor_context ctx, std::chrono::milliseconds mark_interval) {
-  ctx.bus->subscribe(event_type::order_filled, caf::actor{self});
-  ctx.bus->subscribe(event_type::tick, caf::actor{self});
+caf::behavior manager(manager_actor* self, actor_context ctx, std::chrono::milliseconds interval) {
   self->state.log = ctx.log;
   return {
-    on_events([self, ctx, mark_interval](const event& e) {
-      if (const auto* t = e.get_if<tick>()) {
-        auto it = self->state.book.find(t->instrument);
-        if (it == self->state.book.end())
-          return;
-        auto& b = it->second;
-        b.last_mid = t->mid();
-        if (b.pos.qty.is_zero() || e.time() - b.last_mark < mark_interval)
-          return;
-        mark(b.pos, b.last_mid);
-        b.last_mark = e.time();
-        (void)ctx.bus->publish(e.child_event(event_type::position_updated, ctx.source, b.pos, e.time()));
-        return;
-      }
-      const auto& f = e.get<fill>();
-      auto& b = self->state.book[f.instrument];
-      b.pos.instrument = f.instrument;
-      const bool was_flat = b.pos.qty.is_zero();
-      apply(b.pos, f);
-      mark(b.pos, b.last_mid.is_zero() ? f.px : b.last_mid);
-      b.last_mark = e.time();
-      const auto type = was_flat              ? event_type::position_opened
-                        : b.pos.qty.is_zero() ? event_type::position_closed
-                                              : event_type::position_updated;
-      (void)ctx.bus->publish(e.child_event(type, ctx.source, b.pos, e.time()));
+    on_events([self, ctx, interval](const event& e) {
+      if (e.type() == event_type::tick)
+        on_tick(self, ctx, interval, e);
+      else
+        on_fill(self, ctx, e);
     }),
     [](run_atom) {},
     [](halt_atom) {},
@@ -104,11 +125,18 @@ caf::behavior manager(manager_actor* self, actor_context ctx, std::chrono::milli
 
 actor_type_info position_manager_type() {
   return {[](const params& p) -> spawn_fn {
-            const auto interval =
-              std::chrono::milliseconds{p.get_in("mark_interval_ms", std::int64_t{1000}, 0, 86'400'000)};
-            return [interval](const actor_context& ctx) { return ctx.system->spawn(manager, ctx, interval); };
+            const std::chrono::milliseconds interval{
+              p.get_in("mark_interval_ms", std::int64_t{1000}, 0, std::int64_t{86'400'000})};
+            return [interval](const actor_context& ctx) {
+              auto a = ctx.system->spawn(manager, ctx, interval);
+              // Subscribed before the spawn function returns, not in the actor's init (CAF runs that
+              // later on a worker): no event published once the runtime sends run_atom is missed.
+              for (auto t : {event_type::order_filled, event_type::tick})
+                ctx.bus->subscribe(t, a);
+              return a;
+            };
           },
-          "positions, average price, realized/unrealized PnL from fills and ticks", false};
+          "positions per instrument: average price, realized/unrealized PnL from fills and ticks", false};
 }
 
 } // namespace libra::actors

@@ -1,16 +1,40 @@
-// risk.engine: pre-trade checks on order intents made from signals, and post-trade drawdown
-// monitoring. Denied intents become ORDER_REJECTED (reason set) plus a RISK_LIMIT_BREACH; approved
-// ones go straight to the execution actor. Drawdown: equity = capital + realized + unrealized PnL
-// over all instruments; drawdown = (peak equity - equity) / capital. At drawdown_warning a
-// DRAWDOWN_WARNING (once per crossing); at drawdown_halt a CIRCUIT_BREAKER, after which every
-// intent is denied (reason circuit_breaker) until the run restarts.
-#include "../trading.hpp"
+// risk.engine: turns each SIGNAL into an order intent (market order of order_quantity at the
+// signal's reference price) and runs the pre-trade checks, in this order:
+//   circuit_breaker     trading was halted by the drawdown rule
+//   max_order_quantity  qty > limit
+//   max_notional        qty x reference price > limit
+//   max_position        |position + in-flight intents + signed qty| > limit (per instrument)
+//   rate_limit          approved intents in the last second of EVENT time (the signals'
+//                       timestamps, so a replay at full speed behaves as the live market would)
+//                       already at max_orders_per_second
+// A denied intent becomes ORDER_REJECTED (status rejected, reason set) and RISK_LIMIT_BREACH,
+// both children of the signal (same trace id); nothing reaches the venue. An approved intent
+// (ORDER_NEW, status pending, child of the signal) is sent directly to the execution actor.
+//
+// Positions: POSITION_OPENED/UPDATED/CLOSED give the filled quantity and PnL per instrument. An
+// approved intent is "in flight" until the position event of its fill arrives (it carries the
+// intent's trace id) or the venue rejects it (ORDER_REJECTED, same trace id), so a burst of
+// signals cannot overshoot max_position before the fills come back.
+//
+// Drawdown (post-trade, on every position event):
+//   equity   = capital + sum over instruments of (realized + unrealized PnL)
+//   peak     = max(capital, highest equity seen)
+//   drawdown = (peak - equity) / capital      (a fraction of capital, not of peak)
+// drawdown >= drawdown_warning publishes DRAWDOWN_WARNING once per drawdown episode (re-armed
+// only when equity makes a new peak, so equity hovering at the level does not warn again and
+// again); drawdown >= drawdown_halt publishes
+// CIRCUIT_BREAKER once, and from then on every intent is denied (reason circuit_breaker) for the
+// rest of the run. Risk events go out at RISK priority (the bus derives it from the type).
+// On exit the engine logs approved/denied counts per reason and the largest drawdown.
+#include "engine.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 #include <fmt/format.h>
 
-#include <cmath>
+#include <array>
+#include <cstdint>
 #include <deque>
 #include <map>
 
@@ -22,57 +46,81 @@ struct risk_config {
   std::string execution;
   quantity order_quantity;
   quantity max_order_quantity;
-  double max_notional;
+  money max_notional;
   quantity max_position;
-  std::int64_t max_orders_per_second;
-  double capital;
-  double drawdown_warning;
-  double drawdown_halt;
+  std::int64_t max_orders_per_second = 0;
+  money capital;
+  double drawdown_warning = 0;
+  double drawdown_halt = 0;
 };
 
+/// An approved intent whose fill has not reached the positions yet.
+struct in_flight {
+  instrument_id instrument;
+  quantity signed_qty;
+};
+
+constexpr std::size_t reason_count = static_cast<std::size_t>(order_reason::user_cancelled) + 1;
+
 struct risk_state {
-  risk_state() = default; // user-declared: see CAF 0.17 notes (stateful_actor init)
+  risk_state() = default; // user-declared: see the CAF 0.17 notes (stateful_actor init)
   risk_state(const risk_state&) = delete;
   risk_state& operator=(const risk_state&) = delete;
-  // The summary is logged when the state goes (on exit): attached functors run after CAF
-  // destroyed the state, so they must not read it.
   ~risk_state() {
     if (!log)
       return;
-    std::string why;
-    for (const auto& [reason, n] : denied)
-      why += fmt::format(" {}={}", reason, n);
-    log->info("risk: approved {} denied{}{}", approved, why.empty() ? " 0" : why,
-              halted ? " (circuit breaker tripped)" : "");
+    std::string by_reason;
+    std::uint64_t denied_total = 0;
+    for (std::size_t i = 0; i < reason_count; ++i)
+      if (denied[i] != 0) {
+        by_reason += fmt::format(" {}={}", to_string(static_cast<order_reason>(i)), denied[i]);
+        denied_total += denied[i];
+      }
+    log->info("risk summary: signals={} approved={} denied={}{} unsent={} max_drawdown={:.6f} circuit_breaker={}",
+              signals, approved, denied_total, by_reason, unsent, max_drawdown, halted ? "tripped" : "no");
   }
+
   std::shared_ptr<spdlog::logger> log;
   caf::actor execution;
   std::uint64_t next_client_id = 1;
-  std::map<instrument_id, position> positions;
-  std::deque<timestamp> recent; // event times of approved intents in the last second
-  double peak_equity = 0;
+  std::map<instrument_id, position> positions;   // last reported per instrument
+  std::multimap<trace_id, in_flight> in_flight_; // by the trace id of the intent
+  std::deque<timestamp> recent;                  // event times of approved intents, last second
+  money peak_equity;
+  double max_drawdown = 0;
   bool warned = false;
   bool halted = false;
+  std::uint64_t signals = 0;
   std::uint64_t approved = 0;
-  std::map<std::string, std::uint64_t> denied;
+  std::uint64_t unsent = 0; // approved but no execution actor to send to
+  std::array<std::uint64_t, reason_count> denied{};
 };
 
 using risk_actor = caf::stateful_actor<risk_state>;
 
-void deny(risk_actor* self, const actor_context& ctx, const event& cause, order o, order_reason why, risk_rule rule,
-          double limit, double value) {
+void publish(const actor_context& ctx, event e) {
+  if (!ctx.bus->publish(std::move(e)))
+    ctx.log->error("risk event not published: bus full or stopping");
+}
+
+/// A denial: ORDER_REJECTED and RISK_LIMIT_BREACH, both children of the signal.
+void deny(risk_actor* self, const actor_context& ctx, const event& sig, order o, order_reason why, risk_rule rule,
+          double limit, double value, const std::string& what) {
   o.status = order_status::rejected;
   o.reason = why;
-  ++self->state.denied[std::string{to_string(why)}];
-  (void)ctx.bus->publish(cause.child_event(event_type::order_rejected, ctx.source, o, cause.time()));
-  auto msg = std::make_shared<const std::string>(
-    fmt::format("{} denied: {} {} > limit {}", o.instrument.view(), to_string(rule), value, limit));
-  (void)ctx.bus->publish(cause.child_event(event_type::risk_limit_breach, ctx.source,
-                                           risk{rule, o.instrument, limit, value, msg}, cause.time()));
+  ++self->state.denied[static_cast<std::size_t>(why)];
+  publish(ctx, sig.child_event(event_type::order_rejected, ctx.source, o, sig.time()));
+  auto msg = std::make_shared<const std::string>(fmt::format(
+    "order {} {} {} {} denied: {}", o.client_id, to_string(o.sd), o.qty.to_string(), o.instrument.view(), what));
+  publish(ctx, sig.child_event(event_type::risk_limit_breach, ctx.source,
+                               risk{rule, o.instrument, limit, value, std::move(msg)}, sig.time()));
 }
+
+quantity abs_of(quantity q) { return q.raw() < 0 ? -q : q; }
 
 void on_signal(risk_actor* self, const actor_context& ctx, const risk_config& cfg, const event& e) {
   auto& st = self->state;
+  ++st.signals;
   const auto& s = e.get<signal>();
   order o;
   o.client_id = st.next_client_id++;
@@ -83,84 +131,119 @@ void on_signal(risk_actor* self, const actor_context& ctx, const risk_config& cf
   o.type = order_type::market;
   o.status = order_status::pending;
   if (st.halted)
-    return deny(self, ctx, e, o, order_reason::circuit_breaker, risk_rule::circuit_breaker, 0, 1);
+    return deny(self, ctx, e, o, order_reason::circuit_breaker, risk_rule::circuit_breaker, cfg.drawdown_halt,
+                st.max_drawdown, "trading halted by the circuit breaker");
   if (o.qty > cfg.max_order_quantity)
-    return deny(self, ctx, e, o, order_reason::max_order_quantity, risk_rule::max_order_quantity,
-                cfg.max_order_quantity.to_double(), o.qty.to_double());
-  const auto notional = (o.px * o.qty).to_double();
-  if (notional > cfg.max_notional)
-    return deny(self, ctx, e, o, order_reason::max_notional, risk_rule::max_notional, cfg.max_notional, notional);
-  const auto current = st.positions.count(o.instrument) ? st.positions[o.instrument].qty : quantity{};
-  const auto after = o.sd == side::buy ? current + o.qty : current - o.qty;
-  if ((after.raw() < 0 ? -after : after) > cfg.max_position)
+    return deny(
+      self, ctx, e, o, order_reason::max_order_quantity, risk_rule::max_order_quantity,
+      cfg.max_order_quantity.to_double(), o.qty.to_double(),
+      fmt::format("quantity {} > max_order_quantity {}", o.qty.to_string(), cfg.max_order_quantity.to_string()));
+  // Exact in fixed point, unless the product leaves its range (then it is above any limit).
+  const bool huge = o.px.to_double() * o.qty.to_double() > 9e9;
+  const auto notional = huge ? money::from_raw(INT64_MAX) : o.px * o.qty;
+  if (huge || notional > cfg.max_notional)
+    return deny(self, ctx, e, o, order_reason::max_notional, risk_rule::max_notional, cfg.max_notional.to_double(),
+                notional.to_double(),
+                fmt::format("notional {} > max_notional {}", notional.to_string(), cfg.max_notional.to_string()));
+  auto exposure = st.positions.count(o.instrument) != 0 ? st.positions[o.instrument].qty : quantity{};
+  for (const auto& [trace, f] : st.in_flight_)
+    if (f.instrument == o.instrument)
+      exposure += f.signed_qty;
+  const auto signed_qty = o.sd == side::sell ? -o.qty : o.qty;
+  const auto after = abs_of(exposure + signed_qty);
+  if (after > cfg.max_position)
     return deny(self, ctx, e, o, order_reason::max_position, risk_rule::max_position, cfg.max_position.to_double(),
-                std::abs(after.to_double()));
+                after.to_double(),
+                fmt::format("position after the order {} (now {} incl. in flight) > max_position {}", after.to_string(),
+                            exposure.to_string(), cfg.max_position.to_string()));
   while (!st.recent.empty() && e.time() - st.recent.front() >= std::chrono::seconds{1})
     st.recent.pop_front();
-  if (static_cast<std::int64_t>(st.recent.size()) >= cfg.max_orders_per_second)
+  const auto rate = static_cast<std::int64_t>(st.recent.size()) + 1;
+  if (rate > cfg.max_orders_per_second)
     return deny(self, ctx, e, o, order_reason::rate_limit, risk_rule::rate_limit,
-                static_cast<double>(cfg.max_orders_per_second), static_cast<double>(st.recent.size() + 1));
-  st.recent.push_back(e.time());
-  if (!st.execution)
+                static_cast<double>(cfg.max_orders_per_second), static_cast<double>(rate),
+                fmt::format("{} orders in 1 s > max_orders_per_second {}", rate, cfg.max_orders_per_second));
+  if (!st.execution && ctx.directory)
     st.execution = ctx.directory->find(cfg.execution);
   if (!st.execution) {
-    ctx.log->error("no execution actor '{}': intent dropped", cfg.execution);
+    if (st.unsent++ == 0)
+      ctx.log->error("no execution actor named '{}': approved intents are dropped", cfg.execution);
     return;
   }
   ++st.approved;
-  // The position is only known after the fill: count the intent now so that a burst of
-  // signals cannot overshoot max_position before the fills come back.
-  st.positions[o.instrument].instrument = o.instrument;
-  st.positions[o.instrument].qty = after;
+  st.recent.push_back(e.time());
+  st.in_flight_.emplace(e.trace_id(), in_flight{o.instrument, signed_qty});
   self->send(st.execution, e.child_event(event_type::order_new, ctx.source, o, e.time()));
 }
 
-void on_position(risk_actor* self, const actor_context& ctx, const risk_config& cfg, const event& e) {
+/// Removes one in-flight intent of this trace and instrument (its fill is now in the position,
+/// or the venue rejected it).
+void settle(risk_state& st, const trace_id& trace, const instrument_id& inst) {
+  auto [lo, hi] = st.in_flight_.equal_range(trace);
+  for (auto it = lo; it != hi; ++it)
+    if (it->second.instrument == inst) {
+      st.in_flight_.erase(it);
+      return;
+    }
+}
+
+void check_drawdown(risk_actor* self, const actor_context& ctx, const risk_config& cfg, const event& e) {
   auto& st = self->state;
-  const auto& p = e.get<position>();
-  st.positions[p.instrument] = p;
-  double pnl = 0;
+  money equity = cfg.capital;
   for (const auto& [inst, pos] : st.positions)
-    pnl += pos.realized_pnl.to_double() + pos.unrealized_pnl.to_double();
-  const auto equity = cfg.capital + pnl;
+    equity += pos.realized_pnl + pos.unrealized_pnl;
   st.peak_equity = std::max(st.peak_equity, equity);
-  const auto drawdown = (st.peak_equity - equity) / cfg.capital;
-  auto message = [&](const char* what, double limit) {
-    return std::make_shared<const std::string>(
-      fmt::format("{}: drawdown {:.4f}% of capital >= {:.4f}% (equity {:.2f}, peak {:.2f})", what, drawdown * 100,
-                  limit * 100, equity, st.peak_equity));
+  const double drawdown = (st.peak_equity - equity).to_double() / cfg.capital.to_double();
+  st.max_drawdown = std::max(st.max_drawdown, drawdown);
+  auto notice = [&](event_type type, risk_rule rule, double limit, const char* what) {
+    auto msg = std::make_shared<const std::string>(
+      fmt::format("{}: drawdown {:.4f}% of capital >= {:.4f}% (equity {}, peak {}, capital {})", what, drawdown * 100,
+                  limit * 100, equity.to_string(), st.peak_equity.to_string(), cfg.capital.to_string()));
+    ctx.log->warn("{}", *msg);
+    publish(ctx, e.child_event(type, ctx.source, risk{rule, {}, limit, drawdown, std::move(msg)}, e.time()));
   };
-  if (!st.halted && drawdown >= cfg.drawdown_halt) {
-    st.halted = true;
-    ctx.log->warn("circuit breaker: drawdown {:.4f}% >= {:.4f}%", drawdown * 100, cfg.drawdown_halt * 100);
-    (void)ctx.bus->publish(e.child_event(
-      event_type::circuit_breaker, ctx.source,
-      risk{risk_rule::circuit_breaker, {}, cfg.drawdown_halt, drawdown, message("trading halted", cfg.drawdown_halt)},
-      e.time()));
-  } else if (!st.warned && drawdown >= cfg.drawdown_warning) {
+  if (drawdown >= cfg.drawdown_warning && !st.warned) {
     st.warned = true;
-    (void)ctx.bus->publish(e.child_event(
-      event_type::drawdown_warning, ctx.source,
-      risk{risk_rule::drawdown, {}, cfg.drawdown_warning, drawdown, message("drawdown warning", cfg.drawdown_warning)},
-      e.time()));
-  } else if (st.warned && drawdown < cfg.drawdown_warning) {
-    st.warned = false; // re-arm: warn again on the next crossing
+    notice(event_type::drawdown_warning, risk_rule::drawdown, cfg.drawdown_warning, "drawdown warning");
+  } else if (equity >= st.peak_equity) {
+    st.warned = false; // re-armed at a new peak: equity hovering at the level warns only once
+  }
+  if (drawdown >= cfg.drawdown_halt && !st.halted) {
+    st.halted = true;
+    notice(event_type::circuit_breaker, risk_rule::circuit_breaker, cfg.drawdown_halt,
+           "circuit breaker, trading halted");
+  }
+}
+
+void on_event(risk_actor* self, const actor_context& ctx, const risk_config& cfg, const event& e) {
+  auto& st = self->state;
+  switch (e.type()) {
+    case event_type::signal:
+      return on_signal(self, ctx, cfg, e);
+    case event_type::order_rejected: {
+      const auto& o = e.get<order>();
+      if (o.reason == order_reason::no_market || o.reason == order_reason::venue_rejected)
+        settle(st, e.trace_id(), o.instrument);
+      return;
+    }
+    default: { // POSITION_OPENED / UPDATED / CLOSED
+      const auto& p = e.get<position>();
+      auto& known = st.positions[p.instrument];
+      // A fill changes the quantity; a mark-to-market update (a child of a tick, which may be
+      // the tick an in-flight intent came from: same trace id) does not.
+      if (p.qty != known.qty || e.type() != event_type::position_updated)
+        settle(st, e.trace_id(), p.instrument);
+      known = p;
+      return check_drawdown(self, ctx, cfg, e);
+    }
   }
 }
 
 caf::behavior risk_engine(risk_actor* self, actor_context ctx, risk_config cfg) {
-  self->state.peak_equity = cfg.capital;
-  for (auto t :
-       {event_type::signal, event_type::position_opened, event_type::position_updated, event_type::position_closed})
-    ctx.bus->subscribe(t, caf::actor{self});
   self->state.log = ctx.log;
+  self->state.peak_equity = cfg.capital;
   return {
-    on_events([self, ctx, cfg](const event& e) {
-      if (e.type() == event_type::signal)
-        on_signal(self, ctx, cfg, e);
-      else
-        on_position(self, ctx, cfg, e);
-    }),
+    on_events([self, ctx, cfg](const event& e) { on_event(self, ctx, cfg, e); }),
     [](run_atom) {},
     [](halt_atom) {},
   };
@@ -170,21 +253,32 @@ caf::behavior risk_engine(risk_actor* self, actor_context ctx, risk_config cfg) 
 
 actor_type_info risk_engine_type() {
   return {[](const params& p) -> spawn_fn {
-            risk_config cfg{};
+            risk_config cfg;
             cfg.execution = p.require_actor("execution");
-            cfg.order_quantity = quantity::from_double(p.get_in("order_quantity", 1.0, 1e-9, 1e12));
-            cfg.max_order_quantity = quantity::from_double(p.get_in("max_order_quantity", 1e9, 1e-9, 1e12));
-            cfg.max_notional = p.get_in("max_notional", 1e12, 0.0, 1e15);
-            cfg.max_position = quantity::from_double(p.get_in("max_position", 1e9, 0.0, 1e12));
+            // Fixed-point values hold up to ~9.2e9 units: limits default to "none" within that.
+            constexpr double most = 9e9;
+            cfg.order_quantity = quantity::from_double(p.get_in("order_quantity", 1.0, 1e-9, most));
+            cfg.max_order_quantity = quantity::from_double(p.get_in("max_order_quantity", most, 0.0, most));
+            cfg.max_notional = money::from_double(p.get_in("max_notional", most, 0.0, most));
+            cfg.max_position = quantity::from_double(p.get_in("max_position", most, 0.0, most));
             cfg.max_orders_per_second = p.get_in("max_orders_per_second", std::int64_t{1000}, 1, 1'000'000'000);
-            cfg.capital = p.get_in("capital", 1'000'000.0, 1.0, 1e15);
+            cfg.capital = money::from_double(p.get_in("capital", 1e6, 1.0, most));
             cfg.drawdown_warning = p.get_in("drawdown_warning", 0.05, 0.0, 1.0);
             cfg.drawdown_halt = p.get_in("drawdown_halt", 0.10, 0.0, 1.0);
             if (cfg.drawdown_halt < cfg.drawdown_warning)
-              p.fail("drawdown_halt", "must not be below drawdown_warning");
-            return [cfg](const actor_context& ctx) { return ctx.system->spawn(risk_engine, ctx, cfg); };
+              p.fail("drawdown_halt", fmt::format("drawdown_halt ({}) must not be below drawdown_warning ({})",
+                                                  cfg.drawdown_halt, cfg.drawdown_warning));
+            return [cfg](const actor_context& ctx) {
+              auto a = ctx.system->spawn(risk_engine, ctx, cfg);
+              // Subscribed before the spawn function returns, not in the actor's init (CAF runs that
+              // later on a worker): no event published once the runtime sends run_atom is missed.
+              for (auto t : {event_type::signal, event_type::order_rejected, event_type::position_opened,
+                             event_type::position_updated, event_type::position_closed})
+                ctx.bus->subscribe(t, a);
+              return a;
+            };
           },
-          "pre-trade limits and drawdown circuit breaker", false};
+          "pre-trade limits on intents from signals; drawdown warning and circuit breaker", false};
 }
 
 } // namespace libra::actors

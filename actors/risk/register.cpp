@@ -1,6 +1,10 @@
-#include "../trading.hpp"
+// register_trading_actors: the trading actor types, each defined in its family's folder.
+#include "engine.hpp"
 
 #include <builtin.hpp>
+#include <execution/paper.hpp>
+#include <position/manager.hpp>
+#include <strategy/sma_cross.hpp>
 
 namespace libra::actors {
 

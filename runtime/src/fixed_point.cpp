@@ -44,8 +44,16 @@ std::optional<fixed_decimal<Tag>> fixed_decimal<Tag>::parse(std::string_view tex
     return std::nullopt;
   for (int d = frac_digits; d < decimals; ++d)
     frac *= 10;
-  std::int64_t raw = whole * scale + frac;
-  return from_raw(negative ? -raw : raw);
+  // Magnitude in unsigned arithmetic: whole * scale fits (checked above), the fraction may still
+  // push it past the int64 range, and INT64_MIN has no positive counterpart.
+  const auto mag =
+    static_cast<std::uint64_t>(whole) * static_cast<std::uint64_t>(scale) + static_cast<std::uint64_t>(frac);
+  const auto limit = static_cast<std::uint64_t>(max) + (negative ? 1U : 0U);
+  if (mag > limit)
+    return std::nullopt;
+  if (!negative)
+    return from_raw(static_cast<std::int64_t>(mag));
+  return from_raw(mag == limit ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(mag));
 }
 
 template <class Tag>

@@ -46,7 +46,8 @@ public:
   /// Decimal text with trailing zeros trimmed ("1.1212", "-3").
   [[nodiscard]] std::string to_string() const;
 
-  constexpr auto operator<=>(const fixed_decimal&) const noexcept = default;
+  constexpr auto operator<=>(const fixed_decimal&) const noexcept =
+    default; // NOLINT(modernize-use-nullptr): clang-tidy 14 misfires on defaulted <=>
 
   constexpr fixed_decimal operator-() const noexcept { return from_raw(-raw_); }
   constexpr fixed_decimal operator+(fixed_decimal o) const noexcept { return from_raw(raw_ + o.raw_); }

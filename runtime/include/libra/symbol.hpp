@@ -26,16 +26,21 @@ public:
     std::copy_n(text, N - 1, chars_);
   }
 
-  /// From runtime text; throws std::length_error when it does not fit (config boundary).
+  /// From runtime text; throws std::length_error when too long, std::invalid_argument when it
+  /// contains a NUL (config boundary).
   explicit fixed_name(std::string_view text) {
+    if (text.find('\0') != std::string_view::npos)
+      throw std::invalid_argument("name contains a NUL character");
     if (text.size() > max_length)
       throw std::length_error("name '" + std::string{text} + "' is longer than " + std::to_string(max_length)
                               + " characters");
     std::copy(text.begin(), text.end(), chars_);
   }
 
-  /// True when text fits (use before constructing from untrusted input).
-  static constexpr bool fits(std::string_view text) noexcept { return text.size() <= max_length; }
+  /// True when text can be a name: short enough, no NUL (use before constructing from untrusted input).
+  static constexpr bool fits(std::string_view text) noexcept {
+    return text.size() <= max_length && text.find('\0') == std::string_view::npos;
+  }
 
   [[nodiscard]] constexpr std::string_view view() const noexcept {
     return {chars_, std::char_traits<char>::length(chars_)};

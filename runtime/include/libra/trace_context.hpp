@@ -17,7 +17,8 @@ struct trace_id {
   [[nodiscard]] constexpr bool valid() const noexcept { return (hi | lo) != 0; }
   /// 32 lowercase hex characters.
   [[nodiscard]] std::string to_hex() const;
-  constexpr auto operator<=>(const trace_id&) const noexcept = default;
+  constexpr auto operator<=>(const trace_id&) const noexcept =
+    default; // NOLINT(modernize-use-nullptr): clang-tidy 14 misfires on defaulted <=>
 };
 
 /// 64-bit span id; never zero when valid (W3C).

@@ -1,0 +1,13 @@
+// recorder: writes chosen event types to a JSON-lines file, one event per line.
+#pragma once
+
+#include <libra/component.hpp>
+
+namespace libra::actors {
+
+/// Params: `file` (path, created or truncated when the actor is spawned, with missing parent
+/// directories), `types` (list of event type names such as TICK,
+/// ORDER_NEW; all types when absent).
+actor_type_info recorder_type();
+
+} // namespace libra::actors
