@@ -78,9 +78,8 @@ TEST_CASE_METHOD(system_fixture, "capacity frees up as events are dispatched", "
   b.subscribe(event_type::tick, [&calls](const event&) { calls.fetch_add(1); });
   b.start();
   for (int round = 0; round < 50; ++round) {
-    for (int i = 0; i < 6; ++i) // 80% of 8
+    for (int i = 0; i < 6; ++i) // MARKET_DATA's 80% of 8; the running bus may free slots meanwhile
       REQUIRE(b.publish(make_tick(i)));
-    CHECK_FALSE(b.publish(make_tick(7)));
     REQUIRE(b.wait_idle(patience));
     CHECK(b.queue_size() == 0);
   }
