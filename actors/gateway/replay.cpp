@@ -68,14 +68,19 @@ actor_type_info replay_type() {
             const auto fmt_id = format_name == "histdata_ticks" ? md::format::histdata_ticks : md::format::truefx_ticks;
             // A wrong format shows on the first row: report it now, at the param, when bad rows are errors.
             if (on_bad_row == bad_row_policy::fail) {
+              bool has_rows = true;
               try {
                 md::quote_reader probe{file, fmt_id};
-                (void)probe.next();
+                has_rows = probe.next().has_value();
               } catch (const md::bad_row_error& ex) {
                 p.fail("format", fmt::format("{} (is the file in {} format?)", ex.what(), format_name));
               } catch (const std::runtime_error& ex) {
                 p.fail("file", ex.what());
               }
+              if (!has_rows)
+                p.fail("file", fmt::format("'{}' has no data rows", file.string()));
+            } else if (std::error_code ec; std::filesystem::file_size(file, ec) == 0 && !ec) {
+              p.fail("file", fmt::format("'{}' is empty", file.string()));
             }
             return [=](const actor_context& ctx) {
               return spawn_producer(ctx, std::make_shared<replay_feed>(file, fmt_id, inst, ctx.source, speed, limit),

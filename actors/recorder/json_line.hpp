@@ -4,12 +4,8 @@
 #include <libra/event.hpp>
 
 #include <string>
-#include <string_view>
 
 namespace libra::actors {
-
-/// Appends s as a JSON string literal (quoted; '"', '\\' and control characters escaped).
-void append_json_string(std::string& out, std::string_view s);
 
 /// The event as one JSON object without a line break: type, priority, time (ISO 8601 UTC),
 /// time_ns, source, sequence, trace_id, span_id, traceparent, and payload with the fields of its

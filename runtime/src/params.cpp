@@ -31,9 +31,12 @@ std::string join(const std::string& path, std::string_view key) {
   return path.empty() ? std::string{key} : fmt::format("{}.{}", path, key);
 }
 
-// yaml-cpp marks are 0-based; editors and our messages are 1-based.
+// yaml-cpp marks are 0-based; editors and our messages are 1-based. A node with no place in the
+// file (an empty document) is reported at its start.
 config_error located(const YAML::Node& n, const std::string& file, const std::string& path, const std::string& msg) {
   const auto m = n.Mark();
+  if (m.is_null())
+    return {file, 1, 1, path, msg};
   return {file, m.line + 1, m.column + 1, path, msg};
 }
 

@@ -238,15 +238,7 @@ TEST_CASE("replay: halt before run finishes without announcing anything", "[acto
 TEST_CASE("replay: params are validated by the factory, located", "[actors][gateway][replay][params]") {
   temp_dir dir;
   const auto file = dir.write("q.csv", histdata_rows);
-  const auto& factory = io_type("gateway.replay").factory;
-  auto error_of = [&](const std::string& yaml) -> std::string {
-    try {
-      (void)factory(make_params(yaml, dir.path()));
-    } catch (const config_error& e) {
-      return e.what();
-    }
-    return "no error";
-  };
+  auto error_of = [&](const std::string& yaml) { return factory_error("gateway.replay", yaml, dir.path()); };
   CHECK_THAT(error_of("format: histdata_ticks\ninstrument: EUR/USD\n"), Catch::Contains("file: missing required key"));
   CHECK_THAT(error_of(replay_yaml(dir.path() / "nope.csv")), Catch::Contains("actors[0].params.file"));
   CHECK_THAT(error_of(fmt::format("file: {}\nformat: csv\ninstrument: EUR/USD\n", file.string())),
@@ -260,11 +252,16 @@ TEST_CASE("replay: params are validated by the factory, located", "[actors][gate
   CHECK_THAT(error_of(fmt::format("file: {}\nformat: truefx_ticks\ninstrument: EUR/USD\n", file.string())),
              Catch::Contains("format: " + file.string() + ":1: expected the header 'timestamp,bid,ask'")
                && Catch::Contains("is the file in truefx_ticks format?"));
+  // An empty file (or one with only blank lines) is a mistake, not an instant end of data.
+  const auto empty = dir.write("empty.csv", "");
+  CHECK_THAT(error_of(replay_yaml(empty)), Catch::Contains("file: '" + empty.string() + "' has no data rows"));
+  CHECK_THAT(error_of(replay_yaml(empty, "on_bad_row: skip\n")), Catch::Contains("is empty"));
+  CHECK_THAT(error_of(replay_yaml(dir.write("blank.csv", "\n\n"))), Catch::Contains("has no data rows"));
   // Relative paths are resolved against the topology's directory; all keys are read.
   auto p = make_params("file: q.csv\nformat: histdata_ticks\ninstrument: EUR/USD\nspeed: 2\non_bad_row: skip\n"
                        "limit: 10\n",
                        dir.path());
-  CHECK(factory(p));
+  CHECK(io_type("gateway.replay").factory(p));
   CHECK(p.unread().empty());
 }
 
@@ -321,15 +318,7 @@ TEST_CASE("synthetic: count 0 runs until halted", "[actors][gateway][synthetic][
 
 TEST_CASE("synthetic: params are validated by the factory", "[actors][gateway][synthetic][params]") {
   temp_dir dir;
-  const auto& factory = io_type("gateway.synthetic").factory;
-  auto error_of = [&](const std::string& yaml) -> std::string {
-    try {
-      (void)factory(make_params(yaml, dir.path()));
-    } catch (const config_error& e) {
-      return e.what();
-    }
-    return "no error";
-  };
+  auto error_of = [&](const std::string& yaml) { return factory_error("gateway.synthetic", yaml, dir.path()); };
   CHECK_THAT(error_of("seed: 1\n"), Catch::Contains("instrument: missing required key"));
   CHECK_THAT(error_of("instrument: X\nseed: -1\n"), Catch::Contains("seed: expected a non-negative integer"));
   CHECK_THAT(error_of("instrument: X\nrate: -5\n"), Catch::Contains("actors[0].params.rate"));
@@ -340,6 +329,6 @@ TEST_CASE("synthetic: params are validated by the factory", "[actors][gateway][s
              Catch::Contains("start_price: must leave the bid"));
   auto p = make_params(
     "instrument: X\nseed: 7\nrate: 10\ncount: 5\nstart_price: 1.1\ntick_size: 0.00001\nspread: 0.0001\n", dir.path());
-  CHECK(factory(p));
+  CHECK(io_type("gateway.synthetic").factory(p));
   CHECK(p.unread().empty());
 }

@@ -70,6 +70,17 @@ inline const actor_type_info& io_type(const std::string& type) {
   return *info;
 }
 
+/// What the factory of an I/O actor type says about these params: the config_error's text, or
+/// "no error".
+inline std::string factory_error(const std::string& type, const std::string& yaml, const std::filesystem::path& dir) {
+  try {
+    (void)io_type(type).factory(make_params(yaml, dir));
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 /// A log sink that keeps the text (owned by the loggers that use it: actors may log until the
 /// actor system is gone).
 class text_sink final : public spdlog::sinks::base_sink<std::mutex> {

@@ -3,6 +3,7 @@
 // as a JSON object with yaml-cpp, which reads JSON's flow syntax).
 #include "io_fixture.hpp"
 
+#include <libra/json.hpp>
 #include <recorder/json_line.hpp>
 
 #include <catch2/catch.hpp>
@@ -165,7 +166,7 @@ TEST_CASE("recorder: all types when types is absent; directories are created; th
 
 TEST_CASE("recorder: JSON strings are escaped", "[actors][recorder]") {
   std::string out;
-  actors::append_json_string(out, "a\"b\\c\nd\re\tf\x1f g/é");
+  append_json_string(out, "a\"b\\c\nd\re\tf\x1f g/é");
   CHECK(out == R"("a\"b\\c\nd\re\tf\u001f g/é")");
   const auto risk_ev = event::create(event_type::drawdown_warning, "risk",
                                      risk{risk_rule::drawdown,
@@ -179,15 +180,7 @@ TEST_CASE("recorder: JSON strings are escaped", "[actors][recorder]") {
 
 TEST_CASE("recorder: params are validated by the factory", "[actors][recorder][params]") {
   temp_dir dir;
-  const auto& factory = io_type("recorder").factory;
-  auto error_of = [&](const std::string& yaml) -> std::string {
-    try {
-      (void)factory(make_params(yaml, dir.path()));
-    } catch (const config_error& e) {
-      return e.what();
-    }
-    return "no error";
-  };
+  auto error_of = [&](const std::string& yaml) { return factory_error("recorder", yaml, dir.path()); };
   CHECK_THAT(error_of("types: [TICK]\n"), Catch::Contains("file: missing required key"));
   CHECK_THAT(error_of("file: x.jsonl\ntypes: [TICK, TIK]\n"),
              Catch::Contains("actors[0].params.types: unknown event type 'TIK'"));
@@ -197,7 +190,7 @@ TEST_CASE("recorder: params are validated by the factory", "[actors][recorder][p
   CHECK_THAT(error_of("file: x.jsonl\ntypes: TICK\n"), Catch::Contains("types: expected a list of strings"));
   // A file that does not exist yet is fine (it is created); nothing is created by the factory.
   auto p = make_params("file: new.jsonl\ntypes: [TICK]\n", dir.path());
-  CHECK(factory(p));
+  CHECK(io_type("recorder").factory(p));
   CHECK(p.unread().empty());
   CHECK_FALSE(std::filesystem::exists(dir.path() / "new.jsonl"));
 }

@@ -52,7 +52,9 @@ TEST_CASE("libra-runtime exits 2 with a located message on a bad topology", "[ru
   std::filesystem::remove_all(path.parent_path());
 }
 
-TEST_CASE("SIGINT drains the bus, prints the summary and exits 0", "[runtime][process][signal]") {
+TEST_CASE("SIGINT and SIGTERM drain the bus, print the summary and exit 0", "[runtime][process][signal]") {
+  const int sig = GENERATE(SIGINT, SIGTERM);
+  const std::string sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
   auto path = write_topology("endless.yaml", R"(runtime:
   stats_interval_s: 0.05
 actors:
@@ -67,11 +69,11 @@ actors:
   child_process p{{LIBRA_RUNTIME_BIN, path.string()}};
   // The first progress line says the actors run and events flow: now interrupt it.
   REQUIRE(p.wait_for_output("ev/s", 30s));
-  p.signal(SIGINT);
+  p.signal(sig);
   const int rc = p.wait();
-  INFO(p.err() << p.out());
+  INFO(sig_name << ": " << p.err() << p.out());
   CHECK(rc == 0);
-  CHECK_THAT(p.out(), Catch::Contains("(SIGINT)"));
+  CHECK_THAT(p.out(), Catch::Contains("(" + sig_name + ")"));
   const auto published = field(p.out(), "published");
   const auto dispatched = field(p.out(), "dispatched");
   const auto dropped = field(p.out(), "dropped");

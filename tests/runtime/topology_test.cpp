@@ -215,6 +215,27 @@ TEST_CASE("a plugin that does not load is reported", "[runtime][topology][errors
   CHECK(e.line() == 1);
 }
 
+TEST_CASE("a plugin that loads but fails is reported", "[runtime][topology][errors][plugin]") {
+  auto with = [](const char* path) {
+    return load_error(std::string{"plugins: ["} + path + "]\nactors:\n  - {name: a, type: test.source}\n");
+  };
+  auto empty = with(LIBRA_TEST_PLUGIN_EMPTY_PATH);
+  CHECK(empty.key_path() == "plugins[0].path");
+  CHECK_THAT(empty.message(), Catch::Contains("registered no actor type"));
+  auto throws = with(LIBRA_TEST_PLUGIN_THROWS_PATH);
+  CHECK_THAT(throws.message(), Catch::Contains("failed to register: test plugin: registration refused"));
+  auto no_entry = with(LIBRA_TEST_PLUGIN_NO_ENTRY_PATH);
+  CHECK_THAT(no_entry.message(), Catch::Contains("has no libra_register_actors"));
+  CHECK(no_entry.line() == 1);
+}
+
+TEST_CASE("an empty topology file is reported at its start", "[runtime][topology][errors]") {
+  auto e = load_error("");
+  CHECK(e.key_path() == "(root)");
+  CHECK(e.line() == 1);
+  CHECK(e.column() == 1);
+}
+
 TEST_CASE("a topology that could never end on its own is refused", "[runtime][topology][errors]") {
   auto e = load_error("actors:\n  - {name: b, type: test.sink, params: {upstream: b}}\n");
   CHECK_THAT(e.message(), Catch::Contains("no producer"));

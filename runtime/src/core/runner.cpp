@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include <libra/bus.hpp>
+#include <libra/json.hpp>
 #include <libra/system_config.hpp>
 
 #include <caf/actor_system.hpp>
@@ -14,6 +15,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -121,13 +124,21 @@ int run_topology(const topology& topo, const run_options& opts) {
   std::mutex mu;
   std::condition_variable cv;
   int signal_seen = 0;
-  std::string failure; // first actor failure, if any
+  bool stopping = false; // the run has ended; drain and summary under way
+  std::string failure;   // first actor failure, if any
   std::size_t producers_left = 0;
   for (const auto& a : topo.actors)
     producers_left += a.producer ? 1 : 0;
   signal_watch signals{[&](int sig) {
     {
       std::lock_guard guard{mu};
+      if (signal_seen != 0 || stopping) {
+        // A second Ctrl-C (or one during the drain) means "now": say what that costs, then go.
+        fmt::print(stderr, "libra-runtime: {} during shutdown: exiting now without drain or summary\n",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
+        std::fflush(nullptr);
+        std::_Exit(128 + sig);
+      }
       signal_seen = sig;
     }
     cv.notify_all();
@@ -148,6 +159,8 @@ int run_topology(const topology& topo, const run_options& opts) {
   auto directory = std::make_shared<actor_directory>();
   std::vector<std::pair<std::string, caf::actor>> spawned;
   auto end_all = [&] {
+    // The directory holds strong handles: an actor that kept its context would keep itself alive.
+    directory->clear();
     for (auto& [name, a] : spawned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
@@ -243,6 +256,10 @@ int run_topology(const topology& topo, const run_options& opts) {
       }
     }
   }
+  {
+    std::lock_guard guard{mu};
+    stopping = true;
+  }
   if (rc != 0)
     log->error("stopping: {}", reason);
   else
@@ -310,11 +327,11 @@ int run_topology(const topology& topo, const run_options& opts) {
   if (!opts.stats_json.empty()) {
     std::ofstream out{opts.stats_json};
     fmt::print(out,
-               "{{\"topology\":\"{}\",\"reason\":\"{}\",\"wall_s\":{:.6f},\"published\":{},\"dispatched\":{},"
+               "{{\"topology\":{},\"reason\":{},\"wall_s\":{:.6f},\"published\":{},\"dispatched\":{},"
                "\"dropped\":{},\"rejected\":{},\"errors\":{},\"orders\":{},\"fills\":{},\"order_rejections\":{},"
                "\"realized_pnl\":{},\"unrealized_pnl\":{},\"by_type\":{{",
-               topo.file.string(), reason, wall, s.published, s.dispatched, dropped, s.rejected, s.errors,
-               count(*mon, event_type::order_new), count(*mon, event_type::order_filled),
+               json_string(topo.file.string()), json_string(reason), wall, s.published, s.dispatched, dropped,
+               s.rejected, s.errors, count(*mon, event_type::order_new), count(*mon, event_type::order_filled),
                count(*mon, event_type::order_rejected), realized, unrealized);
     bool first = true;
     for (auto t : all_event_types) {

@@ -13,6 +13,8 @@ namespace {
 
 config_error at(const YAML::Node& n, const std::string& file, const std::string& path, const std::string& msg) {
   const auto m = n.Mark();
+  if (m.is_null()) // an empty document has no place in the file: report its start
+    return {file, 1, 1, path, msg};
   return {file, m.line + 1, m.column + 1, path, msg};
 }
 
