@@ -24,7 +24,6 @@ struct tick_counter_state {
 
 caf::behavior tick_counter(caf::stateful_actor<tick_counter_state>* self, libra::actor_context ctx,
                            std::int64_t every) {
-  ctx.bus->subscribe(libra::event_type::tick, caf::actor{self});
   self->state.log = ctx.log;
   return {
     libra::on_events([self, ctx, every](const libra::event& e) {
@@ -45,7 +44,12 @@ LIBRA_PLUGIN(registry) {
   registry.add("example.tick_counter", {[](const libra::params& p) -> libra::spawn_fn {
                                           const auto every = p.get_in("every", std::int64_t{100}, 1, 1'000'000'000);
                                           return [every](const libra::actor_context& ctx) {
-                                            return ctx.system->spawn(tick_counter, ctx, every);
+                                            auto a = ctx.system->spawn(tick_counter, ctx, every);
+                                            // Here, not in the actor's init (CAF runs that later, on a
+                                            // worker): subscribed before the runtime starts the
+                                            // gateways, so no tick is missed.
+                                            ctx.bus->subscribe(libra::event_type::tick, a);
+                                            return a;
                                           };
                                         },
                                         "counts ticks; a SIGNAL every `every` ticks", false});

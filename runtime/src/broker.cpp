@@ -21,6 +21,7 @@ constexpr std::size_t pull_chunk = 256;    // events moved from a stage per bulk
 constexpr std::size_t orphan_chunk = 4096; // events with no subscriber released per round
 constexpr int max_rounds = 64;             // rounds per message before the broker yields
 constexpr int max_repumps = 8;             // re-pumps for events that raced the wake flags
+constexpr std::uint32_t risk_batch = 64;   // most RISK events per urgent batch
 
 /// One priority's events, from the oldest not yet released by every interested endpoint.
 struct local_queue {
@@ -32,6 +33,7 @@ struct local_queue {
 struct endpoint_state {
   endpoint_record rec;
   std::shared_ptr<const delivery::subscription_list> subs; // rec.subs, shared by every batch
+  std::shared_ptr<endpoint_channel> channel;               // RISK preemption (delivery.hpp)
   std::uint32_t mask = 0;                                  // types this endpoint subscribed to
   std::array<std::uint64_t, priority_count> cursor{};
   std::uint32_t in_flight = 0;
@@ -82,6 +84,7 @@ void refresh(broker_actor* self) {
       old_mask = ep.mask;
     } else {
       self->monitor(rec.actor);
+      ep.channel = std::make_shared<endpoint_channel>();
     }
     ep.rec = std::move(rec);
     ep.subs = std::make_shared<const delivery::subscription_list>(ep.rec.subs);
@@ -135,10 +138,11 @@ int match(broker_state& st, const endpoint_state& ep, const event& e) {
   return -1;
 }
 
-/// Up to limit events for ep: strictly by priority, FIFO within one.
-std::vector<delivery_entry> build(broker_state& st, endpoint_state& ep, std::uint32_t limit) {
+/// Up to limit events for ep from priorities [first, last): strictly by priority, FIFO within one.
+std::vector<delivery_entry> build(broker_state& st, endpoint_state& ep, std::uint32_t limit, std::size_t first,
+                                  std::size_t last) {
   std::vector<delivery_entry> batch;
-  for (std::size_t p = 0; p < priority_count && batch.size() < limit && !st.stale; ++p) {
+  for (std::size_t p = first; p < last && batch.size() < limit && !st.stale; ++p) {
     if (!ep.wants(p))
       continue;
     auto& lq = st.q[p];
@@ -251,13 +255,25 @@ void pump(broker_actor* self) {
       const auto n = st.eps.size();
       for (std::size_t i = 0; i < n && !st.stale; ++i) {
         auto& ep = st.eps[(st.rr + i) % n];
-        if (ep.in_flight >= window)
+        // RISK first, urgently, and past the credit window (RISK events are few; a subscriber
+        // out of credit must still get them now): the subscriber sets its batch aside for them.
+        if (ep.wants(0)) {
+          auto risk = build(st, ep, std::max<std::uint32_t>(k, risk_batch), 0, 1);
+          if (!risk.empty()) {
+            ep.in_flight += static_cast<std::uint32_t>(risk.size());
+            ep.channel->urgent_pending.store(true, std::memory_order_release);
+            self->send<caf::message_priority::high>(
+              ep.rec.actor, delivery{std::move(risk), ep.subs, st.core, ep.rec.id, ep.channel, true});
+            progress = true;
+          }
+        }
+        if (ep.in_flight >= window || st.stale)
           continue;
-        auto batch = build(st, ep, std::min(k, window - ep.in_flight));
+        auto batch = build(st, ep, std::min(k, window - ep.in_flight), 1, priority_count);
         if (batch.empty())
           continue;
         ep.in_flight += static_cast<std::uint32_t>(batch.size());
-        self->send(ep.rec.actor, delivery{std::move(batch), ep.subs, st.core, ep.rec.id});
+        self->send(ep.rec.actor, delivery{std::move(batch), ep.subs, st.core, ep.rec.id, ep.channel, false});
         progress = true;
       }
       if (st.stale) {

@@ -152,10 +152,12 @@ caf::actor bus::subscriber_actor(subscription_id id) const { return core_->subsc
 
 // -- system settings ----------------------------------------------------------------------------
 
-void configure_system(caf::actor_system_config& cfg, std::size_t workers) {
+void configure_system(caf::actor_system_config& cfg, std::size_t workers, idle_policy idle) {
   cfg.set("scheduler.max-throughput", static_cast<int64_t>(default_max_throughput));
   if (workers > 0)
     cfg.set("scheduler.max-threads", static_cast<int64_t>(workers));
+  if (idle == idle_policy::responsive)
+    cfg.set("work-stealing.aggressive-poll-attempts", static_cast<int64_t>(responsive_poll_attempts));
 }
 
 } // namespace libra

@@ -206,9 +206,16 @@ std::vector<config_error> params::unread() const {
     todo.pop_back();
     if (m->node.IsMap())
       for (const auto& kv : m->node) {
-        const auto key = kv.first.Scalar();
-        if (m->read.count(key) == 0)
-          out.push_back(located(kv.first, m->file, join(m->path, key), "unknown key"));
+        // A key that is no name (null, empty, a list or a mapping) is no parameter either; it
+        // still gets a key path that says what it is.
+        const bool named = kv.first.IsScalar() && !kv.first.Scalar().empty();
+        if (named && m->read.count(kv.first.Scalar()) != 0)
+          continue;
+        const std::string key = named                 ? kv.first.Scalar()
+                                : kv.first.IsScalar() ? "(empty key)"
+                                : kv.first.IsNull()   ? "(null key)"
+                                                      : "(non-scalar key)";
+        out.push_back(located(kv.first, m->file, join(m->path, key), "unknown key"));
       }
     for (const auto& c : m->children)
       todo.push_back(c.get());

@@ -81,6 +81,7 @@ const char* const valid = R"(bus:
   batch_size: 4
 runtime:
   workers: 3
+  idle: frugal
   stats_interval_s: 0.5
 logging:
   level: warn
@@ -105,6 +106,7 @@ TEST_CASE("a valid topology loads with its settings", "[runtime][topology]") {
   CHECK(topo.bus.credit_window == 8);
   CHECK(topo.bus.batch_size == 4);
   CHECK(topo.workers == 3);
+  CHECK(topo.idle == idle_policy::frugal);
   CHECK(topo.stats_interval == std::chrono::milliseconds{500});
   CHECK(topo.log_level == "warn");
   REQUIRE(topo.actors.size() == 2);
@@ -112,6 +114,15 @@ TEST_CASE("a valid topology loads with its settings", "[runtime][topology]") {
   CHECK(topo.actors[0].producer);
   CHECK_FALSE(topo.actors[1].producer);
   CHECK(r.spawned->load() == 0); // loading validates; it spawns nothing
+}
+
+TEST_CASE("runtime.idle defaults to responsive and takes only its two values", "[runtime][topology]") {
+  fake_registry r;
+  temp_file f{"actors:\n  - {name: a, type: test.source}\n"};
+  CHECK(core::load_topology(f.path(), r.reg).idle == idle_policy::responsive);
+  auto e = load_error("runtime:\n  idle: spin\nactors:\n  - {name: a, type: test.source}\n");
+  CHECK(e.key_path() == "runtime.idle");
+  CHECK(e.line() == 2);
 }
 
 TEST_CASE("malformed YAML is reported with its line", "[runtime][topology][errors]") {
@@ -124,7 +135,7 @@ TEST_CASE("unknown keys are reported where they are", "[runtime][topology][error
   auto e = load_error(std::string{valid} + "extra: 1\n");
   CHECK(e.key_path() == "extra");
   CHECK(e.message() == "unknown key");
-  CHECK(e.line() == 19);
+  CHECK(e.line() == 20);
   CHECK(e.column() == 1);
 
   auto in_bus = load_error("bus:\n  capcity: 10\nactors:\n  - {name: a, type: test.source}\n");

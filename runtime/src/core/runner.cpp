@@ -145,7 +145,7 @@ int run_topology(const topology& topo, const run_options& opts) {
   }};
 
   caf::actor_system_config cfg;
-  configure_system(cfg, topo.workers);
+  configure_system(cfg, topo.workers, topo.idle);
   caf::actor_system sys{cfg};
 
   int rc = 0;

@@ -81,6 +81,8 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
   {
     auto r = top.child("runtime");
     topo.workers = static_cast<std::size_t>(r.get_in("workers", std::int64_t{2}, 1, 256));
+    topo.idle = r.get_choice("idle", "responsive", {"responsive", "frugal"}) == "frugal" ? idle_policy::frugal
+                                                                                         : idle_policy::responsive;
     topo.stats_interval =
       std::chrono::milliseconds{static_cast<std::int64_t>(r.get_in("stats_interval_s", 1.0, 0.01, 3600.0) * 1000)};
     topo.duration =
@@ -107,7 +109,7 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
   }
   // actors
   if (!top.has("actors"))
-    top.fail("", "missing required key 'actors' (a list of actors)");
+    top.fail("actors", "missing required key (a list of actors)");
   const auto actors = root["actors"];
   if (!actors.IsSequence() || actors.size() == 0)
     throw at(actors, fname, "actors", "expected a non-empty list of actors");

@@ -5,6 +5,7 @@
 #include <libra/bus_config.hpp>
 #include <libra/component.hpp>
 #include <libra/config_error.hpp>
+#include <libra/system_config.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -24,6 +25,7 @@ struct topology {
   std::filesystem::path file;
   bus_config bus;
   std::size_t workers = 2;
+  idle_policy idle = idle_policy::responsive;
   std::chrono::milliseconds stats_interval{1000};
   std::chrono::milliseconds duration{0}; ///< 0: until the data ends or a signal
   std::string log_level = "info";

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Runs every libra benchmark (and the Disruptor baseline when a JDK is present) in bounded time and
+# writes bench/results.json (all figures) and bench/results.md (all tables).
+#
+#   bench/run.sh [--quick] [--build DIR] [--out DIR]
+#
+# --quick is the CI smoke run (seconds): it proves the programs build and run, not the figures.
+# Full run: < 5 min on the 2-core machine. Every figure is measured beside its baseline in the
+# same process, interleaved; read the ratios, not the absolute numbers (the machine drifts).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="$root/build-bench"
+out="$root/bench"
+quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --build) build="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+mkdir -p "$out"
+
+targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory)
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBRA_BUILD_TESTS=OFF >/dev/null
+fi
+cmake --build "$build" --target "${targets[@]}"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+md="$tmp/results.md"
+start=$(date +%s)
+
+# name, then the program's arguments (full run | quick run)
+run() {
+  local name="$1"; shift
+  local t0=$(date +%s)
+  echo "bench/run.sh: $name ..." >&2
+  "$build/bench/libra-bench-$name" "$@" --json "$tmp/$name.json" | tee -a "$md"
+  echo >>"$md"
+  echo "bench/run.sh: $name done in $(( $(date +%s) - t0 )) s" >&2
+}
+
+# W x k: the scaling table; the default (16:8) is chosen from it (see bench/README.md).
+combos="1:1,4:1,4:4,16:1,16:8,64:8,64:32"
+if [ "$quick" = 1 ]; then
+  run throughput --quick --combos 16:8 --subscribers 4 --publishers 2
+  run publish --quick
+  run latency --quick
+  run priority --quick
+  run memory --quick
+  disruptor_args=(--quick --json)
+else
+  run throughput --events 1000000 --trials 5 --combos "$combos"
+  run publish --events 1000000 --trials 5
+  run latency --seconds 1 --trials 3
+  run priority --combos "$combos"
+  run memory
+  disruptor_args=(--events 1000000 --trials 5 --json)
+fi
+
+# The LMAX Disruptor (Java) baseline: 1 producer -> 1 consumer, 128-byte events.
+echo "bench/run.sh: disruptor ..." >&2
+if bash "$root/bench/disruptor/run.sh" "${disruptor_args[@]}" >"$tmp/disruptor.out"; then
+  tail -n 1 "$tmp/disruptor.out" >"$tmp/disruptor.json"
+  { echo "## LMAX Disruptor (Java)"; echo; sed '$d' "$tmp/disruptor.out"; echo; } | tee -a "$md"
+else
+  echo "bench/run.sh: the Disruptor baseline failed" >&2
+  exit 1
+fi
+
+# One JSON document: each program's own JSON under its name.
+{
+  echo "{"
+  echo "  \"quick\": $([ "$quick" = 1 ] && echo true || echo false),"
+  echo "  \"seconds\": $(( $(date +%s) - start )),"
+  sep=""
+  for name in throughput publish latency priority memory; do
+    printf '%s  "%s": ' "$sep" "$name"
+    cat "$tmp/$name.json"
+    sep=","
+  done
+  printf ',  "disruptor_java": '
+  cat "$tmp/disruptor.json"
+  echo "}"
+} >"$out/results.json"
+cp "$md" "$out/results.md"
+echo "bench/run.sh: wrote $out/results.json and $out/results.md in $(( $(date +%s) - start )) s" >&2
