@@ -84,6 +84,60 @@ TEST_CASE_METHOD(system_fixture, "a RISK event overtakes a backlog of ticks", "[
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE_METHOD(system_fixture, "a RISK event preempts the batch a subscriber is running; set-aside events keep order",
+                 "[bus][dispatch][priority]") {
+  bus_config cfg;
+  cfg.credit_window = 16;
+  cfg.batch_size = 16; // the whole window in one batch: without preemption the breaker would come 17th
+  bus b{sys, cfg};
+  gate release;
+  std::latch first_tick_entered{1};
+  std::atomic<bool> blocked_once{false};
+  auto got = std::make_shared<collector>();
+  auto actor = sys.spawn(
+    [&](caf::event_based_actor*, std::shared_ptr<collector> out) -> caf::behavior {
+      return {on_events([&, out](const event& e) {
+        out->add(e);
+        if (!blocked_once.exchange(true)) {
+          first_tick_entered.count_down();
+          release.wait();
+        }
+      })};
+    },
+    got);
+  b.subscribe(event_type::tick, actor);
+  b.subscribe(event_type::circuit_breaker, actor);
+  b.start();
+  constexpr int ticks = 200;
+  for (int i = 0; i < ticks; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  first_tick_entered.wait();
+  const auto before = b.stats().dispatched; // the ticks in flight (the window)
+  REQUIRE(b.publish(make_risk()));
+  // The broker has sent the breaker (urgent, past the exhausted window) once it counts as dispatched.
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (b.stats().dispatched < before + 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  REQUIRE(b.stats().dispatched == before + 1);
+  release.open();
+  REQUIRE(got->wait(ticks + 1));
+  const auto evs = got->events();
+  CHECK(evs[0].type() == event_type::tick);
+  CHECK(evs[1].type() == event_type::circuit_breaker); // right after the event that was running
+  std::int64_t expected = 0;
+  for (const auto& e : evs) {
+    if (e.type() != event_type::tick)
+      continue;
+    CHECK(e.get<tick>().bid_size == quantity::from_raw(expected)); // ticks in publish order
+    ++expected;
+  }
+  CHECK(expected == ticks);
+  REQUIRE(b.wait_idle(patience));
+  CHECK(b.stats().handler_calls == ticks + 1);
+  b.stop(1s);
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE_METHOD(system_fixture, "a throwing handler is counted and isolated", "[bus][dispatch][errors]") {
   bus b{sys};
   std::atomic<int> thrower_calls{0};
