@@ -1,0 +1,182 @@
+// Fault injection: handlers and filters that throw, a subscriber that blocks, stop() under
+// concurrent publishers. The bus must isolate each fault, count it, and lose nothing silently.
+#include "../support/bus_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <latch>
+#include <thread>
+
+using namespace libra;
+using namespace libra::testing;
+
+namespace {
+
+/// Waits for a condition the bus reaches on its own (no hook to wait on), up to the patience.
+template <class Pred>
+bool eventually(Pred&& pred) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(system_fixture, "a handler throwing on every 7th event and a throwing filter are counted and isolated",
+                 "[bus][fault]") {
+  bus b{sys, bus_config{}};
+  constexpr std::int64_t n = 700;
+  std::atomic<std::int64_t> calls{0};
+  auto healthy = std::make_shared<collector>();
+  b.subscribe(event_type::tick, [&](const event&) {
+    if (calls.fetch_add(1) % 7 == 6)
+      throw std::runtime_error("every 7th");
+  });
+  b.subscribe(
+    event_type::tick, [](const event&) {},
+    [](const event& e) -> bool {
+      if (e.get<tick>().bid_size.raw() % 10 == 0)
+        throw std::logic_error("filter fault");
+      return true;
+    });
+  b.subscribe(event_type::tick, [healthy](const event& e) { healthy->add(e); });
+  b.start();
+  for (std::int64_t i = 0; i < n; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  REQUIRE(healthy->wait(n));
+  REQUIRE(b.wait_idle(patience));
+  CHECK(calls.load() == n);                  // the thrower got every event: a throw loses nothing else
+  CHECK(b.stats().errors == n / 7 + n / 10); // 100 handler throws + 70 filter throws, each counted
+  const auto evs = healthy->events();
+  for (std::int64_t i = 0; i < n; ++i)
+    CHECK(evs[static_cast<std::size_t>(i)].get<tick>().bid_size.raw() == i); // the others are untouched
+  b.stop(1s);
+}
+
+TEST_CASE_METHOD(system_fixture,
+                 "a blocked subscriber holds capacity, not the others: back-pressure exactly at the bound, "
+                 "everything delivered after release",
+                 "[bus][fault][capacity]") {
+  bus_config cfg;
+  cfg.max_queue_size = 1000; // MARKET_DATA may fill 80%: 800
+  cfg.credit_window = 1;     // the slow one, stuck on its first event, then takes nothing more
+  cfg.batch_size = 1;
+  bus b{sys, cfg};
+  gate release;
+  std::latch slow_entered{1};
+  std::atomic<bool> first{true};
+  auto slow = std::make_shared<collector>();
+  auto fast = std::make_shared<collector>();
+  b.subscribe(event_type::tick, [&, slow](const event& e) {
+    if (first.exchange(false)) {
+      slow_entered.count_down();
+      release.wait();
+    }
+    slow->add(e);
+  });
+  b.subscribe(event_type::tick, [fast](const event& e) { fast->add(e); });
+  b.start();
+  REQUIRE(b.publish(make_tick(0)));
+  slow_entered.wait(); // the slow one is stuck in its handler from now on
+  REQUIRE(fast->wait(1));
+  REQUIRE(eventually([&] { return b.stats().pending == 0; })); // tick 0 left the stages (both had it)
+  std::int64_t accepted = 1;
+  while (b.publish(make_tick(accepted)))
+    ++accepted;
+  // Nothing leaves while one interested subscriber has not had it: admission stops exactly when
+  // 800 are pending.
+  CHECK(accepted == 801);
+  CHECK(b.stats().pending == 800);
+  CHECK(b.stats().rejected_full == 1);
+  CHECK_FALSE(b.publish(make_tick(accepted)));
+  CHECK(b.stats().rejected_full == 2);
+  // The fast subscriber is not held back by the slow one: it gets all 800 meanwhile.
+  const auto total = static_cast<std::size_t>(accepted);
+  REQUIRE(fast->wait(total));
+  CHECK(slow->size() == 0);
+  release.open();
+  REQUIRE(slow->wait(total));
+  REQUIRE(b.wait_idle(patience));
+  const auto evs = slow->events();
+  for (std::size_t i = 0; i < evs.size(); ++i)
+    CHECK(evs[i].get<tick>().bid_size.raw() == static_cast<std::int64_t>(i)); // everything, in order
+  const auto s = b.stats();
+  CHECK(s.published == total);
+  CHECK(s.dispatched == total);
+  CHECK(s.pending == 0);
+  b.stop(1s);
+}
+
+TEST_CASE_METHOD(system_fixture,
+                 "stop() while 4 threads keep publishing: no deadlock, later publishes refused and counted, "
+                 "published == dispatched + dropped",
+                 "[bus][fault][lifecycle]") {
+  bus_config cfg;
+  cfg.max_queue_size = 10'000;
+  bus b{sys, cfg};
+  std::atomic<std::uint64_t> handled{0};
+  b.subscribe(event_type::tick, [&](const event&) { handled.fetch_add(1); });
+  b.subscribe(event_type::order_new, [&](const event&) { handled.fetch_add(1); });
+  b.start();
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> refused_after_stop{0};
+  std::atomic<std::uint64_t> accepted_after_stop{0};
+  std::atomic<bool> stopped{false};
+  std::latch publishing{4};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 4; ++p)
+    threads.emplace_back([&, p] {
+      auto pub = b.make_publisher();
+      publishing.count_down();
+      for (std::int64_t i = 0; !done.load(); ++i) {
+        const bool was_stopped = stopped.load();
+        const bool ok = pub.publish(i % 5 == 0 ? make_order(event_type::order_new, static_cast<std::uint64_t>(i))
+                                               : make_tick(i * 4 + p));
+        (ok ? accepted : refused).fetch_add(1);
+        if (was_stopped)
+          (ok ? accepted_after_stop : refused_after_stop).fetch_add(1);
+      }
+    });
+  publishing.wait();
+  while (accepted.load() < 20'000) // events are flowing
+    std::this_thread::yield();
+  const auto dropped = b.stop(50ms);
+  stopped.store(true);
+  // Keep publishing against the stopped bus for a while, then end.
+  while (refused_after_stop.load() < 1000)
+    std::this_thread::yield();
+  done.store(true);
+  for (auto& t : threads)
+    t.join();
+  CHECK(accepted_after_stop.load() == 0); // stop() closed admission before it returned
+  const auto s = b.stats();
+  CHECK(s.published == accepted.load());
+  CHECK(s.rejected == refused.load()); // every refusal counted (full or closed)
+  CHECK(s.rejected_closed >= refused_after_stop.load());
+  CHECK(s.dropped == dropped);
+  CHECK(s.pending == 0);
+  CHECK(s.published == s.dispatched + s.dropped); // nothing lost silently
+  CHECK(b.stop(1s) == 0);                         // idempotent
+}
+
+TEST_CASE_METHOD(system_fixture, "a RISK event is admitted while MARKET_DATA has filled its share of the bus",
+                 "[bus][fault][capacity]") {
+  bus_config cfg;
+  cfg.max_queue_size = 100;
+  bus b{sys, cfg}; // not started: nothing leaves
+  int ticks = 0;
+  while (b.publish(make_tick(ticks)))
+    ++ticks;
+  CHECK(ticks == 80);               // ticks stop at their 80% share...
+  CHECK(b.publish(make_signal(1))); // ...signals, orders and risk still get in
+  CHECK(b.publish(make_order(event_type::order_cancelled, 1)));
+  CHECK(b.publish(make_risk()));
+  CHECK(b.stats().pending == 83);
+  CHECK(b.stop(0ms) == 83);
+}
