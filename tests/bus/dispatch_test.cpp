@@ -47,24 +47,11 @@ TEST_CASE_METHOD(system_fixture, "a RISK event overtakes a backlog of ticks", "[
   cfg.credit_window = 2;
   cfg.batch_size = 1;
   bus b{sys, cfg};
-  gate release;
-  std::latch first_tick_entered{1};
-  std::atomic<bool> blocked_once{false};
-  auto got = std::make_shared<collector>();
-  // One subscriber for both types, so one ordered stream shows what overtook what.
-  // (got is passed as a spawn argument: CAF 0.17 spawning with no arguments trips UBSan in its
-  // own init_fun_factory.hpp)
-  auto actor = sys.spawn(
-    [&](caf::event_based_actor*, std::shared_ptr<collector> out) -> caf::behavior {
-      return {on_events([&, out](const event& e) {
-        out->add(e);
-        if (!blocked_once.exchange(true)) {
-          first_tick_entered.count_down();
-          release.wait();
-        }
-      })};
-    },
-    got);
+  blocking_subscriber sub{sys};
+  auto& got = sub.got;
+  auto& actor = sub.actor;
+  auto& first_tick_entered = sub.entered;
+  auto& release = sub.release;
   b.subscribe(event_type::tick, actor);
   b.subscribe(event_type::circuit_breaker, actor);
   b.start();
@@ -81,7 +68,6 @@ TEST_CASE_METHOD(system_fixture, "a RISK event overtakes a backlog of ticks", "[
   // With W = 2 the subscriber holds at most 2 ticks when the breaker arrives: it comes third.
   CHECK(std::distance(evs.begin(), it) <= 2);
   b.stop(1s);
-  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_METHOD(system_fixture, "a RISK event preempts the batch a subscriber is running; set-aside events keep order",
@@ -90,21 +76,11 @@ TEST_CASE_METHOD(system_fixture, "a RISK event preempts the batch a subscriber i
   cfg.credit_window = 16;
   cfg.batch_size = 16; // the whole window in one batch: without preemption the breaker would come 17th
   bus b{sys, cfg};
-  gate release;
-  std::latch first_tick_entered{1};
-  std::atomic<bool> blocked_once{false};
-  auto got = std::make_shared<collector>();
-  auto actor = sys.spawn(
-    [&](caf::event_based_actor*, std::shared_ptr<collector> out) -> caf::behavior {
-      return {on_events([&, out](const event& e) {
-        out->add(e);
-        if (!blocked_once.exchange(true)) {
-          first_tick_entered.count_down();
-          release.wait();
-        }
-      })};
-    },
-    got);
+  blocking_subscriber sub{sys};
+  auto& got = sub.got;
+  auto& actor = sub.actor;
+  auto& first_tick_entered = sub.entered;
+  auto& release = sub.release;
   b.subscribe(event_type::tick, actor);
   b.subscribe(event_type::circuit_breaker, actor);
   b.start();
@@ -135,7 +111,6 @@ TEST_CASE_METHOD(system_fixture, "a RISK event preempts the batch a subscriber i
   REQUIRE(b.wait_idle(patience));
   CHECK(b.stats().handler_calls == ticks + 1);
   b.stop(1s);
-  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_METHOD(system_fixture, "a throwing handler is counted and isolated", "[bus][dispatch][errors]") {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -114,6 +115,38 @@ private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = false;
+};
+
+/// A subscriber actor (SDK style) that records what it gets and blocks inside its first handler
+/// call until `release` opens; `entered` counts down when it got there.
+struct blocking_subscriber {
+  explicit blocking_subscriber(caf::actor_system& sys) {
+    // got is passed as a spawn argument: CAF 0.17 spawning with no arguments trips UBSan in its
+    // own init_fun_factory.hpp.
+    actor = sys.spawn(
+      [this](caf::event_based_actor*, std::shared_ptr<collector> out) -> caf::behavior {
+        return {on_events([this, out](const event& e) {
+          out->add(e);
+          if (!blocked_once.exchange(true)) {
+            entered.count_down();
+            release.wait();
+          }
+        })};
+      },
+      got);
+  }
+  blocking_subscriber(const blocking_subscriber&) = delete;
+  blocking_subscriber& operator=(const blocking_subscriber&) = delete;
+  ~blocking_subscriber() {
+    release.open(); // never leave a worker blocked
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+
+  std::shared_ptr<collector> got = std::make_shared<collector>();
+  gate release;
+  std::latch entered{1};
+  std::atomic<bool> blocked_once{false};
+  caf::actor actor;
 };
 
 } // namespace libra::testing
