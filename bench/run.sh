@@ -54,14 +54,14 @@ if [ "$quick" = 1 ]; then
   run latency --quick
   run priority --quick
   run memory --quick
-  disruptor_args=(--quick --json)
+  disruptor_args=(--quick --batch 64 --json)
 else
   run throughput --events 1000000 --trials 5 --combos "$combos"
   run publish --events 1000000 --trials 5
   run latency --seconds 1 --trials 3
   run priority --combos "$combos"
   run memory
-  disruptor_args=(--events 1000000 --trials 5 --json)
+  disruptor_args=(--events 1000000 --trials 5 --batch 64 --json)
 fi
 
 # The LMAX Disruptor (Java) baseline: 1 producer -> 1 consumer, 128-byte events.
