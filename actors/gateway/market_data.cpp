@@ -1,5 +1,7 @@
 #include "market_data.hpp"
 
+#include <libra/text.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -54,7 +56,7 @@ std::variant<price, std::string> positive_price(std::string_view name, std::stri
     return fmt::format("{} is empty", name);
   const auto p = price::parse(text);
   if (!p)
-    return fmt::format("{} '{}' is not a decimal number", name, text);
+    return fmt::format("{} '{}' is not a decimal number", name, printable(text));
   if (p->raw() <= 0)
     return fmt::format("{} {} is not positive", name, text);
   return *p;
@@ -84,13 +86,13 @@ parse_result parse_histdata(std::string_view line) {
   if (dt.size() != 18 || dt[8] != ' ' || !digits(dt.substr(0, 4), y) || !digits(dt.substr(4, 2), mo)
       || !digits(dt.substr(6, 2), d) || !digits(dt.substr(9, 2), h) || !digits(dt.substr(11, 2), mi)
       || !digits(dt.substr(13, 2), s) || !digits(dt.substr(15, 3), ms))
-    return fmt::format("datetime '{}' is not 'YYYYMMDD HHMMSSfff'", dt);
+    return fmt::format("datetime '{}' is not 'YYYYMMDD HHMMSSfff'", printable(dt));
   const auto t = civil(y, mo, d, h, mi, s, std::int64_t{ms} * 1'000'000);
   if (!t)
-    return fmt::format("datetime '{}' is not a valid date and time", dt);
+    return fmt::format("datetime '{}' is not a valid date and time", printable(dt));
   const auto volume = quantity::parse(f[3]);
   if (!volume || volume->raw() < 0)
-    return fmt::format("volume '{}' is not a non-negative number", f[3]);
+    return fmt::format("volume '{}' is not a non-negative number", printable(f[3]));
   // HistData: EST without daylight saving, a fixed UTC-05:00.
   return quote(*t + hours{5}, f[1], f[2]);
 }
@@ -100,7 +102,9 @@ parse_result parse_truefx(std::string_view line) {
   std::size_t found = 0;
   if (!split(line, f, found))
     return fmt::format("expected 3 columns (timestamp,bid,ask), found {}", found);
-  const auto bad_ts = [&] { return fmt::format("timestamp '{}' is not 'YYYY-MM-DD HH:MM:SS[.fraction]+HH:MM'", f[0]); };
+  const auto bad_ts = [&] {
+    return fmt::format("timestamp '{}' is not 'YYYY-MM-DD HH:MM:SS[.fraction]+HH:MM'", printable(f[0]));
+  };
   auto ts = f[0];
   // The UTC offset: +00:00 in TrueFX files; others are converted.
   int off_h = 0, off_m = 0;
@@ -121,14 +125,14 @@ parse_result parse_truefx(std::string_view line) {
     const auto frac = ts.substr(20);
     int v = 0;
     if (ts[19] != '.' || frac.size() > 9 || !digits(frac, v))
-      return fmt::format("timestamp '{}' has a fraction of a second that is not 1 to 9 digits", f[0]);
+      return fmt::format("timestamp '{}' has a fraction of a second that is not 1 to 9 digits", printable(f[0]));
     nanos = v;
     for (auto i = frac.size(); i < 9; ++i)
       nanos *= 10;
   }
   auto t = civil(y, mo, d, h, mi, s, nanos);
   if (!t)
-    return fmt::format("timestamp '{}' is not a valid date and time", f[0]);
+    return fmt::format("timestamp '{}' is not a valid date and time", printable(f[0]));
   const auto offset = hours{off_h} + minutes{off_m};
   return quote(off[0] == '+' ? *t - offset : *t + offset, f[1], f[2]);
 }
@@ -208,7 +212,7 @@ std::optional<quote_row> quote_reader::next() {
       continue;
     if (fmt_ == format::truefx_ticks && line_ == 1) {
       if (text != "timestamp,bid,ask")
-        fail(fmt::format("expected the header 'timestamp,bid,ask', found '{}'", text.substr(0, 64)));
+        fail(fmt::format("expected the header 'timestamp,bid,ask', found '{}'", printable(text.substr(0, 64))));
       continue;
     }
     auto r = parse_line(fmt_, text);

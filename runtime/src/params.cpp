@@ -1,6 +1,7 @@
 #include <libra/component.hpp>
 #include <libra/config_error.hpp>
 #include <libra/params.hpp>
+#include <libra/text.hpp>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -12,8 +13,9 @@
 namespace libra {
 
 config_error::config_error(std::string file, int line, int column, std::string key_path, std::string message)
-  : std::runtime_error{fmt::format("{}:{}:{}: {}: {}", file, line, column, key_path, message)}, file_{std::move(file)},
-    line_{line}, column_{column}, key_path_{std::move(key_path)}, message_{std::move(message)} {}
+  : std::runtime_error{printable(fmt::format("{}:{}:{}: {}: {}", file, line, column, key_path, message))},
+    file_{std::move(file)}, line_{line}, column_{column}, key_path_{std::move(key_path)}, message_{std::move(message)} {
+}
 
 struct params::impl {
   YAML::Node node;
@@ -154,7 +156,10 @@ std::int64_t params::get_in(std::string_view key, std::int64_t fallback, std::in
 }
 
 std::filesystem::path params::require_path(std::string_view key, bool must_exist) const {
-  std::filesystem::path p{require<std::string>(key)};
+  const auto text = require<std::string>(key);
+  if (text.find('\0') != std::string::npos) // the OS would see the path up to it: another file
+    fail(key, "a path must not contain a NUL byte");
+  std::filesystem::path p{text};
   if (p.is_relative())
     p = impl_->base_dir / p;
   if (must_exist) {
