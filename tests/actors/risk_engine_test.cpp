@@ -82,7 +82,8 @@ TEST_CASE_METHOD(trading_fixture, "risk denies by max_order_quantity and max_not
   check_denied(of_type(evs, event_type::order_rejected), of_type(evs, event_type::risk_limit_breach), 0, sig,
                by_quantity ? order_reason::max_order_quantity : order_reason::max_notional,
                by_quantity ? risk_rule::max_order_quantity : risk_rule::max_notional);
-  const auto& r = of_type(evs, event_type::risk_limit_breach)[0].get<risk>();
+  const auto breach = of_type(evs, event_type::risk_limit_breach).at(0); // a copy: of_type returns a temporary
+  const auto& r = breach.get<risk>();
   CHECK(r.limit == Approx(by_quantity ? 5.0 : 11.0));
   CHECK(r.value == Approx(by_quantity ? 10.0 : 12.0));
   CHECK(venue->size() == 0);
