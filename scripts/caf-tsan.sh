@@ -38,7 +38,7 @@ if [ ! -f "$tarball" ]; then
 fi
 rm -rf src && mkdir src && tar xzf "$tarball" -C src --strip-components=1
 
-cmake -S src -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S src -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" \
   -DCAF_NO_EXAMPLES=yes -DCAF_NO_UNIT_TESTS=yes -DCAF_NO_OPENCL=yes -DCAF_NO_OPENSSL=yes \
   -DCAF_NO_PYTHON=yes -DCAF_NO_TOOLS=yes -DCAF_NO_IO=yes -DCAF_NO_SUMMARY=yes >&2

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs exactly what libra's build, tests and tools need, from Debian's packages.
+# Installs exactly what libra's build and tests need, from Debian's packages; with --ci also what
+# CI's extra jobs need (sanitizers and fuzzers with clang, benchmark baselines, load-test plots).
 # Idempotent; runs as root on a fresh machine, or through sudo otherwise.
 set -euo pipefail
 
@@ -13,6 +14,13 @@ packages=(
   catch2                   # tests (v2)
   clang-format clang-tidy  # formatting and lint checks
 )
+if [ "${1:-}" = "--ci" ]; then
+  packages+=(
+    clang-14 libclang-rt-14-dev          # libFuzzer (scripts/fuzz)
+    python3 gnuplot-nox                  # scripts/loadtest and its plots
+    default-jdk-headless libdisruptor-java # the LMAX Disruptor baseline (bench/disruptor)
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
