@@ -10,9 +10,11 @@
 //   Measured with this shape: RISK behind 100k ticks ~5 us p50.
 // - Credit: each subscriber actor holds at most W unacknowledged events, sent in batches of up
 //   to k per CAF message and acknowledged per batch. Backlog stays in the broker's stages, where
-//   priority still applies; a subscriber's mailbox never holds more than W events, so a RISK
-//   event waits for at most W events of handler work. Batching is what makes this fast: k = 1
-//   stays near a plain forwarding actor's throughput, k >= 8 is several times faster.
+//   priority still applies; a subscriber's mailbox never holds more than W events. RISK
+//   batches go urgent and past the credit window, and a subscriber sets the rest of a running
+//   batch aside for them (delivery.hpp), so a RISK event waits for at most one handler call
+//   whatever W. Batching is what makes this fast: k = 1 stays near a plain forwarding actor's
+//   throughput, k >= 8 is several times faster.
 // - Fan-out by cursor: each priority has one local FIFO; every subscriber keeps a cursor into
 //   it, and an event leaves (is "dispatched", releasing capacity) when every interested
 //   subscriber's cursor has passed it. A slow subscriber holds back only capacity, never the

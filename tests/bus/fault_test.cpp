@@ -180,3 +180,47 @@ TEST_CASE_METHOD(system_fixture, "a RISK event is admitted while MARKET_DATA has
   CHECK(b.stats().pending == 83);
   CHECK(b.stop(0ms) == 83);
 }
+
+TEST_CASE_METHOD(system_fixture,
+                 "a subscriber actor killed mid-stream: its subscription goes, the others get everything, the "
+                 "counts add up and stop() returns",
+                 "[bus][fault][lifecycle]") {
+  constexpr int total = 20'000;
+  constexpr int dies_at = 500; // well inside the stream: a credit window in flight, a backlog staged
+  bus b{sys};
+  auto victim_seen = std::make_shared<std::atomic<int>>(0);
+  // The victim quits from inside its handler, in the middle of a batch (CAF drops the rest of its
+  // mailbox, including deliveries in flight, when it terminates).
+  auto victim = sys.spawn([victim_seen](caf::event_based_actor* self) -> caf::behavior {
+    return {on_events([self, victim_seen](const event&) {
+      if (victim_seen->fetch_add(1) + 1 == dies_at)
+        self->quit(caf::exit_reason::kill);
+    })};
+  });
+  auto survivor = std::make_shared<collector>();
+  b.subscribe(event_type::tick, victim);
+  b.subscribe(event_type::tick, [survivor](const event& e) { survivor->add(e); });
+  b.start();
+  caf::scoped_actor self{sys};
+  self->monitor(victim);
+  for (int i = 0; i < total; ++i)
+    while (!b.publish(make_tick(i))) // the dead subscriber's cursor must not hold capacity for long
+      std::this_thread::yield();
+  self->receive([](const caf::down_msg&) {});
+  REQUIRE(b.wait_idle(patience)); // nothing waits for the dead actor's acks
+  CHECK(victim_seen->load() >= dies_at);
+  CHECK(victim_seen->load() < total);
+  REQUIRE(survivor->wait(total));
+  const auto evs = survivor->events();
+  CHECK(evs.size() == static_cast<std::size_t>(total));
+  for (std::size_t i = 0; i < evs.size(); ++i)
+    REQUIRE(evs[i].get<tick>().bid_size.raw() == static_cast<std::int64_t>(i)); // everything, in order
+  auto s = b.stats();
+  CHECK(s.handlers == 1);
+  CHECK(s.published == static_cast<std::uint64_t>(total));
+  CHECK(s.published == s.dispatched + s.pending + s.dropped);
+  CHECK(s.pending == 0);
+  CHECK(b.stop(patience) == 0);
+  s = b.stats();
+  CHECK(s.published == s.dispatched + s.dropped);
+}
