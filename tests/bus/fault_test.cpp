@@ -224,3 +224,56 @@ TEST_CASE_METHOD(system_fixture,
   s = b.stats();
   CHECK(s.published == s.dispatched + s.dropped);
 }
+
+TEST_CASE_METHOD(system_fixture,
+                 "a handler unsubscribes itself mid-stream and another thread subscribes while events flow",
+                 "[bus][fault][subscribe]") {
+  constexpr int total = 20'000;
+  constexpr int quits_after = 100;
+  bus b{sys};
+  auto whole = std::make_shared<collector>();
+  b.subscribe(event_type::tick, [whole](const event& e) { whole->add(e); });
+  // Catch2's assertions are not thread-safe: the handler records, the test thread checks.
+  auto quitter_calls = std::make_shared<std::atomic<int>>(0);
+  auto quitter_unsubscribed = std::make_shared<std::atomic<bool>>(false);
+  subscription_id quitter = 0; // set before start(), read by the handler after it
+  quitter = b.subscribe(event_type::tick, [&b, &quitter, quitter_calls, quitter_unsubscribed](const event&) {
+    if (quitter_calls->fetch_add(1) + 1 == quits_after)
+      quitter_unsubscribed->store(b.unsubscribe(quitter));
+  });
+  b.start();
+  std::atomic<int> published{0};
+  std::thread publisher{[&] {
+    for (int i = 0; i < total; ++i) {
+      while (!b.publish(make_tick(i)))
+        std::this_thread::yield();
+      published.store(i + 1);
+    }
+  }};
+  while (published.load() < total / 4)
+    std::this_thread::yield();
+  auto late = std::make_shared<collector>();
+  b.subscribe(event_type::tick, [late](const event& e) { late->add(e); });
+  // Ticks up to `after` may have been published before subscribe() returned (the last of them may
+  // just not have been counted yet); tick after + 1 is published once this load has been made.
+  const int after = published.load();
+  publisher.join();
+  REQUIRE(whole->wait(total));
+  REQUIRE(b.wait_idle(patience));
+
+  CHECK(quitter_unsubscribed->load());
+  CHECK(quitter_calls->load() == quits_after); // not one call after its unsubscribe returned
+  const auto w = whole->events();
+  REQUIRE(w.size() == static_cast<std::size_t>(total));
+  for (std::size_t i = 0; i < w.size(); ++i)
+    REQUIRE(w[i].get<tick>().bid_size.raw() == static_cast<std::int64_t>(i));
+  // The late subscriber gets a gap-free, ordered suffix that starts no later than after + 1.
+  const auto l = late->events();
+  REQUIRE_FALSE(l.empty());
+  const auto first = l.front().get<tick>().bid_size.raw();
+  CHECK(first <= after + 1);
+  REQUIRE(l.size() == static_cast<std::size_t>(total - first));
+  for (std::size_t i = 0; i < l.size(); ++i)
+    REQUIRE(l[i].get<tick>().bid_size.raw() == first + static_cast<std::int64_t>(i));
+  CHECK(b.stats().handlers == 2);
+}
