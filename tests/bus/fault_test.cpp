@@ -191,12 +191,17 @@ TEST_CASE_METHOD(system_fixture,
   auto victim_seen = std::make_shared<std::atomic<int>>(0);
   // The victim quits from inside its handler, in the middle of a batch (CAF drops the rest of its
   // mailbox, including deliveries in flight, when it terminates).
-  auto victim = sys.spawn([victim_seen](caf::event_based_actor* self) -> caf::behavior {
-    return {on_events([self, victim_seen](const event&) {
-      if (victim_seen->fetch_add(1) + 1 == dies_at)
-        self->quit(caf::exit_reason::kill);
-    })};
-  });
+  // The counter goes in as a spawn argument, not a capture: CAF 0.17 spawning a function without
+  // arguments dereferences a null std::shared_ptr<std::tuple<>> (UBSan reports it in
+  // caf/detail/init_fun_factory.hpp).
+  auto victim = sys.spawn(
+    [](caf::event_based_actor* self, std::shared_ptr<std::atomic<int>> seen) -> caf::behavior {
+      return {on_events([self, seen](const event&) {
+        if (seen->fetch_add(1) + 1 == dies_at)
+          self->quit(caf::exit_reason::kill);
+      })};
+    },
+    victim_seen);
   auto survivor = std::make_shared<collector>();
   b.subscribe(event_type::tick, victim);
   b.subscribe(event_type::tick, [survivor](const event& e) { survivor->add(e); });
