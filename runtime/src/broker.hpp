@@ -10,7 +10,7 @@
 //   Measured with this shape: RISK behind 100k ticks ~5 us p50.
 // - Credit: each subscriber actor holds at most W unacknowledged events, sent in batches of up
 //   to k per CAF message and acknowledged per batch. Backlog stays in the broker's stages, where
-//   priority still applies; a subscriber's mailbox never holds more than W events. RISK
+//   priority still applies; a subscriber's mailbox never holds more than W lower-priority events. RISK
 //   batches go urgent and past the credit window, and a subscriber sets the rest of a running
 //   batch aside for them (delivery.hpp), so a RISK event waits for at most one handler call
 //   whatever W. Batching is what makes this fast: k = 1 stays near a plain forwarding actor's
