@@ -8,7 +8,6 @@
 #include <spdlog/logger.h>
 
 #include <algorithm>
-#include <deque>
 #include <iterator>
 #include <optional>
 #include <thread>
@@ -21,22 +20,69 @@ constexpr std::size_t pull_chunk = 256;    // events moved from a stage per bulk
 constexpr std::size_t orphan_chunk = 4096; // events with no subscriber released per round
 constexpr int max_rounds = 64;             // rounds per message before the broker yields
 constexpr int max_repumps = 8;             // re-pumps for events that raced the wake flags
-constexpr std::uint32_t risk_batch = 64;   // most RISK events per urgent batch
 
-/// One priority's events, from the oldest not yet released by every interested endpoint.
-struct local_queue {
-  std::deque<staged> buf;
-  std::uint64_t base = 0; // position of buf.front()
-  [[nodiscard]] std::uint64_t end() const noexcept { return base + buf.size(); }
+/// One priority's events, from the oldest not yet released by every interested endpoint, by
+/// position. A ring that doubles when full and keeps its storage: the hot path allocates nothing
+/// (a std::deque of these allocated and freed a block every 3 events).
+class local_queue {
+public:
+  /// Appends, for moodycamel's dequeue_bulk (`*it = std::move(item); ++it`).
+  class appender {
+  public:
+    explicit appender(local_queue& q) : q_{&q} {}
+    appender& operator*() { return *this; }
+    appender& operator=(staged&& s) {
+      q_->push(std::move(s));
+      return *this;
+    }
+    appender& operator++() { return *this; }
+    appender operator++(int) { return *this; }
+
+  private:
+    local_queue* q_;
+  };
+
+  [[nodiscard]] std::uint64_t base() const noexcept { return base_; }
+  [[nodiscard]] std::uint64_t end() const noexcept { return base_ + size_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] staged& at(std::uint64_t pos) noexcept { return *buf_[(first_ + (pos - base_)) & (buf_.size() - 1)]; }
+
+  void push(staged&& s) {
+    if (size_ == buf_.size())
+      grow();
+    buf_[(first_ + size_) & (buf_.size() - 1)].emplace(std::move(s));
+    ++size_;
+  }
+  /// Destroys the n oldest events.
+  void pop(std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i)
+      buf_[(first_ + i) & (buf_.size() - 1)].reset();
+    first_ = (first_ + n) & (buf_.size() - 1);
+    size_ -= n;
+    base_ += n;
+  }
+
+private:
+  void grow() {
+    std::vector<std::optional<staged>> next(std::max<std::size_t>(64, buf_.size() * 2));
+    for (std::size_t i = 0; i < size_; ++i)
+      next[i] = std::move(buf_[(first_ + i) & (buf_.size() - 1)]);
+    buf_ = std::move(next);
+    first_ = 0;
+  }
+
+  std::vector<std::optional<staged>> buf_; // size: 0 or a power of two
+  std::size_t first_ = 0;                  // index of the oldest
+  std::size_t size_ = 0;
+  std::uint64_t base_ = 0; // position of the oldest
 };
 
 struct endpoint_state {
   endpoint_record rec;
-  std::shared_ptr<const delivery::subscription_list> subs; // rec.subs, shared by every batch
-  std::shared_ptr<endpoint_channel> channel;               // RISK preemption (delivery.hpp)
-  std::uint32_t mask = 0;                                  // types this endpoint subscribed to
+  std::shared_ptr<endpoint_channel> channel; // the rings to the subscriber (delivery.hpp)
+  std::uint32_t mask = 0;                    // types this endpoint subscribed to
   std::array<std::uint64_t, priority_count> cursor{};
-  std::uint32_t in_flight = 0;
   [[nodiscard]] bool wants(std::size_t p) const noexcept { return (mask & types_of(static_cast<priority>(p))) != 0; }
 };
 
@@ -62,6 +108,21 @@ struct broker_state {
 
 using broker_actor = caf::stateful_actor<broker_state>;
 
+/// Keeps a removed subscription alive while the rings may still hold events that point at it.
+void retire(endpoint_channel& ch, std::shared_ptr<subscription_state> sub) {
+  ch.retired.push_back(
+    {ch.normal.tail.load(std::memory_order_relaxed), ch.risk.tail.load(std::memory_order_relaxed), std::move(sub)});
+}
+
+void prune(endpoint_channel& ch) {
+  if (ch.retired.empty())
+    return;
+  const auto n = ch.normal.head.load(std::memory_order_acquire);
+  const auto r = ch.risk.head.load(std::memory_order_acquire);
+  std::erase_if(ch.retired,
+                [&](const endpoint_channel::retired_sub& s) { return n >= s.normal_end && r >= s.risk_end; });
+}
+
 void refresh(broker_actor* self) {
   auto& st = self->state;
   if (!st.stale) {
@@ -82,12 +143,15 @@ void refresh(broker_actor* self) {
     if (old != st.eps.end()) {
       ep = std::move(*old);
       old_mask = ep.mask;
+      for (auto& sub : ep.rec.subs)
+        if (std::find(rec.subs.begin(), rec.subs.end(), sub) == rec.subs.end())
+          retire(*ep.channel, std::move(sub));
     } else {
       self->monitor(rec.actor);
-      ep.channel = std::make_shared<endpoint_channel>();
+      ep.channel = std::make_shared<endpoint_channel>(st.core, st.core->cfg.credit_window, st.core->cfg.batch_size);
     }
+    prune(*ep.channel);
     ep.rec = std::move(rec);
-    ep.subs = std::make_shared<const delivery::subscription_list>(ep.rec.subs);
     ep.mask = 0;
     for (const auto& sub : ep.rec.subs)
       ep.mask |= type_bit(sub->type);
@@ -98,6 +162,12 @@ void refresh(broker_actor* self) {
     }
     next.push_back(std::move(ep));
   }
+  // Endpoints gone from the registry: their rings may still hold events (run, or skipped as
+  // inactive, by wake messages already sent, which keep the channel alive).
+  for (auto& gone : st.eps)
+    if (gone.channel)
+      for (auto& sub : gone.rec.subs)
+        retire(*gone.channel, std::move(sub));
   st.eps = std::move(next);
   st.readers.fill(0);
   for (const auto& ep : st.eps)
@@ -109,7 +179,7 @@ void refresh(broker_actor* self) {
 bool pull(broker_state& st, std::size_t p, std::size_t max) {
   auto& lq = st.q[p];
   const auto before = lq.end();
-  const auto n = st.core->stages[p].try_dequeue_bulk(*st.tokens[p], std::back_inserter(lq.buf), max);
+  const auto n = st.core->stages[p].try_dequeue_bulk(*st.tokens[p], local_queue::appender{lq}, max);
   if (n > 0 && !st.stale && st.core->registry_version() != st.version) {
     st.stale = true;
     for (std::size_t i = 0; i < priority_count; ++i)
@@ -119,55 +189,91 @@ bool pull(broker_state& st, std::size_t p, std::size_t max) {
   return n > 0;
 }
 
-/// Index of the endpoint's first subscription that takes e, or -1.
-int match(broker_state& st, const endpoint_state& ep, const event& e) {
-  const auto& subs = ep.rec.subs;
-  for (std::size_t i = 0; i < subs.size(); ++i) {
-    const auto& sub = *subs[i];
+/// The endpoint's first subscription that takes e, or nullptr.
+const subscription_state* match(broker_state& st, const endpoint_state& ep, const event& e) {
+  for (const auto& ptr : ep.rec.subs) {
+    const auto& sub = *ptr;
     if (sub.type != e.type() || e.sequence() < sub.from_seq)
       continue;
     if (!sub.flt)
-      return static_cast<int>(i);
+      return &sub;
     try {
       if (sub.flt(e))
-        return static_cast<int>(i);
+        return &sub;
     } catch (...) {
       report_filter_error(*st.core, sub, e, std::current_exception());
     }
   }
-  return -1;
+  return nullptr;
 }
 
-/// Up to limit events for ep from priorities [first, last): strictly by priority, FIFO within one.
-std::vector<delivery_entry> build(broker_state& st, endpoint_state& ep, std::uint32_t limit, std::size_t first,
-                                  std::size_t last) {
-  std::vector<delivery_entry> batch;
-  for (std::size_t p = first; p < last && batch.size() < limit && !st.stale; ++p) {
+/// Writes up to limit events for ep from priorities [first, last) into ring, strictly by
+/// priority and FIFO within one, and publishes them; returns how many.
+std::uint32_t fill(broker_state& st, endpoint_state& ep, handoff_ring& ring, std::uint32_t limit, std::size_t first,
+                   std::size_t last) {
+  const auto t = ring.tail.load(std::memory_order_relaxed); // ours
+  std::uint32_t n = 0;
+  for (std::size_t p = first; p < last && n < limit && !st.stale; ++p) {
     if (!ep.wants(p))
       continue;
     auto& lq = st.q[p];
     // The sole reader may take the event instead of copying it: nobody else will read it.
     const bool sole = st.readers[p] == 1;
     auto& cur = ep.cursor[p];
-    while (batch.size() < limit) {
+    while (n < limit) {
       if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
         break;
-      auto& s = lq.buf[cur - lq.base];
+      auto& s = lq.at(cur);
       ++cur;
       if ((ep.mask & type_bit(s.ev.type())) == 0)
         continue;
-      const int idx = match(st, ep, s.ev);
-      if (idx < 0)
+      const auto* sub = match(st, ep, s.ev);
+      if (sub == nullptr)
         continue;
-      if (batch.empty())
-        batch.reserve(limit);
+      auto& slot = ring.at(t + n);
       if (sole)
-        batch.push_back({std::move(s.ev), s.admitted_ns, static_cast<std::uint32_t>(idx)});
+        std::construct_at(&slot.ev, std::move(s.ev));
       else
-        batch.push_back({s.ev, s.admitted_ns, static_cast<std::uint32_t>(idx)});
+        std::construct_at(&slot.ev, s.ev);
+      slot.admitted_ns = s.admitted_ns;
+      slot.sub = sub;
+      ++n;
     }
   }
-  return batch;
+  if (n > 0)
+    ring.tail.store(t + n, std::memory_order_release);
+  return n;
+}
+
+/// Wakes the subscriber after a fill: always for RISK (urgently: it overtakes whatever the
+/// subscriber's mailbox holds), otherwise only when it is idle.
+void wake(broker_actor* self, endpoint_state& ep, bool urgent) {
+  auto& ch = *ep.channel;
+  if (urgent) {
+    ch.idle.store(false, std::memory_order_relaxed);
+    self->send<caf::message_priority::high>(ep.rec.actor, delivery{ep.channel, ep.rec.actor, true});
+    return;
+  }
+  // Pairs with the subscriber's store of idle then read of our tail (delivery.hpp).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (ch.idle.load(std::memory_order_relaxed) && ch.idle.exchange(false, std::memory_order_acq_rel))
+    self->send(ep.rec.actor, delivery{ep.channel, ep.rec.actor, false});
+}
+
+/// Asks the subscriber to ack once it has consumed up to `at` (at most the ring's tail); true
+/// when that has already happened (no ack will come, go on).
+bool want_credit(handoff_ring& ring, std::uint64_t at) {
+  ring.notify_at.store(at, std::memory_order_relaxed);
+  // Pairs with the subscriber's store of head then read of notify_at (return_credit).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return ring.head.load(std::memory_order_acquire) >= at;
+}
+
+/// An ack when the ring is half empty (at least k events): refills come in chunks, not one by one.
+bool want_refill(handoff_ring& ring, std::uint32_t window, std::uint32_t k) {
+  const auto head = ring.head.load(std::memory_order_acquire);
+  const auto tail = ring.tail.load(std::memory_order_relaxed);
+  return want_credit(ring, std::min(tail, head + std::max<std::uint64_t>(k, window / 2)));
 }
 
 /// Releases events every interested endpoint has passed; returns how many.
@@ -175,7 +281,7 @@ std::uint64_t release(broker_state& st) {
   std::uint64_t total = 0;
   for (std::size_t p = 0; p < priority_count; ++p) {
     auto& lq = st.q[p];
-    if (lq.buf.empty())
+    if (lq.empty())
       continue;
     auto lo = lq.end();
     for (auto& ep : st.eps) {
@@ -183,13 +289,12 @@ std::uint64_t release(broker_state& st) {
         continue;
       // Skip events of types this endpoint never takes, so it does not hold them back.
       auto& c = ep.cursor[p];
-      while (c < lq.end() && (ep.mask & type_bit(lq.buf[c - lq.base].ev.type())) == 0)
+      while (c < lq.end() && (ep.mask & type_bit(lq.at(c).ev.type())) == 0)
         ++c;
       lo = std::min(lo, c);
     }
-    const auto n = lo - lq.base;
-    lq.buf.erase(lq.buf.begin(), lq.buf.begin() + static_cast<std::ptrdiff_t>(n));
-    lq.base = lo;
+    const auto n = lo - lq.base();
+    lq.pop(n);
     total += n;
   }
   if (total > 0) {
@@ -205,7 +310,7 @@ bool arm_wakes(broker_state& st) {
   for (std::size_t p = 1; p < priority_count; ++p) { // RISK publishes always wake
     bool actionable = st.readers[p] == 0;
     for (const auto& ep : st.eps)
-      actionable = actionable || (ep.wants(p) && ep.in_flight < st.core->cfg.credit_window);
+      actionable = actionable || (ep.wants(p) && ep.channel->normal.in_flight() < st.core->cfg.credit_window);
     if (!actionable) {
       // Every interested subscriber is out of credit: its acks will pump; a wake per publish
       // would only flood the mailbox.
@@ -223,9 +328,14 @@ bool arm_wakes(broker_state& st) {
 void check_quiet(broker_state& st) {
   if (st.core->pending() != 0)
     return;
-  for (const auto& ep : st.eps)
-    if (ep.in_flight != 0)
-      return;
+  if (st.idle_waiters.empty() && !st.drain)
+    return;
+  for (const auto& ep : st.eps) {
+    // Quiet means every handler has run: ask for an ack when a ring runs dry.
+    for (auto* ring : {&ep.channel->normal, &ep.channel->risk})
+      if (ring->in_flight() != 0 && !want_credit(*ring, ring->tail.load(std::memory_order_relaxed)))
+        return;
+  }
   for (auto& w : st.idle_waiters)
     w.set(0);
   st.idle_waiters.clear();
@@ -237,7 +347,7 @@ void check_quiet(broker_state& st) {
 
 void publish_local_sizes(broker_state& st) {
   for (std::size_t p = 0; p < priority_count; ++p)
-    st.core->local_pending[p].store(st.q[p].buf.size(), std::memory_order_relaxed);
+    st.core->local_pending[p].store(st.q[p].size(), std::memory_order_relaxed);
 }
 
 void pump(broker_actor* self) {
@@ -255,26 +365,32 @@ void pump(broker_actor* self) {
       const auto n = st.eps.size();
       for (std::size_t i = 0; i < n && !st.stale; ++i) {
         auto& ep = st.eps[(st.rr + i) % n];
-        // RISK first, urgently, and past the credit window (RISK events are few; a subscriber
-        // out of credit must still get them now): the subscriber sets its batch aside for them.
+        auto& ch = *ep.channel;
+        // RISK first, and past the credit window (RISK events are few; a subscriber out of credit
+        // must still get them now): the subscriber runs them before its next other event.
         if (ep.wants(0)) {
-          auto risk = build(st, ep, std::max<std::uint32_t>(k, risk_batch), 0, 1);
-          if (!risk.empty()) {
-            ep.in_flight += static_cast<std::uint32_t>(risk.size());
-            ep.channel->urgent_pending.store(true, std::memory_order_release);
-            self->send<caf::message_priority::high>(
-              ep.rec.actor, delivery{std::move(risk), ep.subs, st.core, ep.rec.id, ep.channel, true});
+          const auto used = ch.risk.in_flight();
+          if (used >= risk_ring_capacity) {
+            progress = want_refill(ch.risk, risk_ring_capacity, 1) || progress;
+          } else if (fill(st, ep, ch.risk, static_cast<std::uint32_t>(risk_ring_capacity - used), 0, 1) > 0) {
+            wake(self, ep, true);
             progress = true;
           }
         }
-        if (ep.in_flight >= window || st.stale)
+        if (st.stale)
           continue;
-        auto batch = build(st, ep, std::min(k, window - ep.in_flight), 1, priority_count);
-        if (batch.empty())
+        const auto used = ch.normal.in_flight();
+        if (used >= window) {
+          // Out of credit: the subscriber acks when it has made room for a chunk.
+          progress = want_refill(ch.normal, window, k) || progress;
           continue;
-        ep.in_flight += static_cast<std::uint32_t>(batch.size());
-        self->send(ep.rec.actor, delivery{std::move(batch), ep.subs, st.core, ep.rec.id, ep.channel, false});
-        progress = true;
+        }
+        if (fill(st, ep, ch.normal, std::min<std::uint32_t>(k, window - static_cast<std::uint32_t>(used)), 1,
+                 priority_count)
+            > 0) {
+          wake(self, ep, false);
+          progress = true;
+        }
       }
       if (st.stale) {
         refresh(self);
@@ -322,14 +438,14 @@ std::uint64_t abort_all(broker_actor* self) {
       auto& lq = st.q[p];
       // Events some endpoints already had are dispatched only once all have them: those an
       // endpoint has not had yet are dropped.
-      dropped[p] += lq.buf.size();
-      total += lq.buf.size();
-      st.core->dropped[p].fetch_add(lq.buf.size(), std::memory_order_acq_rel);
-      st.core->release(lq.buf.size());
-      lq.base = lq.end();
-      lq.buf.clear();
+      const auto n = lq.size();
+      dropped[p] += n;
+      total += n;
+      st.core->dropped[p].fetch_add(n, std::memory_order_acq_rel);
+      st.core->release(n);
+      lq.pop(n);
       for (auto& ep : st.eps)
-        ep.cursor[p] = lq.base;
+        ep.cursor[p] = lq.base();
     }
   };
   drop_local();
@@ -366,13 +482,7 @@ caf::behavior broker(broker_actor* self, std::shared_ptr<bus_core> core) {
   });
   return {
     [self](wake_atom) { pump(self); },
-    [self](ack_atom, std::uint64_t endpoint, std::uint32_t n) {
-      auto& eps = self->state.eps;
-      auto it = std::find_if(eps.begin(), eps.end(), [&](const endpoint_state& e) { return e.rec.id == endpoint; });
-      if (it != eps.end())
-        it->in_flight -= std::min(n, it->in_flight);
-      pump(self);
-    },
+    [self](ack_atom) { pump(self); },
     [self](start_atom) {
       self->state.started = true;
       pump(self);

@@ -27,6 +27,8 @@ void validate(const bus_config& cfg) {
     fail("max_handlers_per_type must be at least 1");
   if (cfg.credit_window == 0)
     fail("credit_window must be at least 1");
+  if (cfg.credit_window > max_credit_window)
+    fail(fmt::format("credit_window ({}) must not exceed {}", cfg.credit_window, max_credit_window));
   if (cfg.batch_size == 0)
     fail("batch_size must be at least 1");
   if (cfg.batch_size > cfg.credit_window)

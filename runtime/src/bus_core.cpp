@@ -409,10 +409,22 @@ void report_filter_error(bus_core& core, const subscription_state& s, const even
                     to_string(e.type()), s.id, e.trace_id().to_hex(), describe(std::move(what)), n);
 }
 
-void acknowledge(bus_core& core, std::uint64_t endpoint, std::uint32_t events, std::uint64_t calls) noexcept {
+void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint64_t head, std::uint64_t calls) noexcept {
+  auto& core = ch.core();
+  // Before the head: once the broker sees the credit (wait_idle), the calls are counted.
   core.handler_calls.fetch_add(calls, std::memory_order_relaxed);
-  if (core.broker)
-    caf::anon_send<caf::message_priority::high>(core.broker, ack_atom::value, endpoint, events);
+  ring.head.store(head, std::memory_order_release);
+  // Pairs with the broker's store of notify_at then read of head (Dekker): either it sees our
+  // head or we see its request.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const auto want = ring.notify_at.load(std::memory_order_relaxed);
+  if (want != 0 && head >= want && ring.notify_at.exchange(0, std::memory_order_acq_rel) != 0 && core.broker)
+    caf::anon_send<caf::message_priority::high>(core.broker, ack_atom::value);
+}
+
+void rewake(const caf::actor& subscriber, std::shared_ptr<endpoint_channel> ch) noexcept {
+  if (subscriber)
+    caf::anon_send(subscriber, delivery{std::move(ch), subscriber, false});
 }
 
 } // namespace libra::detail

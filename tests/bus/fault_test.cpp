@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <latch>
 #include <thread>
 
@@ -248,8 +249,13 @@ TEST_CASE_METHOD(system_fixture,
   });
   b.start();
   std::atomic<int> published{0};
-  std::thread publisher{[&] {
+  std::promise<void> late_subscribed;
+  std::thread publisher{[&, subscribed = late_subscribed.get_future()] {
     for (int i = 0; i < total; ++i) {
+      // Halfway, hold on until the late subscription exists, so that events flow after it
+      // whatever the speeds (otherwise a fast bus could finish during subscribe()).
+      if (i == total / 2)
+        subscribed.wait();
       while (!b.publish(make_tick(i)))
         std::this_thread::yield();
       published.store(i + 1);
@@ -259,6 +265,7 @@ TEST_CASE_METHOD(system_fixture,
     std::this_thread::yield();
   auto late = std::make_shared<collector>();
   b.subscribe(event_type::tick, [late](const event& e) { late->add(e); });
+  late_subscribed.set_value();
   // Ticks up to `after` may have been published before subscribe() returned (the last of them may
   // just not have been counted yet); tick after + 1 is published once this load has been made.
   const int after = published.load();

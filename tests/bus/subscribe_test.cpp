@@ -90,6 +90,11 @@ TEST_CASE_METHOD(system_fixture, "invalid bus settings are refused", "[bus][conf
   cfg.credit_window = 0;
   CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("credit_window"));
   cfg = {};
+  cfg.credit_window = max_credit_window + 1; // each subscriber would get a ring this large
+  CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("credit_window"));
+  cfg.credit_window = max_credit_window;
+  CHECK_NOTHROW(bus(sys, cfg));
+  cfg = {};
   cfg.credit_window = 4;
   cfg.batch_size = 8;
   CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("batch_size"));

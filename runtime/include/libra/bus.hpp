@@ -69,7 +69,8 @@ public:
   /// the type already has max_handlers_per_type subscriptions or the bus was stopped.
   subscription_id subscribe(event_type type, handler h, filter f = {});
   /// Subscribes an existing actor: it receives libra::delivery messages (see on_events) for
-  /// this type. One actor may subscribe to several types; its credit window is shared.
+  /// this type, and must consume each one: a delivery wakes it to run the events waiting for it.
+  /// One actor may subscribe to several types; its credit window is shared.
   subscription_id subscribe(event_type type, const caf::actor& subscriber, filter f = {});
   /// Removes one subscription; after this returns its handler is not called again. False when
   /// the id is unknown (or already removed).

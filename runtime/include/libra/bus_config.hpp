@@ -9,6 +9,9 @@
 namespace libra {
 
 /// Bus settings. Defaults are the ones measured in bench/ (see the broker's header).
+/// Largest credit window (a 9.4 MB ring per subscriber).
+inline constexpr std::uint32_t max_credit_window = 65'536;
+
 struct bus_config {
   /// Events admitted and not yet dispatched; publish() refuses beyond it. Lower priorities get
   /// a share only: MARKET_DATA 80%, SIGNALS 90%, ORDERS 95%, RISK all of it, so that market data
@@ -16,9 +19,12 @@ struct bus_config {
   std::size_t max_queue_size = 100'000;
   /// Subscriptions one event type may have; subscribe() throws beyond it.
   std::size_t max_handlers_per_type = 100;
-  /// W: events a subscriber may have unacknowledged (sent, handler not yet finished).
+  /// W: events a subscriber may have unacknowledged (handed to it, handler not yet finished), at
+  /// most max_credit_window. Each subscriber actor gets a ring of W slots (rounded up to a power
+  /// of two, 144 bytes each). W bounds how far a backlog of lower-priority events can delay an
+  /// ORDERS or SIGNALS event at a subscriber; RISK events go past it.
   std::uint32_t credit_window = 16;
-  /// k: events per CAF message to a subscriber (one ack per message).
+  /// k: events the broker hands over at a time, and the subscriber returns credit for at a time.
   std::uint32_t batch_size = 8;
   /// Drain timeout used by the destructor of a running bus.
   std::chrono::milliseconds default_drain_timeout{5000};

@@ -1,16 +1,21 @@
-// What a subscriber actor receives from the broker: a batch of events, and the helper that runs
-// a handler over it. Each batch must be consumed exactly once: consume() runs the handler, counts
-// and logs what it throws, and returns the batch's credit to the broker. Called on the subscriber
-// actor only.
+// How events reach a subscriber actor. The broker writes a subscriber's events into two
+// single-producer single-consumer rings owned by that subscriber's channel: one for RISK, one for
+// everything else (capacity W, the credit window). A `delivery` CAF message only wakes the
+// subscriber when it is idle; a subscriber that is running keeps taking events from its rings
+// without any message, and it returns credit by advancing the ring's head (an atomic store), with
+// a CAF message to the broker only when the broker is waiting for that credit. Called on the
+// subscriber actor only.
 #pragma once
 
 #include <libra/event.hpp>
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <utility>
@@ -21,131 +26,204 @@ namespace libra {
 namespace detail {
 class bus_core;
 struct subscription_state;
+class endpoint_channel;
+class handoff_ring;
 bool is_active(const subscription_state& s) noexcept;
 std::int64_t steady_now_ns() noexcept;
 void record_latency(bus_core& core, priority p, std::int64_t admitted_ns, std::int64_t now_ns) noexcept;
 void report_handler_error(bus_core& core, const subscription_state& s, const event& e,
                           std::exception_ptr what) noexcept;
-void acknowledge(bus_core& core, std::uint64_t endpoint, std::uint32_t events, std::uint64_t calls) noexcept;
-} // namespace detail
+/// Counts calls, then publishes the ring's new head (credit back to the broker), and sends the
+/// broker an ack when it asked to hear about this much credit.
+void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint64_t head, std::uint64_t calls) noexcept;
+/// Sends the subscriber a wake for the events it left in its rings (it used up its budget).
+void rewake(const caf::actor& subscriber, std::shared_ptr<endpoint_channel> ch) noexcept;
 
-/// One event of a batch, with its admission time (steady clock ns, for latency; 0 when this
-/// event is not in the latency sample) and the index of the subscription it matched.
-struct delivery_entry {
-  event ev;
-  std::int64_t admitted_ns;
-  std::uint32_t sub_index;
+/// Most RISK events handed to one subscriber and not yet handled (outside the credit window).
+inline constexpr std::uint32_t risk_ring_capacity = 64;
+
+/// A bounded ring of events from the broker (its only producer) to one subscriber actor (its only
+/// consumer). Positions count up forever; a slot holds an event from construction by the producer
+/// until the consumer has run it and destroyed it.
+class handoff_ring {
+public:
+  struct slot {
+    slot() noexcept {} // NOLINT(modernize-use-equals-default): the union member stays unconstructed
+    ~slot() {}         // NOLINT(modernize-use-equals-default): the ring destroys live events
+    slot(const slot&) = delete;
+    slot& operator=(const slot&) = delete;
+    union {
+      event ev;
+    };
+    std::int64_t admitted_ns = 0;            ///< steady clock ns for the latency sample, 0 if unsampled
+    const subscription_state* sub = nullptr; ///< the subscription it matched (kept alive by the broker)
+  };
+
+  explicit handoff_ring(std::uint32_t capacity)
+    : mask_{std::bit_ceil(std::uint64_t{capacity}) - 1}, slots_{std::make_unique<slot[]>(mask_ + 1)} {}
+  handoff_ring(const handoff_ring&) = delete;
+  handoff_ring& operator=(const handoff_ring&) = delete;
+  ~handoff_ring() {
+    for (auto i = head.load(std::memory_order_acquire); i != tail.load(std::memory_order_acquire); ++i)
+      std::destroy_at(&at(i).ev);
+  }
+
+  [[nodiscard]] slot& at(std::uint64_t pos) noexcept { return slots_[pos & mask_]; }
+  /// Events written and not yet consumed (exact on the producer's side).
+  [[nodiscard]] std::uint64_t in_flight() const noexcept {
+    return tail.load(std::memory_order_relaxed) - head.load(std::memory_order_acquire);
+  }
+
+  // Written by the producer: events [0, tail) are readable. notify_at: the consumer acks once its
+  // head reaches it (0: no ack wanted).
+  alignas(64) std::atomic<std::uint64_t> tail{0};
+  std::atomic<std::uint64_t> notify_at{0};
+  // Written by the consumer: events [0, head) are done (run and destroyed).
+  alignas(64) std::atomic<std::uint64_t> head{0};
+
+private:
+  std::uint64_t mask_;
+  std::unique_ptr<slot[]> slots_;
 };
 
-namespace detail {
-struct endpoint_channel;
+/// The hand-off between the broker and one subscriber actor (an endpoint).
+class endpoint_channel {
+public:
+  endpoint_channel(std::shared_ptr<bus_core> core, std::uint32_t window, std::uint32_t batch)
+    : core_{std::move(core)}, batch_{batch}, budget_{std::max<std::uint64_t>(window, min_budget)}, normal{window},
+      risk{risk_ring_capacity} {}
+
+  /// Runs the events in the rings, RISK first, and RISK ahead of the next event of the other
+  /// ring whenever one arrives. Returns when both are empty (and the broker knows it), or false
+  /// after a budget of events (while the broker keeps refilling, the actor must still give its
+  /// worker thread back now and then): the caller owes the subscriber a wake.
+  template <class F>
+  bool drain(F& f);
+
+  [[nodiscard]] bus_core& core() const noexcept { return *core_; }
+
+private:
+  /// Runs up to limit events of ring; returns how many it ran.
+  template <class F>
+  std::uint64_t run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit);
+
+  /// Events one wake may run at least (CAF hands the worker on after max-throughput messages;
+  /// a wake is one message).
+  static constexpr std::uint64_t min_budget = 256;
+
+  std::shared_ptr<bus_core> core_;
+  std::uint32_t batch_;  // credit goes back every batch_ events (k), and when a ring runs dry
+  std::uint64_t budget_; // events per drain() call
+
+public:
+  handoff_ring normal;
+  handoff_ring risk;
+  /// True while the subscriber is not draining and no wake message is on its way: the broker's
+  /// next write must send one.
+  alignas(64) std::atomic<bool> idle{true};
+  /// Broker only: subscriptions removed while the rings may still hold events that point at
+  /// them, with the ring positions after which they can go.
+  struct retired_sub {
+    std::uint64_t normal_end;
+    std::uint64_t risk_end;
+    std::shared_ptr<subscription_state> sub;
+  };
+  std::vector<retired_sub> retired;
+};
+
+template <class F>
+std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit) {
+  const auto start = ring.head.load(std::memory_order_relaxed); // ours
+  const auto stop = start + limit;
+  auto h = start;
+  auto t = std::min(ring.tail.load(std::memory_order_acquire), stop);
+  std::uint64_t calls = 0;
+  std::uint32_t unacked = 0;
+  while (h != t) {
+    if (preemptible && risk.tail.load(std::memory_order_relaxed) != risk.head.load(std::memory_order_relaxed)) {
+      // A RISK event arrived: it goes before the next event of this ring.
+      if (unacked > 0) {
+        return_credit(*this, ring, h, calls);
+        calls = 0;
+        unacked = 0;
+      }
+      run(risk, f, false, risk_ring_capacity);
+    }
+    auto& s = ring.at(h);
+    if (is_active(*s.sub)) { // unsubscribed after dispatch: no call after unsubscribe() returned
+      if (s.admitted_ns != 0)
+        record_latency(*core_, s.ev.priority(), s.admitted_ns, steady_now_ns());
+      ++calls;
+      try {
+        f(s.ev);
+      } catch (...) {
+        report_handler_error(*core_, *s.sub, s.ev, std::current_exception());
+      }
+    }
+    std::destroy_at(&s.ev);
+    ++h;
+    if (++unacked == batch_) {
+      return_credit(*this, ring, h, calls);
+      calls = 0;
+      unacked = 0;
+    }
+    if (h == t)
+      t = std::min(ring.tail.load(std::memory_order_acquire), stop);
+  }
+  if (unacked > 0)
+    return_credit(*this, ring, h, calls);
+  return h - start;
+}
+
+template <class F>
+bool endpoint_channel::drain(F& f) {
+  auto left = budget_;
+  for (;;) {
+    run(risk, f, false, risk_ring_capacity);
+    left -= run(normal, f, true, left);
+    if (left == 0)
+      return false; // not idle: the caller sends the wake
+    // Going idle. Pairs with the broker's publish-tail-then-read-idle (Dekker): either it sees
+    // idle and sends a wake, or we see its events here.
+    idle.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (risk.tail.load(std::memory_order_relaxed) == risk.head.load(std::memory_order_relaxed)
+        && normal.tail.load(std::memory_order_relaxed) == normal.head.load(std::memory_order_relaxed))
+      return true;
+    if (!idle.exchange(false, std::memory_order_acq_rel))
+      return true; // the broker saw us idle and sent a wake: that message drains them
+  }
+}
+
 } // namespace detail
 
-/// A batch of events for one subscriber actor (a CAF message, local only).
+/// The CAF message that wakes a subscriber actor: its events are in the endpoint's rings.
 ///
-/// RISK batches come as urgent CAF messages and overtake everything: while a subscriber runs a
-/// batch of lower-priority events, it checks before each event whether a RISK batch is on its
-/// way, and if so sets the rest of the batch aside (the endpoint's stash) and returns, so that
-/// CAF runs the RISK batch next. Set-aside events run right after it, and before any later batch,
-/// so order within a priority holds. A RISK event thus waits for at most one event's handler,
-/// not for the subscriber's whole credit window.
+/// RISK events come with an urgent wake and overtake everything: while a subscriber runs its
+/// other events, it checks before each one whether a RISK event is waiting and runs that first.
+/// A RISK event thus waits for at most one handler call, whatever the credit window.
 class delivery {
 public:
   delivery() = default;
-  using subscription_list = std::vector<std::shared_ptr<detail::subscription_state>>;
-  delivery(std::vector<delivery_entry> entries, std::shared_ptr<const subscription_list> subs,
-           std::shared_ptr<detail::bus_core> core, std::uint64_t endpoint,
-           std::shared_ptr<detail::endpoint_channel> channel = {}, bool urgent = false)
-    : entries_{std::move(entries)}, subs_{std::move(subs)}, core_{std::move(core)}, channel_{std::move(channel)},
-      endpoint_{endpoint}, urgent_{urgent} {}
+  delivery(std::shared_ptr<detail::endpoint_channel> channel, caf::actor subscriber, bool urgent)
+    : channel_{std::move(channel)}, subscriber_{std::move(subscriber)}, urgent_{urgent} {}
 
-  [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
   [[nodiscard]] bool urgent() const noexcept { return urgent_; }
 
-  /// Calls f(event) for each event whose subscription is still active; an exception from f is
-  /// logged and counted, and the next event goes on. Events are acknowledged (credit returned)
-  /// as they are run. Batches set aside for a RISK batch run first (see above).
+  /// Calls f(event) for each waiting event whose subscription is still active; an exception from
+  /// f is logged and counted, and the next event goes on. Credit is returned as events are run.
+  /// A delivery runs at most once; consuming one is what keeps the subscriber's events flowing.
   template <class F>
-  void consume(F&& f);
+  void consume(F&& f) {
+    if (auto ch = std::move(channel_); ch && !ch->drain(f))
+      detail::rewake(subscriber_, std::move(ch));
+  }
 
 private:
-  /// Runs events from next_ on; false when it stopped early for a RISK batch (the rest stays).
-  template <class F>
-  bool run(F& f, bool preemptible);
-
-  std::vector<delivery_entry> entries_;
-  std::shared_ptr<const subscription_list> subs_;
-  std::shared_ptr<detail::bus_core> core_;
   std::shared_ptr<detail::endpoint_channel> channel_;
-  std::uint64_t endpoint_ = 0;
-  std::size_t next_ = 0;
+  caf::actor subscriber_;
   bool urgent_ = false;
 };
-
-namespace detail {
-
-/// Shared by the broker and one subscriber actor.
-struct endpoint_channel {
-  /// Set by the broker before it sends an urgent (RISK) batch; cleared when that batch runs.
-  std::atomic<bool> urgent_pending{false};
-  /// Subscriber actor only: batches set aside for a RISK batch, oldest first.
-  std::deque<delivery> stash;
-};
-
-} // namespace detail
-
-template <class F>
-bool delivery::run(F& f, bool preemptible) {
-  std::uint64_t calls = 0;
-  std::size_t done = 0;
-  bool finished = true;
-  for (; next_ < entries_.size(); ++next_) {
-    if (preemptible && channel_ && channel_->urgent_pending.load(std::memory_order_relaxed)) {
-      finished = false;
-      break;
-    }
-    const auto& entry = entries_[next_];
-    ++done;
-    const auto& sub = *(*subs_)[entry.sub_index];
-    if (!detail::is_active(sub))
-      continue; // unsubscribed after dispatch: no call after unsubscribe() returned
-    if (entry.admitted_ns != 0)
-      detail::record_latency(*core_, entry.ev.priority(), entry.admitted_ns, detail::steady_now_ns());
-    ++calls;
-    try {
-      f(entry.ev);
-    } catch (...) {
-      detail::report_handler_error(*core_, sub, entry.ev, std::current_exception());
-    }
-  }
-  if (done > 0 || finished)
-    detail::acknowledge(*core_, endpoint_, static_cast<std::uint32_t>(done), calls);
-  if (finished)
-    core_.reset();
-  return finished;
-}
-
-template <class F>
-void delivery::consume(F&& f) {
-  if (!core_)
-    return; // consumed already (or default-constructed)
-  if (!channel_) {
-    (void)run(f, false);
-    return;
-  }
-  auto channel = channel_; // keeps the stash alive while this batch moves into it
-  if (urgent_) {
-    channel->urgent_pending.store(false, std::memory_order_relaxed);
-    (void)run(f, false);
-  } else {
-    channel->stash.push_back(std::move(*this)); // behind whatever was set aside before
-  }
-  while (!channel->stash.empty()) {
-    if (!channel->stash.front().run(f, true))
-      return; // another RISK batch is coming: it runs first, then the stash again
-    channel->stash.pop_front();
-  }
-}
 
 /// A CAF message handler for an actor that subscribed itself (bus::subscribe(type, actor)):
 /// `return { libra::on_events([=](const libra::event& e) { ... }), ... };`

@@ -70,8 +70,9 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
     topo.bus.max_queue_size = static_cast<std::size_t>(b.get_in("capacity", std::int64_t{100'000}, 1, big));
     topo.bus.max_handlers_per_type =
       static_cast<std::size_t>(b.get_in("max_handlers_per_type", std::int64_t{100}, 1, 100'000));
-    topo.bus.credit_window = static_cast<std::uint32_t>(b.get_in("credit_window", std::int64_t{16}, 1, 1 << 20));
-    topo.bus.batch_size = static_cast<std::uint32_t>(b.get_in("batch_size", std::int64_t{8}, 1, 1 << 20));
+    topo.bus.credit_window =
+      static_cast<std::uint32_t>(b.get_in("credit_window", std::int64_t{16}, 1, max_credit_window));
+    topo.bus.batch_size = static_cast<std::uint32_t>(b.get_in("batch_size", std::int64_t{8}, 1, max_credit_window));
     if (topo.bus.batch_size > topo.bus.credit_window)
       b.fail("batch_size", fmt::format("must not exceed credit_window ({})", topo.bus.credit_window));
     topo.bus.default_drain_timeout =
