@@ -8,7 +8,6 @@
 #include <spdlog/logger.h>
 
 #include <algorithm>
-#include <iterator>
 #include <optional>
 #include <thread>
 

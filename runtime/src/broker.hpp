@@ -19,8 +19,9 @@
 //   event of the other ring, so a RISK event waits for at most one handler call whatever W.
 //   Measured against the first design (a CAF message of k copied events per batch plus an ack
 //   message per batch): 16:8 1.6x -> 3.3x raw CAF, 64:32 4.2x -> 7.1x, RISK p50 at 16:8
-//   38 -> 16 us (bench/README.md). The remaining cost at W <= 64 is the round trip when the ring runs dry:
-//   a subscriber that drains W events faster than the broker is woken idles (Little's law).
+//   38 -> 16 us (bench/README.md). The remaining cost at W <= 64 is the round trip when the
+//   ring runs dry: a subscriber that drains W events faster than the broker is woken idles
+//   (Little's law).
 // - Fan-out by cursor: each priority has one local FIFO; every subscriber keeps a cursor into
 //   it, and an event leaves (is "dispatched", releasing capacity) when every interested
 //   subscriber's cursor has passed it. A slow subscriber holds back only capacity, never the

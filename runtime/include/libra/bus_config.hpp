@@ -8,10 +8,10 @@
 
 namespace libra {
 
-/// Bus settings. Defaults are the ones measured in bench/ (see the broker's header).
 /// Largest credit window (a 9.4 MB ring per subscriber).
 inline constexpr std::uint32_t max_credit_window = 65'536;
 
+/// Bus settings. Defaults are the ones measured in bench/ (see the broker's header).
 struct bus_config {
   /// Events admitted and not yet dispatched; publish() refuses beyond it. Lower priorities get
   /// a share only: MARKET_DATA 80%, SIGNALS 90%, ORDERS 95%, RISK all of it, so that market data

@@ -69,6 +69,10 @@ public:
   }
 
   [[nodiscard]] slot& at(std::uint64_t pos) noexcept { return slots_[pos & mask_]; }
+  /// Consumer side: nothing left to run (relaxed; the caller orders it).
+  [[nodiscard]] bool drained() const noexcept {
+    return tail.load(std::memory_order_relaxed) == head.load(std::memory_order_relaxed);
+  }
   /// Events written and not yet consumed (exact on the producer's side).
   [[nodiscard]] std::uint64_t in_flight() const noexcept {
     return tail.load(std::memory_order_relaxed) - head.load(std::memory_order_acquire);
@@ -140,7 +144,7 @@ std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, 
   std::uint64_t calls = 0;
   std::uint32_t unacked = 0;
   while (h != t) {
-    if (preemptible && risk.tail.load(std::memory_order_relaxed) != risk.head.load(std::memory_order_relaxed)) {
+    if (preemptible && !risk.drained()) {
       // A RISK event arrived: it goes before the next event of this ring.
       if (unacked > 0) {
         return_credit(*this, ring, h, calls);
@@ -187,8 +191,7 @@ bool endpoint_channel::drain(F& f) {
     // idle and sends a wake, or we see its events here.
     idle.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (risk.tail.load(std::memory_order_relaxed) == risk.head.load(std::memory_order_relaxed)
-        && normal.tail.load(std::memory_order_relaxed) == normal.head.load(std::memory_order_relaxed))
+    if (risk.drained() && normal.drained())
       return true;
     if (!idle.exchange(false, std::memory_order_acq_rel))
       return true; // the broker saw us idle and sent a wake: that message drains them
