@@ -9,30 +9,31 @@
 #include <caf/defaults.hpp>
 #include <caf/send.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/logger.h>
 
+#include <algorithm>
 #include <limits>
+#include <thread>
 
 namespace libra {
 
 namespace {
 
 void validate(const bus_config& cfg) {
-  auto fail = [&](const std::string& what) { throw bus_error(fmt::format("bus '{}': {}", cfg.name, what)); };
-  if (cfg.max_queue_size == 0)
-    fail("max_queue_size must be at least 1");
-  if (cfg.max_queue_size >= (std::uint64_t{1} << 62))
-    fail("max_queue_size is absurdly large");
-  if (cfg.max_handlers_per_type == 0)
-    fail("max_handlers_per_type must be at least 1");
-  if (cfg.credit_window == 0)
-    fail("credit_window must be at least 1");
-  if (cfg.credit_window > max_credit_window)
-    fail(fmt::format("credit_window ({}) must not exceed {}", cfg.credit_window, max_credit_window));
-  if (cfg.batch_size == 0)
-    fail("batch_size must be at least 1");
-  if (cfg.batch_size > cfg.credit_window)
-    fail(fmt::format("batch_size ({}) must not exceed credit_window ({})", cfg.batch_size, cfg.credit_window));
+  if (auto why = invalid_reason(cfg); !why.empty())
+    throw bus_error(fmt::format("bus '{}': {}", cfg.name, why));
+}
+
+/// Each share below the one above keeps at least one slot for higher priorities.
+bool shares_fit(const bus_config& cfg) {
+  for (std::size_t p = 1; p < priority_count; ++p) {
+    const auto limit = admission_limit(cfg, static_cast<priority>(p));
+    const auto above = admission_limit(cfg, static_cast<priority>(p - 1));
+    if (limit == 0 || (cfg.admission_shares[p] < cfg.admission_shares[p - 1] && limit >= above))
+      return false;
+  }
+  return true;
 }
 
 std::pair<detail::reply_slot, std::future<std::uint64_t>> make_reply() {
@@ -42,6 +43,42 @@ std::pair<detail::reply_slot, std::future<std::uint64_t>> make_reply() {
 }
 
 } // namespace
+
+std::string invalid_reason(const bus_config& cfg) {
+  if (cfg.max_queue_size == 0)
+    return "max_queue_size must be at least 1";
+  if (cfg.max_queue_size >= (std::uint64_t{1} << 62))
+    return "max_queue_size is absurdly large";
+  if (cfg.max_handlers_per_type == 0)
+    return "max_handlers_per_type must be at least 1";
+  if (cfg.credit_window == 0)
+    return "credit_window must be at least 1";
+  if (cfg.credit_window > max_credit_window)
+    return fmt::format("credit_window ({}) must not exceed {}", cfg.credit_window, max_credit_window);
+  if (cfg.batch_size == 0)
+    return "batch_size must be at least 1";
+  if (cfg.batch_size > cfg.credit_window)
+    return fmt::format("batch_size ({}) must not exceed credit_window ({})", cfg.batch_size, cfg.credit_window);
+  const auto& sh = cfg.admission_shares;
+  if (sh[0] != 1.0)
+    return fmt::format("admission_shares: RISK's share must be 1 (it is {})", sh[0]);
+  for (std::size_t p = 1; p < priority_count; ++p)
+    if (!(sh[p] > 0.0 && sh[p] <= sh[p - 1])) // also refuses NaN
+      return fmt::format("admission_shares: {}'s share must be in (0, {}] (it is {})",
+                         to_string(static_cast<priority>(p)), sh[p - 1], sh[p]);
+  if (!shares_fit(cfg)) {
+    auto smallest = cfg;
+    for (smallest.max_queue_size = 1; !shares_fit(smallest) && smallest.max_queue_size < 1'000'000;)
+      ++smallest.max_queue_size;
+    return fmt::format("max_queue_size {} is too small for admission_shares {{{}}}: after rounding down, each "
+                       "priority's share must keep at least one slot for the priorities above it (limits {}, {}, {}, "
+                       "{}); use max_queue_size >= {}, or admission_shares = no_reserve",
+                       cfg.max_queue_size, fmt::join(sh, ", "), admission_limit(cfg, priority::risk),
+                       admission_limit(cfg, priority::orders), admission_limit(cfg, priority::signals),
+                       admission_limit(cfg, priority::market_data), smallest.max_queue_size);
+  }
+  return {};
+}
 
 // -- publisher ----------------------------------------------------------------------------------
 
@@ -123,6 +160,7 @@ std::uint64_t bus::stop(std::chrono::milliseconds drain_timeout) {
     dropped = fut.get();
   }
   core_->running.store(false);
+  core_->halted.store(true, std::memory_order_seq_cst); // no handler call starts after this
   for (const auto& a : owned)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(core_->broker, caf::exit_reason::user_shutdown);
@@ -133,8 +171,20 @@ std::uint64_t bus::stop(std::chrono::milliseconds drain_timeout) {
 }
 
 bool bus::wait_idle(std::chrono::milliseconds timeout) {
-  if (core_->stopped.load())
+  if (core_->stopped.load()) {
+    // No broker to ask: wait until stop() has halted delivery and the handler calls that were
+    // running then have returned. Short sleeps: this waits on user code, for rare calls.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds{10};
+    while (!core_->halted.load(std::memory_order_seq_cst)
+           || core_->active_drains.load(std::memory_order_seq_cst) != 0) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        return false;
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds{1});
+    }
     return core_->pending() == 0;
+  }
   auto [slot, fut] = make_reply();
   caf::anon_send(core_->broker, detail::idle_atom::value, slot);
   return fut.wait_for(timeout) == std::future_status::ready && fut.get() == 0;

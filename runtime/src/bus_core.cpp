@@ -18,10 +18,8 @@ std::int64_t steady_now_ns() noexcept {
 
 bus_core::bus_core(caf::actor_system& system, bus_config config)
   : sys{system}, cfg{std::move(config)}, log{spdlog::default_logger()->clone("libra." + cfg.name)} {
-  for (std::size_t p = 0; p < priority_count; ++p) {
-    const auto share = static_cast<double>(cfg.max_queue_size) * admission_share[p];
-    admission_limit[p] = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(share));
-  }
+  for (std::size_t p = 0; p < priority_count; ++p)
+    admission_limit[p] = libra::admission_limit(cfg, static_cast<priority>(p)); // >= 1: validated
 }
 
 // -- admission ----------------------------------------------------------------------------------
@@ -134,14 +132,14 @@ std::size_t bus_core::publish_many(std::span<const event> events, producer_token
   auto cur = admission_.load(std::memory_order_relaxed);
   for (;;) {
     if ((cur & closed_bit) != 0) {
-      rejected_closed_.fetch_add(1, std::memory_order_relaxed);
+      rejected_closed_.fetch_add(events.size(), std::memory_order_relaxed);
       return 0;
     }
     n = 0;
     while (n < events.size() && cur + n < admission_limit[static_cast<std::size_t>(events[n].priority())])
       ++n;
     if (n == 0) {
-      rejected_full_.fetch_add(1, std::memory_order_relaxed);
+      rejected_full_.fetch_add(events.size(), std::memory_order_relaxed);
       return 0;
     }
     if (admission_.compare_exchange_weak(cur, cur + n, std::memory_order_acq_rel, std::memory_order_relaxed))
@@ -166,9 +164,9 @@ std::size_t bus_core::publish_many(std::span<const event> events, producer_token
     i += run;
   }
   after_enqueue(touched);
-  // The rest was refused (bus full): one refusal per call, as publish() counts one per event.
+  // The rest was refused (bus full): counted per event, as publish() counts them.
   if (n < events.size())
-    rejected_full_.fetch_add(1, std::memory_order_relaxed);
+    rejected_full_.fetch_add(events.size() - n, std::memory_order_relaxed);
   return n;
 }
 #if defined(__GNUC__) && !defined(__clang__)
@@ -210,23 +208,29 @@ subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf
   // subscribe() returns, plus possibly some racing with it.
   sub->from_seq = next_seq_.load(std::memory_order_acquire);
   if (subscriber == nullptr) {
-    auto actor = sys.spawn(callback_subscriber, sub);
-    endpoint_record ep{next_endpoint_id_++, actor, true, {}};
-    sub->endpoint = ep.id;
-    ep.subs.push_back(sub);
-    endpoint_of_actor_[actor.address()] = ep.id;
-    endpoints_.emplace(ep.id, std::move(ep));
+    // One actor per handler identity: its subscriptions share one ring, so the handler sees
+    // them in priority order and never runs concurrently with itself.
+    const auto identity = sub->fn.identity();
+    auto it = endpoint_of_handler_.find(identity);
+    if (it == endpoint_of_handler_.end()) {
+      auto actor = sys.spawn(callback_subscriber, sub->fn);
+      endpoint_record ep{next_endpoint_id_++, actor, identity, {}};
+      endpoint_of_actor_[actor.address()] = ep.id;
+      it = endpoint_of_handler_.emplace(identity, ep.id).first;
+      endpoints_.emplace(ep.id, std::move(ep));
+    }
+    sub->endpoint = it->second;
   } else {
     auto addr = subscriber->address();
     auto it = endpoint_of_actor_.find(addr);
     if (it == endpoint_of_actor_.end()) {
-      endpoint_record ep{next_endpoint_id_++, *subscriber, false, {}};
+      endpoint_record ep{next_endpoint_id_++, *subscriber, 0, {}};
       it = endpoint_of_actor_.emplace(addr, ep.id).first;
       endpoints_.emplace(ep.id, std::move(ep));
     }
     sub->endpoint = it->second;
-    endpoints_.at(it->second).subs.push_back(sub);
   }
+  endpoints_.at(sub->endpoint).subs.push_back(sub);
   subs_.emplace(sub->id, sub);
   ++count;
   version_.fetch_add(1, std::memory_order_acq_rel);
@@ -245,13 +249,19 @@ bool bus_core::remove_locked(subscription_id id, std::vector<caf::actor>& to_end
   if (ep != endpoints_.end()) {
     std::erase(ep->second.subs, sub);
     if (ep->second.subs.empty()) {
-      if (ep->second.owned)
+      if (ep->second.handler_identity != 0)
         to_end.push_back(ep->second.actor);
-      endpoint_of_actor_.erase(ep->second.actor.address());
-      endpoints_.erase(ep);
+      erase_endpoint_locked(ep);
     }
   }
   return true;
+}
+
+void bus_core::erase_endpoint_locked(std::map<std::uint64_t, endpoint_record>::iterator ep) {
+  endpoint_of_actor_.erase(ep->second.actor.address());
+  if (ep->second.handler_identity != 0)
+    endpoint_of_handler_.erase(ep->second.handler_identity);
+  endpoints_.erase(ep);
 }
 
 namespace {
@@ -309,9 +319,10 @@ void bus_core::remove_actor(const caf::actor_addr& addr) {
       --per_type_[static_cast<std::size_t>(sub->type)];
       subs_.erase(sub->id);
     }
-    endpoints_.erase(ep);
+    erase_endpoint_locked(ep);
+  } else {
+    endpoint_of_actor_.erase(it);
   }
-  endpoint_of_actor_.erase(it);
   version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
@@ -338,7 +349,7 @@ std::vector<caf::actor> bus_core::close_registry() {
   registry_closed_ = true;
   std::vector<caf::actor> owned;
   for (auto& [id, ep] : endpoints_)
-    if (ep.owned)
+    if (ep.handler_identity != 0)
       owned.push_back(ep.actor);
   return owned;
 }
@@ -421,6 +432,16 @@ void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint64_t head,
   if (want != 0 && head >= want && ring.notify_at.exchange(0, std::memory_order_acq_rel) != 0 && core.broker)
     caf::anon_send<caf::message_priority::high>(core.broker, ack_atom::value);
 }
+
+drain_scope::drain_scope(bus_core& core) noexcept : core_{core} {
+  // seq_cst, paired with stop()'s store of halted then wait_idle()'s read of active_drains:
+  // either stop sees us draining, or we see halted before our first handler call.
+  core_.active_drains.fetch_add(1, std::memory_order_seq_cst);
+}
+
+drain_scope::~drain_scope() { core_.active_drains.fetch_sub(1, std::memory_order_seq_cst); }
+
+bool drain_scope::halted() const noexcept { return core_.halted.load(std::memory_order_seq_cst); }
 
 void rewake(const caf::actor& subscriber, std::shared_ptr<endpoint_channel> ch) noexcept {
   if (subscriber)

@@ -52,12 +52,12 @@ struct subscription_state {
   std::atomic<bool> active{true};
 };
 
-/// A subscriber actor and its subscriptions (one per callback subscription; one per subscribed
-/// actor, however many types it subscribed to).
+/// A subscriber actor and its subscriptions: one per handler identity (a callback subscribed to
+/// several types runs on one actor, in priority order), one per subscribed actor.
 struct endpoint_record {
   std::uint64_t id = 0;
   caf::actor actor;
-  bool owned = false; ///< spawned by the bus for a callback: the bus ends it
+  std::uintptr_t handler_identity = 0; ///< non-zero: spawned by the bus for a handler, ended by it
   std::vector<std::shared_ptr<subscription_state>> subs;
 };
 
@@ -79,11 +79,6 @@ struct producer_tokens {
              moodycamel::ProducerToken{stages[2]}, moodycamel::ProducerToken{stages[3]}} {}
   std::array<moodycamel::ProducerToken, priority_count> tokens;
 };
-
-/// Share of max_queue_size each priority may fill, by priority. Ticks alone can fill 80% of the
-/// bus; the rest is kept for what they cause (signals, orders, fills) and for risk, so a flood of
-/// market data never makes a RISK event, a fill or a position update bounce off a full bus.
-inline constexpr std::array<double, priority_count> admission_share{1.00, 0.95, 0.90, 0.80};
 
 /// 1 in this many non-RISK events published one by one carries a latency timestamp.
 inline constexpr std::uint64_t latency_sample = 16;
@@ -132,7 +127,7 @@ public:
   caf::actor broker;
   std::array<stage_queue, priority_count> stages;
   std::array<latency_histogram, priority_count> latency;
-  /// Pending-event count at which publishes of each priority are refused (admission_share).
+  /// Pending-event count at which publishes of each priority are refused (cfg.admission_shares).
   std::array<std::uint64_t, priority_count> admission_limit{};
 
   // Written by the broker only, read by stats().
@@ -142,6 +137,12 @@ public:
   std::atomic<std::uint64_t> handler_calls{0};
   std::atomic<bool> running{false};
   std::atomic<bool> stopped{false};
+  /// Set by stop() once it is done with the broker: from then on no handler call starts (events
+  /// still in a subscriber's ring are destroyed unrun).
+  std::atomic<bool> halted{false};
+  /// Subscribers inside endpoint_channel::drain() (handlers may be running); wait_idle() on a
+  /// stopped bus waits for 0.
+  std::atomic<std::uint64_t> active_drains{0};
 
 private:
   static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
@@ -149,6 +150,7 @@ private:
   bool admit_one(event&& e, Stamp&& now, Enqueue&& enqueue);
   void after_enqueue(std::uint32_t priorities_touched);
   bool remove_locked(subscription_id id, std::vector<caf::actor>& to_end);
+  void erase_endpoint_locked(std::map<std::uint64_t, endpoint_record>::iterator ep);
 
   std::atomic<std::uint64_t> admission_{0}; // pending count | closed_bit
   std::atomic<std::uint64_t> next_seq_{1};
@@ -160,6 +162,7 @@ private:
   std::map<subscription_id, std::shared_ptr<subscription_state>> subs_;
   std::map<std::uint64_t, endpoint_record> endpoints_;
   std::map<caf::actor_addr, std::uint64_t> endpoint_of_actor_;
+  std::map<std::uintptr_t, std::uint64_t> endpoint_of_handler_;
   std::array<std::size_t, event_type_count> per_type_{};
   subscription_id next_sub_id_ = 1;
   std::uint64_t next_endpoint_id_ = 1;

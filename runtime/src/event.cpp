@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 namespace libra {
 
 namespace {
@@ -39,6 +41,19 @@ void event::check_payload(event_type type, payload_kind given) {
     throw std::invalid_argument("invalid event type");
   if (payload_kind_of(type) != given)
     throw std::invalid_argument(fmt::format("payload does not belong to event type {}", to_string(type)));
+}
+
+event event::create(event_type type, source_id source, trace_context trace, timestamp ts) {
+  if (static_cast<std::size_t>(type) >= event_type_count)
+    throw std::invalid_argument("invalid event type");
+  std::optional<event> out;
+  with_payload_type(payload_kind_of(type), [&]<class P>(P*) {
+    if constexpr (std::is_same_v<P, order_book_ptr>)
+      out.emplace(create(type, source, std::make_shared<const order_book>(), trace, ts));
+    else
+      out.emplace(create(type, source, P{}, trace, ts));
+  });
+  return std::move(*out);
 }
 
 void event::copy_payload_from(const event& other) {

@@ -1,14 +1,14 @@
 #include "subscriber.hpp"
 
-#include "bus_core.hpp"
+#include <libra/delivery.hpp>
 
 namespace libra::detail {
 
-caf::behavior callback_subscriber(caf::event_based_actor* /*self*/, std::shared_ptr<subscription_state> sub) {
+caf::behavior callback_subscriber(caf::event_based_actor* /*self*/, libra::handler fn) {
   // Exceptions from the handler are caught inside consume(): in CAF 0.17 an uncaught exception
   // would kill this actor (no resume after an exception).
   return {
-    [sub](delivery& d) { d.consume(sub->fn); },
+    [fn = std::move(fn)](delivery& d) { d.consume(fn); },
   };
 }
 

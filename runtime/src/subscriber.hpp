@@ -1,16 +1,15 @@
-// The actor a callback subscription runs on: one per subscription, so subscribers run in
-// parallel and each sees its events one at a time.
+// The actor a callback handler runs on: one per handler identity, shared by every subscription
+// made with that handler (or a copy of it). Different handlers run in parallel; one handler sees
+// its events one at a time, in the bus's priority order, on one actor.
 #pragma once
+
+#include <libra/handler.hpp>
 
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 
-#include <memory>
-
 namespace libra::detail {
 
-struct subscription_state;
-
-caf::behavior callback_subscriber(caf::event_based_actor* self, std::shared_ptr<subscription_state> sub);
+caf::behavior callback_subscriber(caf::event_based_actor* self, libra::handler fn);
 
 } // namespace libra::detail

@@ -135,3 +135,47 @@ TEST_CASE_METHOD(system_fixture, "published == dispatched + dropped + pending at
   CHECK(s.dispatched == 600);
   CHECK(s.handler_calls == 400 + 100);
 }
+
+TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for the handler still running",
+                 "[bus][lifecycle][drain]") {
+  bus b{sys};
+  gate release;
+  std::latch entered{1};
+  std::atomic<int> calls{0};
+  std::atomic<bool> returned{false};
+  b.subscribe(event_type::tick, [&](const event&) {
+    if (calls.fetch_add(1) == 0) {
+      entered.count_down();
+      release.wait();
+      returned.store(true);
+    }
+  });
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  b.start();
+  entered.wait();
+  b.stop(50ms); // times out on the blocked handler
+  CHECK_FALSE(b.wait_idle(50ms));
+  CHECK_FALSE(returned.load());
+  release.open();
+  REQUIRE(b.wait_idle(patience));
+  CHECK(returned.load());   // true: the handler has returned, what it uses may go now
+  CHECK(calls.load() == 1); // no call starts after stop() returned
+  CHECK(b.wait_idle(0ms));
+}
+
+TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for a subscriber actor's handler",
+                 "[bus][lifecycle][drain]") {
+  bus b{sys};
+  blocking_subscriber sub{sys};
+  b.subscribe(event_type::tick, sub.actor);
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  b.start();
+  sub.entered.wait();
+  b.stop(50ms);
+  CHECK_FALSE(b.wait_idle(20ms));
+  sub.release.open();
+  REQUIRE(b.wait_idle(patience));
+  CHECK(sub.got->size() == 1); // the rest were handed over but never run: the bus had stopped
+}

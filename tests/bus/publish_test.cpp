@@ -58,32 +58,75 @@ TEST_CASE_METHOD(system_fixture, "each priority is refused exactly at its share 
 
 TEST_CASE_METHOD(system_fixture, "publish_many admits the prefix that fits", "[bus][publish][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 10;
+  cfg.max_queue_size = 20;
   bus b{sys, cfg};
   std::vector<event> batch;
-  for (int i = 0; i < 15; ++i)
+  for (int i = 0; i < 25; ++i)
     batch.push_back(make_tick(i));
-  CHECK(b.publish_many(batch) == 8); // ticks' share of 10
+  CHECK(b.publish_many(batch) == 16); // ticks' share of 20
   CHECK(b.publish_many(batch) == 0);
   auto s = b.stats();
-  CHECK(s.published == 8);
-  CHECK(s.rejected_full == 2); // one refusal per call: the call stops at the first refused event
+  CHECK(s.published == 16);
+  CHECK(s.rejected_full == 9 + 25); // counted per event refused, as publish() counts them
+  CHECK(s.rejected == s.rejected_full);
+}
+
+TEST_CASE_METHOD(system_fixture, "publish_many on a stopped bus counts every event as rejected",
+                 "[bus][publish][stats]") {
+  bus b{sys};
+  b.stop(1s);
+  std::vector<event> batch{make_tick(1), make_signal(2), make_risk()};
+  CHECK(b.publish_many(batch) == 0);
+  auto s = b.stats();
+  CHECK(s.rejected_closed == 3);
+  CHECK(s.rejected == 3);
+  CHECK(s.published == 0);
+}
+
+TEST_CASE_METHOD(system_fixture,
+                 "a capacity too small for the admission shares is refused, with the smallest that fits",
+                 "[bus][publish][config]") {
+  bus_config cfg;
+  cfg.max_queue_size = 2; // ticks and signals would both round down to one slot
+  CHECK_THROWS_AS(bus(sys, cfg), bus_error);
+  CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("too small for admission_shares"));
+  CHECK_THAT(invalid_reason(cfg), Catch::Matchers::Contains("use max_queue_size >= "));
+  // The smallest capacity it names is accepted, and one less is not.
+  const auto text = invalid_reason(cfg);
+  const auto at = text.find(">= ") + 3;
+  const auto smallest = std::stoul(text.substr(at));
+  cfg.max_queue_size = smallest;
+  CHECK(invalid_reason(cfg).empty());
+  cfg.max_queue_size = smallest - 1;
+  CHECK_FALSE(invalid_reason(cfg).empty());
+  // Without reserves any capacity works: the seed's bus.
+  cfg.max_queue_size = 2;
+  cfg.admission_shares = no_reserve;
+  CHECK(invalid_reason(cfg).empty());
+  // Shares must fall from RISK's 1 and stay positive.
+  cfg.max_queue_size = 1000;
+  cfg.admission_shares = {0.9, 0.9, 0.9, 0.9};
+  CHECK_THAT(invalid_reason(cfg), Catch::Matchers::Contains("RISK's share must be 1"));
+  cfg.admission_shares = {1.0, 0.8, 0.9, 0.5};
+  CHECK_THAT(invalid_reason(cfg), Catch::Matchers::Contains("SIGNALS's share must be in (0, 0.8]"));
+  cfg.admission_shares = {1.0, 0.9, 0.8, 0.0};
+  CHECK_FALSE(invalid_reason(cfg).empty());
 }
 
 TEST_CASE_METHOD(system_fixture, "capacity frees up as events are dispatched", "[bus][publish][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 8;
+  cfg.max_queue_size = 20;
   bus b{sys, cfg};
   std::atomic<int> calls{0};
   b.subscribe(event_type::tick, [&calls](const event&) { calls.fetch_add(1); });
   b.start();
   for (int round = 0; round < 50; ++round) {
-    for (int i = 0; i < 6; ++i) // MARKET_DATA's 80% of 8; the running bus may free slots meanwhile
+    for (int i = 0; i < 16; ++i) // MARKET_DATA's 80% of 20; the running bus may free slots meanwhile
       REQUIRE(b.publish(make_tick(i)));
     REQUIRE(b.wait_idle(patience));
     CHECK(b.queue_size() == 0);
   }
-  CHECK(calls.load() == 300);
+  CHECK(calls.load() == 800);
 }
 
 TEST_CASE_METHOD(system_fixture, "publish after stop returns false and counts as rejected", "[bus][publish]") {
@@ -96,6 +139,6 @@ TEST_CASE_METHOD(system_fixture, "publish after stop returns false and counts as
   std::vector<event> two{make_tick(3), make_tick(4)};
   CHECK(b.publish_many(two) == 0);
   auto s = b.stats();
-  CHECK(s.rejected_closed == 2);
+  CHECK(s.rejected_closed == 3); // one per event refused, publish_many included
   CHECK(s.published == 1);
 }

@@ -3,7 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
+#include <thread>
+#include <vector>
 
 using namespace libra;
 using namespace libra::testing;
@@ -121,4 +124,90 @@ TEST_CASE_METHOD(system_fixture, "an actor subscribes itself and receives events
   CHECK(std::count_if(evs.begin(), evs.end(), [](const event& e) { return e.type() == event_type::signal; }) == 1);
   b.stop(1s);
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(system_fixture, "one handler on several types runs on one actor, never concurrently with itself",
+                 "[bus][subscribe][concurrency]") {
+  bus b{sys};
+  std::atomic<bool> inside{false};
+  std::atomic<int> overlaps{0};
+  std::array<std::uint64_t, event_type_count> last_seq{}; // touched by the handler only
+  std::atomic<int> out_of_order{0};
+  std::atomic<int> calls{0};
+  handler h = [&](const event& e) {
+    if (inside.exchange(true))
+      overlaps.fetch_add(1);
+    auto& last = last_seq[static_cast<std::size_t>(e.type())];
+    if (e.sequence() <= last)
+      out_of_order.fetch_add(1);
+    last = e.sequence();
+    calls.fetch_add(1);
+    inside.store(false);
+  };
+  const std::array types{event_type::tick, event_type::signal, event_type::order_new};
+  std::vector<subscription_id> ids;
+  for (auto t : types)
+    ids.push_back(b.subscribe(t, h));
+  CHECK(b.subscriber_actor(ids[0]) == b.subscriber_actor(ids[1]));
+  CHECK(b.subscriber_actor(ids[1]) == b.subscriber_actor(ids[2]));
+  CHECK(b.subscriber_actor(ids[0]) != b.subscriber_actor(b.subscribe(event_type::tick, [](const event&) {})));
+  b.start();
+  constexpr int per_thread = 20'000;
+  {
+    std::vector<std::jthread> publishers;
+    for (auto t : types)
+      publishers.emplace_back([&b, t] {
+        for (int i = 0; i < per_thread;) {
+          auto e = t == event_type::tick ? make_tick(i) : t == event_type::signal ? make_signal(i) : make_order(t, 1);
+          if (b.publish(std::move(e)))
+            ++i;
+        }
+      });
+  }
+  REQUIRE(b.wait_idle(patience));
+  b.stop(patience);
+  CHECK(calls.load() == 3 * per_thread);
+  CHECK(overlaps.load() == 0);     // sequenced: a handler alone touching state needs no lock
+  CHECK(out_of_order.load() == 0); // FIFO per publisher within each priority
+}
+
+TEST_CASE_METHOD(system_fixture, "a handler keeps its actor until its last subscription goes", "[bus][subscribe]") {
+  bus b{sys};
+  auto got = std::make_shared<collector>();
+  handler h = [got](const event& e) { got->add(e); };
+  auto tick_id = b.subscribe(event_type::tick, h);
+  auto risk_id = b.subscribe(event_type::circuit_breaker, h);
+  const auto actor = b.subscriber_actor(tick_id);
+  REQUIRE(b.unsubscribe(tick_id));
+  CHECK(b.subscriber_actor(risk_id) == actor);
+  b.start();
+  REQUIRE(b.publish(make_tick(1)));
+  REQUIRE(b.publish(make_risk()));
+  REQUIRE(b.wait_idle(patience));
+  REQUIRE(got->size() == 1);
+  CHECK(got->events()[0].type() == event_type::circuit_breaker);
+  REQUIRE(b.unsubscribe(risk_id));
+  CHECK_FALSE(b.subscriber_actor(risk_id));
+  // Subscribing the same handler again gets a new actor.
+  auto again = b.subscribe(event_type::tick, h);
+  CHECK(b.subscriber_actor(again));
+  CHECK(b.subscriber_actor(again) != actor);
+}
+
+namespace {
+void ignore_event(const event& /*e*/) {}
+void ignore_event_too(const event& /*e*/) {}
+} // namespace
+
+TEST_CASE_METHOD(system_fixture, "a plain function is one handler however often it is passed", "[bus][subscribe]") {
+  bus b{sys};
+  auto a = b.subscribe(event_type::tick, ignore_event);
+  auto c = b.subscribe(event_type::circuit_breaker, &ignore_event);
+  auto d = b.subscribe(event_type::tick, ignore_event_too);
+  CHECK(b.subscriber_actor(a) == b.subscriber_actor(c));
+  CHECK(b.subscriber_actor(a) != b.subscriber_actor(d));
+  CHECK(handler{ignore_event} == handler{&ignore_event});
+  CHECK_FALSE(handler{ignore_event} == handler{ignore_event_too});
+  CHECK(b.unsubscribe_handler(event_type::tick, ignore_event));
+  CHECK(b.stats().handlers == 2);
 }

@@ -171,7 +171,7 @@ TEST_CASE("missing fields are reported", "[runtime][topology][errors]") {
   CHECK(e.message() == "missing required key");
   CHECK(e.line() == 2);
 
-  auto no_actors = load_error("bus:\n  capacity: 10\n");
+  auto no_actors = load_error("bus:\n  capacity: 1000\n");
   CHECK_THAT(no_actors.message(), Catch::Contains("actors"));
 }
 
@@ -194,6 +194,10 @@ TEST_CASE("absurd numbers are refused", "[runtime][topology][errors]") {
   auto cap = load_error("bus:\n  capacity: 0\nactors:\n  - {name: a, type: test.source}\n");
   CHECK(cap.key_path() == "bus.capacity");
   CHECK_THAT(cap.message(), Catch::Contains("out of range"));
+  auto tiny = load_error("bus:\n  capacity: 5\nactors:\n  - {name: a, type: test.source}\n");
+  CHECK(tiny.key_path() == "bus.capacity");
+  CHECK(tiny.line() == 2);
+  CHECK_THAT(tiny.message(), Catch::Contains("too small for admission_shares") && Catch::Contains(">= 11"));
   auto credit = load_error("bus:\n  credit_window: 0\nactors:\n  - {name: a, type: test.source}\n");
   CHECK(credit.key_path() == "bus.credit_window");
   auto threads = load_error("runtime:\n  workers: 1000000\nactors:\n  - {name: a, type: test.source}\n");

@@ -64,9 +64,18 @@ public:
   bus(const bus&) = delete;
   bus& operator=(const bus&) = delete;
 
-  /// Calls h on a new subscriber actor for each event of this type that passes f. Returns the
-  /// subscription id; events published after this returns are delivered. Throws bus_error when
-  /// the type already has max_handlers_per_type subscriptions or the bus was stopped.
+  /// Calls h for each event of this type that passes f. Returns the subscription id; events
+  /// published after this returns are delivered. Throws bus_error when the type already has
+  /// max_handlers_per_type subscriptions or the bus was stopped.
+  ///
+  /// Order and concurrency: every subscription made with one handler (or a copy of it: the same
+  /// identity) shares one subscriber actor. That handler is never called concurrently with
+  /// itself (its calls are sequenced: state it alone touches needs no lock), and it sees its
+  /// events in the bus's dispatch order: strictly by priority (RISK, ORDERS, SIGNALS,
+  /// MARKET_DATA) among the events waiting for it, FIFO per publisher within one priority; a
+  /// RISK event waits for at most the one call already running. An event that matches several
+  /// of its subscriptions is delivered to it once. Different handlers run on different actors,
+  /// concurrently with each other.
   subscription_id subscribe(event_type type, handler h, filter f = {});
   /// Subscribes an existing actor: it receives libra::delivery messages (see on_events) for
   /// this type, and must consume each one: a delivery wakes it to run the events waiting for it.
@@ -81,7 +90,8 @@ public:
   /// Admits an event: assigns its sequence number and stages it. Never blocks. False when
   /// max_queue_size events are pending or the bus is stopping/stopped (counted as rejected).
   [[nodiscard]] bool publish(event e);
-  /// Admits as many events as fit, in order; returns how many (a prefix of events).
+  /// Admits as many events as fit, in order; returns how many (a prefix of events). Each event
+  /// refused counts once in stats().rejected, as with publish().
   std::size_t publish_many(std::span<const event> events);
   /// A handle for one publishing thread, with its producer tokens created now (the first
   /// enqueue through a fresh queue producer costs microseconds; this moves that cost here).
@@ -95,12 +105,17 @@ public:
   bool start();
   /// Stops accepting, delivers what is staged (highest priority first) until all is delivered
   /// and handled or drain_timeout passes, then discards the rest. Returns how many events were
-  /// discarded (stats().dropped_by_priority has them per priority). Idempotent: 0 afterwards.
+  /// discarded from the stages (stats().dropped_by_priority has them per priority). After it
+  /// returns no handler call starts; events already handed to a subscriber and not yet handled
+  /// (only after a timeout) are destroyed unrun. A handler call still running when a timed-out
+  /// stop returns goes on: wait_idle() tells when it has returned. Idempotent: 0 afterwards.
   std::uint64_t stop(std::chrono::milliseconds drain_timeout);
   std::uint64_t stop();
 
   /// Waits until no event is pending and every delivered event's handler has returned (or the
-  /// timeout passes); true when quiet. The deterministic hook for tests and tools.
+  /// timeout passes); true when quiet. The deterministic hook for tests and tools. After stop(),
+  /// true once no handler call is running (none starts again): from then on it is safe to
+  /// destroy what the handlers use.
   bool wait_idle(std::chrono::milliseconds timeout);
 
   /// Events pending (admitted, not yet dispatched).

@@ -1,6 +1,9 @@
 // Settings of one bus. Plain value; validated by bus's constructor.
 #pragma once
 
+#include <libra/event_type.hpp>
+
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -8,15 +11,27 @@
 
 namespace libra {
 
+/// Share of max_queue_size each priority may fill, indexed by priority (RISK first).
+using admission_share_table = std::array<double, priority_count>;
+/// RISK may fill the bus; ORDERS 95%, SIGNALS 90%, MARKET_DATA 80% of it, so that market data can
+/// never crowd out the orders, fills and risk events it causes.
+inline constexpr admission_share_table default_admission_shares{1.00, 0.95, 0.90, 0.80};
+/// One FIFO capacity shared by every priority (the seed's bus): nothing kept for higher ones.
+inline constexpr admission_share_table no_reserve{1.0, 1.0, 1.0, 1.0};
+
 /// Largest credit window (a 9.4 MB ring per subscriber).
 inline constexpr std::uint32_t max_credit_window = 65'536;
 
 /// Bus settings. Defaults are the ones measured in bench/ (see the broker's header).
 struct bus_config {
-  /// Events admitted and not yet dispatched; publish() refuses beyond it. Lower priorities get
-  /// a share only: MARKET_DATA 80%, SIGNALS 90%, ORDERS 95%, RISK all of it, so that market data
-  /// can never crowd out the orders, fills and risk events it causes.
+  /// Capacity: events admitted and not yet dispatched (stats().pending). publish() refuses an
+  /// event of priority p once floor(max_queue_size x admission_shares[p]) events are pending.
   std::size_t max_queue_size = 100'000;
+  /// Non-increasing from RISK (which must be 1) down, each in (0, 1]. Each share below the one
+  /// above it must keep at least one slot for the higher priorities after rounding down, so a
+  /// capacity too small for the shares is refused (at the defaults, 2 is: MARKET_DATA and
+  /// SIGNALS would both round to 1 slot).
+  admission_share_table admission_shares = default_admission_shares;
   /// Subscriptions one event type may have; subscribe() throws beyond it.
   std::size_t max_handlers_per_type = 100;
   /// W: events a subscriber may have unacknowledged (handed to it, handler not yet finished), at
@@ -31,5 +46,15 @@ struct bus_config {
   /// Name used in logs ("libra.<name>").
   std::string name = "bus";
 };
+
+/// What is wrong with cfg, or empty when it is valid (bus's constructor throws bus_error with it;
+/// loaders call it to report the problem at the setting).
+[[nodiscard]] std::string invalid_reason(const bus_config& cfg);
+
+/// Events of priority p that cfg admits at most (floor(max_queue_size x share)).
+[[nodiscard]] constexpr std::uint64_t admission_limit(const bus_config& cfg, priority p) noexcept {
+  return static_cast<std::uint64_t>(static_cast<double>(cfg.max_queue_size)
+                                    * cfg.admission_shares[static_cast<std::size_t>(p)]);
+}
 
 } // namespace libra

@@ -23,7 +23,8 @@ struct latency_summary {
 };
 
 /// Counters of one bus. Units are *events*: an event with three subscribers counts once in
-/// published/dispatched/dropped/pending; each handler run counts once in handler_calls. An event
+/// published/dispatched/dropped/pending, and each event a publish_many call refuses counts once
+/// in rejected; each handler run counts once in handler_calls. An event
 /// is dispatched when it has been handed to every subscriber it matched (or matched none).
 /// At every quiet point: published == dispatched + dropped + pending.
 struct bus_stats {

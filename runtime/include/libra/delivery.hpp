@@ -39,6 +39,20 @@ void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint64_t head,
 /// Sends the subscriber a wake for the events it left in its rings (it used up its budget).
 void rewake(const caf::actor& subscriber, std::shared_ptr<endpoint_channel> ch) noexcept;
 
+/// Marks a subscriber as running handlers for the scope's lifetime (bus::wait_idle after stop()
+/// waits for none), and tells whether the bus has halted (no handler call may start).
+class drain_scope {
+public:
+  explicit drain_scope(bus_core& core) noexcept;
+  ~drain_scope();
+  drain_scope(const drain_scope&) = delete;
+  drain_scope& operator=(const drain_scope&) = delete;
+  [[nodiscard]] bool halted() const noexcept;
+
+private:
+  bus_core& core_;
+};
+
 /// Most RISK events handed to one subscriber and not yet handled (outside the credit window).
 inline constexpr std::uint32_t risk_ring_capacity = 64;
 
@@ -109,7 +123,7 @@ public:
 private:
   /// Runs up to limit events of ring; returns how many it ran.
   template <class F>
-  std::uint64_t run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit);
+  std::uint64_t run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit, const drain_scope& scope);
 
   /// Events one wake may run at least (CAF hands the worker on after max-throughput messages;
   /// a wake is one message).
@@ -136,7 +150,8 @@ public:
 };
 
 template <class F>
-std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit) {
+std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit,
+                                    const drain_scope& scope) {
   const auto start = ring.head.load(std::memory_order_relaxed); // ours
   const auto stop = start + limit;
   auto h = start;
@@ -151,10 +166,12 @@ std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, 
         calls = 0;
         unacked = 0;
       }
-      run(risk, f, false, risk_ring_capacity);
+      run(risk, f, false, risk_ring_capacity, scope);
     }
     auto& s = ring.at(h);
-    if (is_active(*s.sub)) { // unsubscribed after dispatch: no call after unsubscribe() returned
+    // Unsubscribed after dispatch: no call after unsubscribe() returned; bus stopped (drain
+    // timed out): no call after stop() returned.
+    if (is_active(*s.sub) && !scope.halted()) {
       if (s.admitted_ns != 0)
         record_latency(*core_, s.ev.priority(), s.admitted_ns, steady_now_ns());
       ++calls;
@@ -181,10 +198,11 @@ std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, 
 
 template <class F>
 bool endpoint_channel::drain(F& f) {
+  const drain_scope scope{*core_};
   auto left = budget_;
   for (;;) {
-    run(risk, f, false, risk_ring_capacity);
-    left -= run(normal, f, true, left);
+    run(risk, f, false, risk_ring_capacity, scope);
+    left -= run(normal, f, true, left, scope);
     if (left == 0)
       return false; // not idle: the caller sends the wake
     // Going idle. Pairs with the broker's publish-tail-then-read-idle (Dekker): either it sees

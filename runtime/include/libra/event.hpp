@@ -73,6 +73,11 @@ public:
     return event{type, source, std::move(payload), trace, ts};
   }
 
+  /// A new event whose payload is its type's payload kind, default-constructed (an empty order
+  /// book for ORDER_BOOK): for notices that carry nothing but their type and source.
+  static event create(event_type type, source_id source, trace_context trace = trace_context::new_root(),
+                      timestamp ts = utc_now());
+
   /// An event caused by this one: same trace id, new span id, sequence 0, current time.
   template <payload_type P>
   [[nodiscard]] event child_event(event_type type, source_id source, P payload, timestamp ts = utc_now()) const {

@@ -77,6 +77,9 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
       b.fail("batch_size", fmt::format("must not exceed credit_window ({})", topo.bus.credit_window));
     topo.bus.default_drain_timeout =
       std::chrono::milliseconds{b.get_in("drain_timeout_ms", std::int64_t{5000}, 0, 3'600'000)};
+    // The bus's own rules (e.g. a capacity too small for the admission shares), at load time.
+    if (auto why = invalid_reason(topo.bus); !why.empty())
+      b.fail(b.has("capacity") ? "capacity" : "", why);
   }
   // runtime
   {
