@@ -2,7 +2,7 @@
 // over repeated fill/drain cycles ("memory bounded by capacity").
 //
 // One caf::actor_system configured by libra::configure_system(cfg, 2). For each --capacities C
-// (default 100,000 and 1,000,000), one bus with max_queue_size C, started, with one callback
+// (default 100,000 and 1,000,000), one bus with capacity C, started, with one callback
 // subscriber to TICK whose handler blocks on a gate (std::atomic<bool>::wait) while the gate is
 // closed. Why a blocked subscriber rather than a bus that is not started: it is the production
 // shape (a stalled consumer behind a running broker), the broker keeps dispatching and releasing
@@ -51,7 +51,7 @@ struct options {
   double timeout_s = 60;
 };
 
-/// Share of max_queue_size MARKET_DATA may fill (bus_config.hpp: admission shares).
+/// Share of capacity MARKET_DATA may fill (bus_config.hpp: admission shares).
 constexpr double market_data_share = 0.80;
 
 /// A handler's gate: closed, it blocks the subscriber actor until opened.
@@ -111,7 +111,7 @@ capacity_run run_capacity(caf::actor_system& sys, std::size_t capacity, const op
   out.rss_start = trimmed_rss();
   {
     bus_config cfg;
-    cfg.max_queue_size = capacity;
+    cfg.capacity = capacity;
     cfg.name = "bench.memory";
     out.window = cfg.credit_window;
     bus b{sys, cfg};
@@ -292,9 +292,7 @@ void write_json(const std::string& path, const environment& env, const options& 
 int main(int argc, char** argv) {
   options opt;
   CLI::App app{"libra-bench-memory: bytes per staged event and RSS with the bus held at capacity"};
-  app.add_option("--capacities", opt.capacities, "bus max_queue_size values")
-    ->delimiter(',')
-    ->check(CLI::PositiveNumber);
+  app.add_option("--capacities", opt.capacities, "bus capacity values")->delimiter(',')->check(CLI::PositiveNumber);
   app.add_option("--cycles", opt.cycles, "fill/drain cycles per capacity")->check(CLI::PositiveNumber);
   app.add_option("--attempts", opt.attempts_factor, "publish attempts per fill, x capacity (>= 1)")
     ->check(CLI::Range(1.0, 100.0));

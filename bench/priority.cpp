@@ -7,7 +7,7 @@
 // run interleaved, trial by trial (A, B, C, then C, B, A, ...: odd rounds reversed), because this
 // machine's speed drifts:
 //   A  the bus (one variant per --combos W:k; default: bus_config's W and k). One subscriber
-//      actor (libra::on_events) subscribed to TICK and CIRCUIT_BREAKER; max_queue_size --capacity.
+//      actor (libra::on_events) subscribed to TICK and CIRCUIT_BREAKER; capacity --capacity.
 //      The main thread publishes N ticks through a bus::make_publisher() handle (each publish must
 //      return true), then the CIRCUIT_BREAKER.
 //   B  plain CAF, FIFO: the main thread caf::anon_sends N ticks, then the CIRCUIT_BREAKER, all in
@@ -166,7 +166,7 @@ rig make_rig(caf::actor_system& sys, const variant& v, const options& opt) {
   auto pr = r.pr;
   if (v.how == kind::bus) {
     bus_config cfg;
-    cfg.max_queue_size = opt.capacity;
+    cfg.capacity = opt.capacity;
     cfg.credit_window = v.window;
     cfg.batch_size = v.batch;
     cfg.name = "bench.priority";
@@ -231,7 +231,7 @@ trial run_trial(rig& r, const std::vector<event>& ticks, const event& cb, const 
     std::this_thread::sleep_for(std::chrono::microseconds{50});
   }
   if (r.b)
-    t.pending_market = r.b->stats().pending_by_priority[static_cast<std::size_t>(priority::market_data)];
+    t.pending_market = r.b->stats().pending_of(priority::market_data);
   if (r.v.idle) // controls start from the same state: CAF's workers idle (polling) for this long
     std::this_thread::sleep_for(std::chrono::microseconds{opt.control_gap_us});
   const auto handled_before = pr.ticks.load(std::memory_order_relaxed);
@@ -412,7 +412,7 @@ void write_json(const std::string& path, const environment& env, const options& 
                 std::size_t staged_after, std::size_t workers, std::size_t max_throughput) {
   std::string out = "{\n";
   out += fmt::format("  \"benchmark\": \"libra-bench-priority\", {},\n", environment_json(env));
-  out += fmt::format("  \"events\": {}, \"trials\": {}, \"spin_ns\": {:.0f}, \"max_queue_size\": {}, "
+  out += fmt::format("  \"events\": {}, \"trials\": {}, \"spin_ns\": {:.0f}, \"capacity\": {}, "
                      "\"staged_after_ticks\": {}, \"scheduler_workers\": {}, \"scheduler_max_throughput\": {}, "
                      "\"caf_aggressive_poll_override\": {}, \"caf_moderate_sleep_us_override\": {},\n",
                      n, opt.trials, opt.spin_us * 1e3, opt.capacity, staged_after, workers, max_throughput,
@@ -502,8 +502,7 @@ int main(int argc, char** argv) {
   app.add_option("--combos", opt.combos, "bus (credit window W : batch size k) pairs, one variant each, e.g. 16:8,4:4")
     ->delimiter(',');
   app.add_option("--spin-us", opt.spin_us, "handler work per tick, microseconds")->check(CLI::NonNegativeNumber);
-  app.add_option("--capacity", opt.capacity, "bus max_queue_size (ticks may use 80% of it)")
-    ->check(CLI::PositiveNumber);
+  app.add_option("--capacity", opt.capacity, "bus capacity (ticks may use 80% of it)")->check(CLI::PositiveNumber);
   app.add_option("--staged-after", opt.staged_after,
                  "publish the CB once the subscriber has handled this many ticks (default events/100)");
   app.add_option("--timeout", opt.timeout_s, "seconds before a trial counts as hung")->check(CLI::PositiveNumber);
@@ -524,7 +523,7 @@ int main(int argc, char** argv) {
   std::vector<variant> variants;
   try {
     variants = make_variants(opt);
-    // MARKET_DATA may fill 80% of max_queue_size (admission shares, bus_core.hpp).
+    // MARKET_DATA may fill 80% of capacity (admission shares, bus_core.hpp).
     if (static_cast<double>(opt.events) > 0.8 * static_cast<double>(opt.capacity))
       throw CLI::ValidationError("--capacity", fmt::format("{} ticks need --capacity >= {:.0f} (MARKET_DATA's share "
                                                            "is 80%)",
@@ -591,7 +590,7 @@ int main(int argc, char** argv) {
   fmt::print(
     "{} ticks, then one CIRCUIT_BREAKER once the subscriber has handled {} ticks; handler work {} us per "
     "tick (spin); {} trials per variant, interleaved (after 1 warm-up round); actor system: {} workers, "
-    "max-throughput {}; bus max_queue_size {}. A = libra bus (subscriber actor, on_events); B = plain CAF "
+    "max-throughput {}; bus capacity {}. A = libra bus (subscriber actor, on_events); B = plain CAF "
     "publisher -> forwarder -> sink, all normal priority (FIFO); C = as B with the CB sent high priority "
     "at both hops; A0/B0 = controls, the CB alone with no backlog.{}\n\n",
     n, staged_after, opt.spin_us, opt.trials, workers, max_throughput, opt.capacity,

@@ -125,7 +125,7 @@ std::vector<double> run_bus(caf::actor_system& sys, std::span<const event> event
   const auto total = events.size() * v.threads;
   bus_config cfg;
   cfg.name = "bench";
-  cfg.max_queue_size = total * 2; // MARKET_DATA may use 80%: everything fits
+  cfg.capacity = total * 2; // MARKET_DATA may use 80%: everything fits
   bus b{sys, cfg};
   auto done = std::make_shared<completion>(total);
   auto finished = done->done.get_future();

@@ -302,9 +302,9 @@ void write_json(const std::string& path, const environment& env, const options& 
   std::string out = "{\n";
   out += fmt::format("  \"benchmark\": \"libra-bench-throughput\", {},\n", environment_json(env));
   out += fmt::format("  \"events\": {},\n  \"trials\": {},\n  \"scheduler_workers\": {},\n"
-                     "  \"scheduler_max_throughput\": {},\n  \"max_queue_size\": {},\n"
+                     "  \"scheduler_max_throughput\": {},\n  \"capacity\": {},\n"
                      "  \"publish_many_chunk\": {},\n  \"variants\": [\n",
-                     n, opt.trials, workers, max_throughput, libra::bus_config{}.max_queue_size, opt.chunk);
+                     n, opt.trials, workers, max_throughput, libra::bus_config{}.capacity, opt.chunk);
   for (std::size_t v = 0; v < r.variants.size(); ++v) {
     const auto& var = r.variants[v];
     const auto s = spread_of(rates(r, v, n));
@@ -411,9 +411,9 @@ int main(int argc, char** argv) {
   const libra::bus_config defaults;
   print_header("libra-bench-throughput", env);
   fmt::print("{} events per trial, {} trials per variant, interleaved (after 1 warm-up round); actor system: "
-             "{} workers, max-throughput {}; bus: max_queue_size {}, default W={} k={}; publish_many chunk {}; "
+             "{} workers, max-throughput {}; bus: capacity {}, default W={} k={}; publish_many chunk {}; "
              "subscribers count only; variants with s subscribers run N/s events (N deliveries)\n\n",
-             opt.events, opt.trials, workers, max_throughput, defaults.max_queue_size, defaults.credit_window,
+             opt.events, opt.trials, workers, max_throughput, defaults.capacity, defaults.credit_window,
              defaults.batch_size, opt.chunk);
   print_tables(r, opt.events);
   if (!opt.json.empty()) {

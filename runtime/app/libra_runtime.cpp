@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     topo.log_level = log_level;
   if (check) {
     fmt::print("{}: OK ({} actors, bus capacity {}, credit window {}, batch {}, {} workers)\n", file,
-               topo.actors.size(), topo.bus.max_queue_size, topo.bus.credit_window, topo.bus.batch_size, topo.workers);
+               topo.actors.size(), topo.bus.capacity, topo.bus.credit_window, topo.bus.batch_size, topo.workers);
     return 0;
   }
   if (duration_s >= 0)

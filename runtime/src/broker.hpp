@@ -25,7 +25,7 @@
 // - Fan-out by cursor: each priority has one local FIFO; every subscriber keeps a cursor into
 //   it, and an event leaves (is "dispatched", releasing capacity) when every interested
 //   subscriber's cursor has passed it. A slow subscriber holds back only capacity, never the
-//   other subscribers' deliveries; when it holds max_queue_size events, publishers see a full
+//   other subscribers' deliveries; when it holds capacity events, publishers see a full
 //   bus (back-pressure) instead of unbounded memory.
 // - Filters run here, inside try/catch (a throwing filter counts as an error and skips the event
 //   for that subscription); handlers run on the subscriber actors.

@@ -45,10 +45,10 @@ std::pair<detail::reply_slot, std::future<std::uint64_t>> make_reply() {
 } // namespace
 
 std::string invalid_reason(const bus_config& cfg) {
-  if (cfg.max_queue_size == 0)
-    return "max_queue_size must be at least 1";
-  if (cfg.max_queue_size >= (std::uint64_t{1} << 62))
-    return "max_queue_size is absurdly large";
+  if (cfg.capacity == 0)
+    return "capacity must be at least 1";
+  if (cfg.capacity >= (std::uint64_t{1} << 62))
+    return "capacity is absurdly large";
   if (cfg.max_handlers_per_type == 0)
     return "max_handlers_per_type must be at least 1";
   if (cfg.credit_window == 0)
@@ -68,16 +68,28 @@ std::string invalid_reason(const bus_config& cfg) {
                          to_string(static_cast<priority>(p)), sh[p - 1], sh[p]);
   if (!shares_fit(cfg)) {
     auto smallest = cfg;
-    for (smallest.max_queue_size = 1; !shares_fit(smallest) && smallest.max_queue_size < 1'000'000;)
-      ++smallest.max_queue_size;
-    return fmt::format("max_queue_size {} is too small for admission_shares {{{}}}: after rounding down, each "
+    for (smallest.capacity = 1; !shares_fit(smallest) && smallest.capacity < 1'000'000;)
+      ++smallest.capacity;
+    return fmt::format("capacity {} is too small for admission_shares {{{}}}: after rounding down, each "
                        "priority's share must keep at least one slot for the priorities above it (limits {}, {}, {}, "
-                       "{}); use max_queue_size >= {}, or admission_shares = no_reserve",
-                       cfg.max_queue_size, fmt::join(sh, ", "), admission_limit(cfg, priority::risk),
+                       "{}); use capacity >= {}, or admission_shares = no_reserve",
+                       cfg.capacity, fmt::join(sh, ", "), admission_limit(cfg, priority::risk),
                        admission_limit(cfg, priority::orders), admission_limit(cfg, priority::signals),
-                       admission_limit(cfg, priority::market_data), smallest.max_queue_size);
+                       admission_limit(cfg, priority::market_data), smallest.capacity);
   }
   return {};
+}
+
+std::string_view to_string(publish_status s) noexcept {
+  switch (s) {
+    case publish_status::accepted:
+      return "accepted";
+    case publish_status::full:
+      return "full";
+    case publish_status::closed:
+      return "closed";
+  }
+  return "?";
 }
 
 // -- publisher ----------------------------------------------------------------------------------
@@ -88,9 +100,9 @@ publisher::publisher(publisher&&) noexcept = default;
 publisher& publisher::operator=(publisher&&) noexcept = default;
 publisher::~publisher() = default;
 
-bool publisher::publish(event e) { return core_->publish(std::move(e), tokens_.get()); }
+publish_result publisher::publish(event e) { return core_->publish(std::move(e), tokens_.get()); }
 
-std::size_t publisher::publish_many(std::span<const event> events) {
+publish_many_result publisher::publish_many(std::span<const event> events) {
   return core_->publish_many(events, tokens_.get());
 }
 
@@ -126,9 +138,9 @@ bool bus::unsubscribe(subscription_id id) { return core_->unsubscribe(id); }
 
 bool bus::unsubscribe_handler(event_type type, const handler& h) { return core_->unsubscribe_handler(type, h); }
 
-bool bus::publish(event e) { return core_->publish(std::move(e), nullptr); }
+publish_result bus::publish(event e) { return core_->publish(std::move(e), nullptr); }
 
-std::size_t bus::publish_many(std::span<const event> events) { return core_->publish_many(events, nullptr); }
+publish_many_result bus::publish_many(std::span<const event> events) { return core_->publish_many(events, nullptr); }
 
 publisher bus::make_publisher() { return publisher{core_}; }
 
@@ -190,7 +202,7 @@ bool bus::wait_idle(std::chrono::milliseconds timeout) {
   return fut.wait_for(timeout) == std::future_status::ready && fut.get() == 0;
 }
 
-std::size_t bus::queue_size() const noexcept { return core_->pending(); }
+std::size_t bus::pending() const noexcept { return core_->pending(); }
 
 bool bus::is_running() const noexcept { return core_->running.load() && !core_->stopped.load(); }
 

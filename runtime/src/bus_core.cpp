@@ -25,7 +25,7 @@ bus_core::bus_core(caf::actor_system& system, bus_config config)
 // -- admission ----------------------------------------------------------------------------------
 
 template <class Stamp, class Enqueue>
-bool bus_core::admit_one(event&& e, Stamp&& now, Enqueue&& enqueue) {
+publish_status bus_core::admit_one(event&& e, Stamp&& now, Enqueue&& enqueue) {
   // Exact capacity under concurrent publishers: reserve a slot with a CAS, never over-admit and
   // then undo (that would make a concurrent publisher see a full bus that is not).
   const auto limit = admission_limit[static_cast<std::size_t>(e.priority())];
@@ -33,17 +33,17 @@ bool bus_core::admit_one(event&& e, Stamp&& now, Enqueue&& enqueue) {
   do {
     if ((cur & closed_bit) != 0) {
       rejected_closed_.fetch_add(1, std::memory_order_relaxed);
-      return false;
+      return publish_status::closed;
     }
     if (cur >= limit) {
       rejected_full_.fetch_add(1, std::memory_order_relaxed);
-      return false;
+      return publish_status::full;
     }
   } while (!admission_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
   const auto seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
   const auto p = static_cast<std::size_t>(e.priority());
   enqueue(p, staged{std::move(e).with_sequence(seq), now(p, seq)});
-  return true;
+  return publish_status::accepted;
 }
 
 void bus_core::after_enqueue(std::uint32_t priorities_touched) {
@@ -66,22 +66,22 @@ void bus_core::after_enqueue(std::uint32_t priorities_touched) {
   }
 }
 
-bool bus_core::publish(event&& e, producer_tokens* tokens) {
+publish_status bus_core::publish(event&& e, producer_tokens* tokens) {
   const auto p = static_cast<unsigned>(e.priority());
   // A clock read costs ~30 ns on this VM's kvm-clock, as much as the rest of publish(): latency
   // is sampled, every RISK event and 1 in latency_sample of the others.
   auto stamp = [](std::size_t prio, std::uint64_t seq) -> std::int64_t {
     return prio == 0 || seq % latency_sample == 0 ? steady_now_ns() : 0;
   };
-  bool ok = admit_one(std::move(e), stamp, [&](std::size_t prio, staged&& s) {
+  const auto status = admit_one(std::move(e), stamp, [&](std::size_t prio, staged&& s) {
     if (tokens != nullptr)
       stages[prio].enqueue(tokens->tokens[prio], std::move(s));
     else
       stages[prio].enqueue(std::move(s));
   });
-  if (ok)
+  if (status == publish_status::accepted)
     after_enqueue(1U << p);
-  return ok;
+  return status;
 }
 
 namespace {
@@ -123,9 +123,9 @@ private:
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
-std::size_t bus_core::publish_many(std::span<const event> events, producer_tokens* tokens) {
+publish_many_result bus_core::publish_many(std::span<const event> events, producer_tokens* tokens) {
   if (events.empty())
-    return 0;
+    return {};
   // One reservation for the longest admissible prefix: event i needs pending + i below the
   // limit of its own priority (exact, as in admit_one).
   std::size_t n = 0;
@@ -133,14 +133,14 @@ std::size_t bus_core::publish_many(std::span<const event> events, producer_token
   for (;;) {
     if ((cur & closed_bit) != 0) {
       rejected_closed_.fetch_add(events.size(), std::memory_order_relaxed);
-      return 0;
+      return {0, publish_status::closed};
     }
     n = 0;
     while (n < events.size() && cur + n < admission_limit[static_cast<std::size_t>(events[n].priority())])
       ++n;
     if (n == 0) {
       rejected_full_.fetch_add(events.size(), std::memory_order_relaxed);
-      return 0;
+      return {0, publish_status::full};
     }
     if (admission_.compare_exchange_weak(cur, cur + n, std::memory_order_acq_rel, std::memory_order_relaxed))
       break;
@@ -165,9 +165,11 @@ std::size_t bus_core::publish_many(std::span<const event> events, producer_token
   }
   after_enqueue(touched);
   // The rest was refused (bus full): counted per event, as publish() counts them.
-  if (n < events.size())
+  if (n < events.size()) {
     rejected_full_.fetch_add(events.size() - n, std::memory_order_relaxed);
-  return n;
+    return {n, publish_status::full};
+  }
+  return {n, publish_status::accepted};
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -88,8 +88,8 @@ public:
   bus_core(caf::actor_system& system, bus_config config);
 
   // -- admission (any thread, lock-free) ------------------------------------------------------
-  bool publish(event&& e, producer_tokens* tokens);
-  std::size_t publish_many(std::span<const event> events, producer_tokens* tokens);
+  publish_status publish(event&& e, producer_tokens* tokens);
+  publish_many_result publish_many(std::span<const event> events, producer_tokens* tokens);
   void close() noexcept { admission_.fetch_or(closed_bit, std::memory_order_acq_rel); }
   [[nodiscard]] std::uint64_t pending() const noexcept {
     return admission_.load(std::memory_order_acquire) & ~closed_bit;
@@ -147,7 +147,7 @@ public:
 private:
   static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
   template <class Stamp, class Enqueue>
-  bool admit_one(event&& e, Stamp&& now, Enqueue&& enqueue);
+  publish_status admit_one(event&& e, Stamp&& now, Enqueue&& enqueue);
   void after_enqueue(std::uint32_t priorities_touched);
   bool remove_locked(subscription_id id, std::vector<caf::actor>& to_end);
   void erase_endpoint_locked(std::map<std::uint64_t, endpoint_record>::iterator ep);

@@ -6,34 +6,6 @@
 
 namespace libra {
 
-namespace {
-constexpr std::array<std::string_view, event_type_count> type_names{
-  "TICK",
-  "BAR",
-  "ORDER_BOOK",
-  "ORDER_NEW",
-  "ORDER_FILLED",
-  "ORDER_CANCELLED",
-  "ORDER_REJECTED",
-  "POSITION_OPENED",
-  "POSITION_CLOSED",
-  "POSITION_UPDATED",
-  "RISK_LIMIT_BREACH",
-  "DRAWDOWN_WARNING",
-  "CIRCUIT_BREAKER",
-  "SIGNAL",
-  "GATEWAY_CONNECTED",
-  "GATEWAY_DISCONNECTED",
-  "STRATEGY_STARTED",
-  "STRATEGY_STOPPED",
-};
-} // namespace
-
-std::string_view to_string(event_type t) noexcept {
-  auto i = static_cast<std::size_t>(t);
-  return i < type_names.size() ? type_names[i] : std::string_view{"INVALID"};
-}
-
 std::string_view to_string(priority p) noexcept {
   switch (p) {
     case priority::risk:
@@ -46,16 +18,6 @@ std::string_view to_string(priority p) noexcept {
       return "MARKET_DATA";
   }
   return "INVALID";
-}
-
-bool from_string(std::string_view name, event_type& out) noexcept {
-  for (std::size_t i = 0; i < type_names.size(); ++i) {
-    if (type_names[i] == name) {
-      out = static_cast<event_type>(i);
-      return true;
-    }
-  }
-  return false;
 }
 
 std::string_view to_string(side s) noexcept {

@@ -102,7 +102,7 @@ TEST_CASE("replay: the real EUR/USD file through a small bus: every row publishe
     return;
   }
   bus_config cfg;
-  cfg.max_queue_size = 64; // far below the file's 9,500 rows: the gateway must wait for the bus
+  cfg.capacity = 64; // far below the file's 9,500 rows: the gateway must wait for the bus
   io_harness h{cfg};
   auto got = h.collect({event_type::tick});
   temp_dir dir;
@@ -114,7 +114,7 @@ TEST_CASE("replay: the real EUR/USD file through a small bus: every row publishe
   REQUIRE(h.b.wait_idle(patience));
   CHECK(got->size() == 9500);
   const auto s = h.b.stats();
-  CHECK(s.dropped_by_priority[static_cast<std::size_t>(priority::market_data)] == 0);
+  CHECK(s.dropped_of(priority::market_data) == 0);
   CHECK_THAT(h.log_text(), Catch::Contains("rows=9500 published=9500 skipped=0"));
   CHECK_THAT(h.log_text(), !Catch::Contains("retries=0"));
   const auto events = got->events();

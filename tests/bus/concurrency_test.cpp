@@ -54,7 +54,7 @@ TEST_CASE_METHOD(system_fixture, "4 publishers x 25k events: each delivered exac
   constexpr std::uint64_t publishers = 4;
   constexpr std::uint64_t per_publisher = 25'000;
   bus_config cfg;
-  cfg.max_queue_size = 4096; // small, so publishers also meet back-pressure
+  cfg.capacity = 4096; // small, so publishers also meet back-pressure
   bus b{sys, cfg};
   std::vector<std::shared_ptr<collector>> outs;
   std::vector<caf::actor> actors;
@@ -114,9 +114,9 @@ TEST_CASE_METHOD(system_fixture, "4 publishers x 25k events: each delivered exac
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_METHOD(system_fixture, "concurrent publishers never exceed max_queue_size", "[bus][concurrency][capacity]") {
+TEST_CASE_METHOD(system_fixture, "concurrent publishers never exceed capacity", "[bus][concurrency][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 1000;
+  cfg.capacity = 1000;
   bus b{sys, cfg}; // not started: nothing leaves, so tick admissions must stop at exactly 800
   std::atomic<std::uint64_t> accepted{0};
   std::vector<std::thread> threads;
@@ -169,7 +169,7 @@ TEST_CASE_METHOD(system_fixture,
   constexpr std::uint64_t publishers = 4;
   const auto per_publisher = stress_events();
   bus_config cfg;
-  cfg.max_queue_size = 50'000;
+  cfg.capacity = 50'000;
   bus b{sys, cfg};
   const std::vector<event_type> types{event_type::tick, event_type::signal, event_type::order_new,
                                       event_type::risk_limit_breach};

@@ -212,14 +212,14 @@ TEST_CASE_METHOD(system_fixture, "latency percentiles are recorded per priority"
   REQUIRE(b.publish(make_risk()));
   REQUIRE(b.wait_idle(patience));
   auto s = b.stats();
-  const auto& md = s.latency[static_cast<std::size_t>(priority::market_data)];
+  const auto& md = s.latency_of(priority::market_data);
   CHECK(md.count >= 100 / 16); // sampled: 1 in 16 of single publishes (every RISK event)
   CHECK(md.count <= 100);
   CHECK(md.p50 <= md.p99);
   CHECK(md.p99 <= md.max);
   CHECK(md.max.count() > 0);
-  CHECK(s.latency[static_cast<std::size_t>(priority::risk)].count == 1);
-  CHECK(s.latency[static_cast<std::size_t>(priority::signals)].count == 0);
+  CHECK(s.latency_of(priority::risk).count == 1);
+  CHECK(s.latency_of(priority::signals).count == 0);
 }
 
 TEST_CASE_METHOD(system_fixture, "a handler may subscribe and publish from inside the bus", "[bus][dispatch]") {

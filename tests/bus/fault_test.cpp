@@ -63,8 +63,8 @@ TEST_CASE_METHOD(system_fixture,
                  "everything delivered after release",
                  "[bus][fault][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 1000; // MARKET_DATA may fill 80%: 800
-  cfg.credit_window = 1;     // the slow one, stuck on its first event, then takes nothing more
+  cfg.capacity = 1000;   // MARKET_DATA may fill 80%: 800
+  cfg.credit_window = 1; // the slow one, stuck on its first event, then takes nothing more
   cfg.batch_size = 1;
   bus b{sys, cfg};
   gate release;
@@ -117,7 +117,7 @@ TEST_CASE_METHOD(system_fixture,
                  "published == dispatched + dropped",
                  "[bus][fault][lifecycle]") {
   bus_config cfg;
-  cfg.max_queue_size = 10'000;
+  cfg.capacity = 10'000;
   bus b{sys, cfg};
   std::atomic<std::uint64_t> handled{0};
   b.subscribe(event_type::tick, [&](const event&) { handled.fetch_add(1); });
@@ -137,8 +137,8 @@ TEST_CASE_METHOD(system_fixture,
       publishing.count_down();
       for (std::int64_t i = 0; !done.load(); ++i) {
         const bool was_stopped = stopped.load();
-        const bool ok = pub.publish(i % 5 == 0 ? make_order(event_type::order_new, static_cast<std::uint64_t>(i))
-                                               : make_tick(i * 4 + p));
+        const bool ok = static_cast<bool>(pub.publish(
+          i % 5 == 0 ? make_order(event_type::order_new, static_cast<std::uint64_t>(i)) : make_tick(i * 4 + p)));
         (ok ? accepted : refused).fetch_add(1);
         if (was_stopped)
           (ok ? accepted_after_stop : refused_after_stop).fetch_add(1);
@@ -169,7 +169,7 @@ TEST_CASE_METHOD(system_fixture,
 TEST_CASE_METHOD(system_fixture, "a RISK event is admitted while MARKET_DATA has filled its share of the bus",
                  "[bus][fault][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 100;
+  cfg.capacity = 100;
   bus b{sys, cfg}; // not started: nothing leaves
   int ticks = 0;
   while (b.publish(make_tick(ticks)))

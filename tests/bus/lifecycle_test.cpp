@@ -77,8 +77,8 @@ TEST_CASE_METHOD(system_fixture, "stop with a timeout drops an exact number of e
   CHECK(dropped == 9);
   auto s = b.stats();
   CHECK(s.dropped == 9);
-  CHECK(s.dropped_by_priority[static_cast<std::size_t>(priority::market_data)] == 9);
-  CHECK(s.dropped_by_priority[static_cast<std::size_t>(priority::risk)] == 0);
+  CHECK(s.dropped_of(priority::market_data) == 9);
+  CHECK(s.dropped_of(priority::risk) == 0);
   CHECK(s.dispatched == 4);
   CHECK(s.pending == 0);
   check_identity(s);
@@ -91,7 +91,7 @@ TEST_CASE_METHOD(system_fixture, "a never-started bus drops what was staged when
   REQUIRE(b.publish(make_risk()));
   CHECK(b.stop(1s) == 6);
   auto s = b.stats();
-  CHECK(s.dropped_by_priority[static_cast<std::size_t>(priority::risk)] == 1);
+  CHECK(s.dropped_of(priority::risk) == 1);
   check_identity(s);
 }
 
@@ -118,7 +118,7 @@ TEST_CASE_METHOD(system_fixture, "destroying a bus that never started does not h
 
 TEST_CASE_METHOD(system_fixture, "published == dispatched + dropped + pending at quiet points", "[bus][stats]") {
   bus_config cfg;
-  cfg.max_queue_size = 1000;
+  cfg.capacity = 1000;
   bus b{sys, cfg};
   b.subscribe(event_type::tick, [](const event&) {});
   b.subscribe(

@@ -25,10 +25,10 @@ TEST_CASE_METHOD(system_fixture, "publish assigns increasing sequence numbers at
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_METHOD(system_fixture, "each priority is refused exactly at its share of max_queue_size",
+TEST_CASE_METHOD(system_fixture, "each priority is refused exactly at its share of capacity",
                  "[bus][publish][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 100;
+  cfg.capacity = 100;
   bus b{sys, cfg}; // not started: admitted events stay pending
   int ticks = 0;
   while (b.publish(make_tick(ticks)))
@@ -49,16 +49,16 @@ TEST_CASE_METHOD(system_fixture, "each priority is refused exactly at its share 
   auto s = b.stats();
   CHECK(s.published == 100);
   CHECK(s.pending == 100);
-  CHECK(b.queue_size() == 100);
+  CHECK(b.pending() == 100);
   CHECK(s.rejected == 4);
   CHECK(s.rejected_full == 4);
-  CHECK(s.pending_by_priority[static_cast<std::size_t>(priority::market_data)] == 80);
-  CHECK(s.pending_by_priority[static_cast<std::size_t>(priority::risk)] == 5);
+  CHECK(s.pending_of(priority::market_data) == 80);
+  CHECK(s.pending_of(priority::risk) == 5);
 }
 
 TEST_CASE_METHOD(system_fixture, "publish_many admits the prefix that fits", "[bus][publish][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 20;
+  cfg.capacity = 20;
   bus b{sys, cfg};
   std::vector<event> batch;
   for (int i = 0; i < 25; ++i)
@@ -87,24 +87,24 @@ TEST_CASE_METHOD(system_fixture,
                  "a capacity too small for the admission shares is refused, with the smallest that fits",
                  "[bus][publish][config]") {
   bus_config cfg;
-  cfg.max_queue_size = 2; // ticks and signals would both round down to one slot
+  cfg.capacity = 2; // ticks and signals would both round down to one slot
   CHECK_THROWS_AS(bus(sys, cfg), bus_error);
   CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("too small for admission_shares"));
-  CHECK_THAT(invalid_reason(cfg), Catch::Matchers::Contains("use max_queue_size >= "));
+  CHECK_THAT(invalid_reason(cfg), Catch::Matchers::Contains("use capacity >= "));
   // The smallest capacity it names is accepted, and one less is not.
   const auto text = invalid_reason(cfg);
   const auto at = text.find(">= ") + 3;
   const auto smallest = std::stoul(text.substr(at));
-  cfg.max_queue_size = smallest;
+  cfg.capacity = smallest;
   CHECK(invalid_reason(cfg).empty());
-  cfg.max_queue_size = smallest - 1;
+  cfg.capacity = smallest - 1;
   CHECK_FALSE(invalid_reason(cfg).empty());
   // Without reserves any capacity works: the seed's bus.
-  cfg.max_queue_size = 2;
+  cfg.capacity = 2;
   cfg.admission_shares = no_reserve;
   CHECK(invalid_reason(cfg).empty());
   // Shares must fall from RISK's 1 and stay positive.
-  cfg.max_queue_size = 1000;
+  cfg.capacity = 1000;
   cfg.admission_shares = {0.9, 0.9, 0.9, 0.9};
   CHECK_THAT(invalid_reason(cfg), Catch::Matchers::Contains("RISK's share must be 1"));
   cfg.admission_shares = {1.0, 0.8, 0.9, 0.5};
@@ -115,7 +115,7 @@ TEST_CASE_METHOD(system_fixture,
 
 TEST_CASE_METHOD(system_fixture, "capacity frees up as events are dispatched", "[bus][publish][capacity]") {
   bus_config cfg;
-  cfg.max_queue_size = 20;
+  cfg.capacity = 20;
   bus b{sys, cfg};
   std::atomic<int> calls{0};
   b.subscribe(event_type::tick, [&calls](const event&) { calls.fetch_add(1); });
@@ -124,7 +124,7 @@ TEST_CASE_METHOD(system_fixture, "capacity frees up as events are dispatched", "
     for (int i = 0; i < 16; ++i) // MARKET_DATA's 80% of 20; the running bus may free slots meanwhile
       REQUIRE(b.publish(make_tick(i)));
     REQUIRE(b.wait_idle(patience));
-    CHECK(b.queue_size() == 0);
+    CHECK(b.pending() == 0);
   }
   CHECK(calls.load() == 800);
 }
@@ -141,4 +141,29 @@ TEST_CASE_METHOD(system_fixture, "publish after stop returns false and counts as
   auto s = b.stats();
   CHECK(s.rejected_closed == 3); // one per event refused, publish_many included
   CHECK(s.published == 1);
+}
+
+TEST_CASE_METHOD(system_fixture, "publish and publish_many say why they refused", "[bus][publish]") {
+  bus_config cfg;
+  cfg.capacity = 20;
+  bus b{sys, cfg};
+  for (int i = 0; i < 16; ++i)
+    REQUIRE(b.publish(make_tick(i)).status() == publish_status::accepted);
+  const auto full = b.publish(make_tick(16));
+  CHECK_FALSE(full);
+  CHECK(full.status() == publish_status::full);
+  CHECK(b.publish(make_signal(1)).status() == publish_status::accepted); // SIGNALS' share is 18
+  std::vector<event> batch{make_signal(2), make_signal(3), make_signal(4)};
+  const auto some = b.publish_many(batch);
+  CHECK(some.accepted == 1);
+  CHECK(some.status == publish_status::full);
+  b.stop(1s);
+  CHECK(b.publish(make_risk()).status() == publish_status::closed);
+  const auto none = b.publish_many(batch);
+  CHECK(none.accepted == 0);
+  CHECK(none.status == publish_status::closed);
+  CHECK(to_string(publish_status::full) == "full");
+  auto s = b.stats();
+  CHECK(s.rejected_full == 1 + 2);
+  CHECK(s.rejected_closed == 1 + 3);
 }

@@ -69,7 +69,7 @@ TEST_CASE_METHOD(system_fixture, "seed: publish adds the event to the queue", "[
   bus b{sys};
   auto result = b.publish(create(event_type::tick, "test"));
   CHECK(result);
-  CHECK(b.queue_size() == 1);
+  CHECK(b.pending() == 1);
 }
 
 TEST_CASE_METHOD(system_fixture, "seed: published events are counted", "[bus][seed][publish]") {
@@ -81,7 +81,7 @@ TEST_CASE_METHOD(system_fixture, "seed: published events are counted", "[bus][se
 
 TEST_CASE_METHOD(system_fixture, "seed: publish fails when the queue is full", "[bus][seed][publish]") {
   bus_config cfg;
-  cfg.max_queue_size = 2;
+  cfg.capacity = 2;
   // The seed's bus has one FIFO with no reserve per priority; libra's default keeps part of the
   // capacity for higher priorities, and refuses a capacity of 2 as too small for that.
   cfg.admission_shares = no_reserve;
@@ -90,7 +90,7 @@ TEST_CASE_METHOD(system_fixture, "seed: publish fails when the queue is full", "
   (void)b.publish(create(event_type::tick, "2"));
   auto result = b.publish(create(event_type::tick, "3"));
   CHECK_FALSE(result);
-  CHECK(b.queue_size() == 2);
+  CHECK(b.pending() == 2);
 }
 
 // -- TestMessageBusDispatch ----------------------------------------------------------------------
@@ -182,7 +182,7 @@ TEST_CASE_METHOD(system_fixture, "seed: stop drains pending events", "[bus][seed
   b.stop(); // leaving the seed's `async with`
   // Should have drained all events.
   CHECK(received.size() == 2);
-  CHECK(b.queue_size() == 0);
+  CHECK(b.pending() == 0);
 }
 
 TEST_CASE_METHOD(system_fixture, "seed: stop drops events when its timeout passes", "[bus][seed][lifecycle]") {

@@ -87,8 +87,8 @@ TEST_CASE_METHOD(system_fixture, "subscribing after stop is refused", "[bus][sub
 
 TEST_CASE_METHOD(system_fixture, "invalid bus settings are refused", "[bus][config]") {
   bus_config cfg;
-  cfg.max_queue_size = 0;
-  CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("max_queue_size"));
+  cfg.capacity = 0;
+  CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("capacity"));
   cfg = {};
   cfg.credit_window = 0;
   CHECK_THROWS_WITH(bus(sys, cfg), Catch::Contains("credit_window"));

@@ -336,18 +336,20 @@ void for_each_payload_type(F&& f) {
 // =============================================================================================
 // Types, priorities, names
 
-TEST_CASE("all 18 event types exist, each once", "[event][types]") {
-  REQUIRE(libra::all_event_types.size() == 18);
-  std::set<event_type> listed(libra::all_event_types.begin(), libra::all_event_types.end());
-  CHECK(listed.size() == 18);
+TEST_CASE("the seed's 18 event type names round-trip through to_string and from_string", "[event][types]") {
+  CHECK(libra::event_types.size() == expected_types.size());
   for (const auto& row : expected_types) {
     INFO(row.name);
-    CHECK(listed.count(row.type) == 1);
+    CHECK(libra::to_string(row.type) == row.name);
+    event_type parsed = event_type::tick;
+    REQUIRE(libra::from_string(row.name, parsed));
+    CHECK(parsed == row.type);
   }
-  std::set<event_type> expected;
-  for (const auto& row : expected_types)
-    expected.insert(row.type);
-  CHECK(expected == listed);
+  event_type untouched = event_type::bar;
+  CHECK_FALSE(libra::from_string("tick", untouched)); // names are case-sensitive
+  CHECK_FALSE(libra::from_string("", untouched));
+  CHECK(untouched == event_type::bar);
+  CHECK(libra::to_string(static_cast<event_type>(200)) == "INVALID");
 }
 
 TEST_CASE("each event type maps to its documented priority and payload kind", "[event][priority]") {
@@ -1080,4 +1082,37 @@ TEST_CASE("assigning between events of different payload kinds releases what was
   }
   CHECK(book.use_count() == 1);
   CHECK(msg.use_count() == 1);
+}
+
+// =============================================================================================
+// Payloads checked at compile time
+
+namespace {
+template <event_type Type, class P>
+concept creatable = requires(P p) {
+  event::create<Type>(libra::source_id{"test"}, p);
+};
+} // namespace
+
+TEST_CASE("a payload of the wrong kind does not compile when the type is known at compile time", "[event][payload]") {
+  STATIC_REQUIRE(creatable<event_type::tick, libra::tick>);
+  STATIC_REQUIRE_FALSE(creatable<event_type::tick, libra::order>);
+  STATIC_REQUIRE(creatable<event_type::order_filled, libra::fill>);
+  STATIC_REQUIRE_FALSE(creatable<event_type::order_filled, libra::order>);
+  STATIC_REQUIRE(creatable<event_type::circuit_breaker, libra::risk>);
+  STATIC_REQUIRE_FALSE(creatable<event_type::circuit_breaker, libra::signal>);
+  auto e = event::create<event_type::signal>("strategy.test", libra::signal{});
+  CHECK(e.type() == event_type::signal);
+  CHECK(e.priority() == priority::signals);
+}
+
+TEST_CASE("an event created without a payload carries its type's payload, defaulted", "[event][payload]") {
+  for (const auto& info : libra::event_types) {
+    INFO(info.name);
+    auto e = event::create(info.type, "test");
+    CHECK(e.type() == info.type);
+    CHECK(e.kind() == info.payload);
+  }
+  CHECK(event::create(event_type::order_book, "test").get<libra::order_book_ptr>() != nullptr);
+  CHECK_THROWS_AS(event::create(static_cast<event_type>(99), "test"), std::invalid_argument);
 }

@@ -106,7 +106,7 @@ inline topology_outcome run_topology(const sandbox& box, std::string_view text) 
     }
     if (!any_producer && topo.duration.count() == 0)
       throw finding("loaded a topology that never ends (no producer, no duration)");
-    if (topo.bus.batch_size < 1 || topo.bus.batch_size > topo.bus.credit_window || topo.bus.max_queue_size < 1)
+    if (topo.bus.batch_size < 1 || topo.bus.batch_size > topo.bus.credit_window || topo.bus.capacity < 1)
       throw finding("loaded inconsistent bus settings");
     if (topo.workers < 1 || topo.workers > 256 || topo.stats_interval.count() <= 0 || topo.duration.count() < 0)
       throw finding("loaded out-of-range runtime settings");

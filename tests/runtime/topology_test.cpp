@@ -102,7 +102,7 @@ TEST_CASE("a valid topology loads with its settings", "[runtime][topology]") {
   fake_registry r;
   temp_file f{valid};
   auto topo = core::load_topology(f.path(), r.reg);
-  CHECK(topo.bus.max_queue_size == 5000);
+  CHECK(topo.bus.capacity == 5000);
   CHECK(topo.bus.credit_window == 8);
   CHECK(topo.bus.batch_size == 4);
   CHECK(topo.workers == 3);

@@ -9,6 +9,7 @@
 #include <libra/delivery.hpp>
 #include <libra/event.hpp>
 #include <libra/handler.hpp>
+#include <libra/publish_result.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -42,9 +43,9 @@ public:
   publisher& operator=(publisher&&) noexcept;
   ~publisher();
   /// Same contract as bus::publish.
-  [[nodiscard]] bool publish(event e);
+  publish_result publish(event e);
   /// Same contract as bus::publish_many.
-  std::size_t publish_many(std::span<const event> events);
+  publish_many_result publish_many(std::span<const event> events);
 
 private:
   friend class bus;
@@ -87,12 +88,14 @@ public:
   /// Removes every subscription of this type made with this handler (or a copy of it).
   bool unsubscribe_handler(event_type type, const handler& h);
 
-  /// Admits an event: assigns its sequence number and stages it. Never blocks. False when
-  /// max_queue_size events are pending or the bus is stopping/stopped (counted as rejected).
-  [[nodiscard]] bool publish(event e);
-  /// Admits as many events as fit, in order; returns how many (a prefix of events). Each event
-  /// refused counts once in stats().rejected, as with publish().
-  std::size_t publish_many(std::span<const event> events);
+  /// Admits an event: assigns its sequence number and stages it. Never blocks. Refused (false,
+  /// counted in stats().rejected) with publish_status::full when its priority's share of
+  /// capacity is pending, publish_status::closed when the bus is stopping or stopped.
+  publish_result publish(event e);
+  /// Admits as many events as fit, in order: a prefix of events, whose length the result holds
+  /// (and converts to); its status says why the next one was refused. Each event refused counts
+  /// once in stats().rejected, as with publish().
+  publish_many_result publish_many(std::span<const event> events);
   /// A handle for one publishing thread, with its producer tokens created now (the first
   /// enqueue through a fresh queue producer costs microseconds; this moves that cost here).
   /// Memory: the staging queues keep the blocks a handle filled (about 140 bytes per event) for
@@ -119,7 +122,7 @@ public:
   bool wait_idle(std::chrono::milliseconds timeout);
 
   /// Events pending (admitted, not yet dispatched).
-  [[nodiscard]] std::size_t queue_size() const noexcept;
+  [[nodiscard]] std::size_t pending() const noexcept;
   [[nodiscard]] bool is_running() const noexcept;
   /// A snapshot of the counters.
   [[nodiscard]] bus_stats stats() const;

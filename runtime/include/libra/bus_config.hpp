@@ -11,7 +11,7 @@
 
 namespace libra {
 
-/// Share of max_queue_size each priority may fill, indexed by priority (RISK first).
+/// Share of capacity each priority may fill, indexed by priority (RISK first).
 using admission_share_table = std::array<double, priority_count>;
 /// RISK may fill the bus; ORDERS 95%, SIGNALS 90%, MARKET_DATA 80% of it, so that market data can
 /// never crowd out the orders, fills and risk events it causes.
@@ -25,8 +25,8 @@ inline constexpr std::uint32_t max_credit_window = 65'536;
 /// Bus settings. Defaults are the ones measured in bench/ (see the broker's header).
 struct bus_config {
   /// Capacity: events admitted and not yet dispatched (stats().pending). publish() refuses an
-  /// event of priority p once floor(max_queue_size x admission_shares[p]) events are pending.
-  std::size_t max_queue_size = 100'000;
+  /// event of priority p once floor(capacity x admission_shares[p]) events are pending.
+  std::size_t capacity = 100'000;
   /// Non-increasing from RISK (which must be 1) down, each in (0, 1]. Each share below the one
   /// above it must keep at least one slot for the higher priorities after rounding down, so a
   /// capacity too small for the shares is refused (at the defaults, 2 is: MARKET_DATA and
@@ -51,9 +51,9 @@ struct bus_config {
 /// loaders call it to report the problem at the setting).
 [[nodiscard]] std::string invalid_reason(const bus_config& cfg);
 
-/// Events of priority p that cfg admits at most (floor(max_queue_size x share)).
+/// Events of priority p that cfg admits at most (floor(capacity x share)).
 [[nodiscard]] constexpr std::uint64_t admission_limit(const bus_config& cfg, priority p) noexcept {
-  return static_cast<std::uint64_t>(static_cast<double>(cfg.max_queue_size)
+  return static_cast<std::uint64_t>(static_cast<double>(cfg.capacity)
                                     * cfg.admission_shares[static_cast<std::size_t>(p)]);
 }
 

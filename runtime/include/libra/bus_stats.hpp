@@ -32,15 +32,25 @@ struct bus_stats {
   std::uint64_t dispatched = 0;      ///< left the broker's stages for all its subscribers
   std::uint64_t pending = 0;         ///< accepted, not yet dispatched or dropped
   std::uint64_t rejected = 0;        ///< refused: rejected_full + rejected_closed
-  std::uint64_t rejected_full = 0;   ///< refused because max_queue_size events were pending
+  std::uint64_t rejected_full = 0;   ///< refused because capacity events were pending
   std::uint64_t rejected_closed = 0; ///< refused because the bus was stopping or stopped
   std::uint64_t dropped = 0;         ///< accepted but discarded by stop() at its timeout
   std::uint64_t errors = 0;          ///< handlers and filters that threw
   std::uint64_t handler_calls = 0;   ///< handler invocations (one per event per subscription)
   std::size_t handlers = 0;          ///< live subscriptions
-  std::array<std::uint64_t, priority_count> pending_by_priority{}; ///< snapshot while busy
-  std::array<std::uint64_t, priority_count> dropped_by_priority{};
-  std::array<latency_summary, priority_count> latency{}; ///< indexed by priority
+  std::array<std::uint64_t, priority_count> pending_by_priority{}; ///< indexed by priority: use pending_of()
+  std::array<std::uint64_t, priority_count> dropped_by_priority{}; ///< indexed by priority: use dropped_of()
+  std::array<latency_summary, priority_count> latency{};           ///< indexed by priority: use latency_of()
+
+  /// Events of priority p pending (a snapshot while busy).
+  [[nodiscard]] std::uint64_t pending_of(priority p) const noexcept { return pending_by_priority.at(index(p)); }
+  /// Events of priority p dropped by stop() at its timeout.
+  [[nodiscard]] std::uint64_t dropped_of(priority p) const noexcept { return dropped_by_priority.at(index(p)); }
+  /// Publish -> handler-start latency of priority p.
+  [[nodiscard]] const latency_summary& latency_of(priority p) const noexcept { return latency.at(index(p)); }
+
+private:
+  static constexpr std::size_t index(priority p) noexcept { return static_cast<std::size_t>(p); }
 };
 
 } // namespace libra

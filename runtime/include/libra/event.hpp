@@ -73,6 +73,14 @@ public:
     return event{type, source, std::move(payload), trace, ts};
   }
 
+  /// As above, with the type known at compile time: a payload of another kind than the type's
+  /// does not compile (`event::create<event_type::tick>("gw", tick{...})`).
+  template <event_type Type, payload_type P>
+  requires(payload_kind_of(Type) == payload_kind_for<P>) static event
+    create(source_id source, P payload, trace_context trace = trace_context::new_root(), timestamp ts = utc_now()) {
+    return create(Type, source, std::move(payload), trace, ts);
+  }
+
   /// A new event whose payload is its type's payload kind, default-constructed (an empty order
   /// book for ORDER_BOOK): for notices that carry nothing but their type and source.
   static event create(event_type type, source_id source, trace_context trace = trace_context::new_root(),

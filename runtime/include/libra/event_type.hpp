@@ -58,68 +58,48 @@ enum class payload_kind : std::uint8_t {
   system,
 };
 
-/// Priority of an event type. The switch has no default: a new type without a priority does
-/// not compile (-Wswitch, and the static_assert below fails in constant evaluation).
+/// What one event type is: its stable name (the seed's spelling, used in logs and files), its
+/// priority and its payload family.
+struct event_type_info {
+  event_type type;
+  std::string_view name;
+  libra::priority priority;
+  payload_kind payload;
+};
+
+/// The one table of event types, in enumeration order: priority_of, payload_kind_of, to_string
+/// and from_string all read it.
+inline constexpr std::array<event_type_info, event_type_count> event_types{{
+  {event_type::tick, "TICK", priority::market_data, payload_kind::tick},
+  {event_type::bar, "BAR", priority::market_data, payload_kind::bar},
+  {event_type::order_book, "ORDER_BOOK", priority::market_data, payload_kind::order_book},
+  {event_type::order_new, "ORDER_NEW", priority::orders, payload_kind::order},
+  {event_type::order_filled, "ORDER_FILLED", priority::orders, payload_kind::fill},
+  {event_type::order_cancelled, "ORDER_CANCELLED", priority::orders, payload_kind::order},
+  {event_type::order_rejected, "ORDER_REJECTED", priority::orders, payload_kind::order},
+  {event_type::position_opened, "POSITION_OPENED", priority::orders, payload_kind::position},
+  {event_type::position_closed, "POSITION_CLOSED", priority::orders, payload_kind::position},
+  {event_type::position_updated, "POSITION_UPDATED", priority::orders, payload_kind::position},
+  {event_type::risk_limit_breach, "RISK_LIMIT_BREACH", priority::risk, payload_kind::risk},
+  {event_type::drawdown_warning, "DRAWDOWN_WARNING", priority::risk, payload_kind::risk},
+  {event_type::circuit_breaker, "CIRCUIT_BREAKER", priority::risk, payload_kind::risk},
+  {event_type::signal, "SIGNAL", priority::signals, payload_kind::signal},
+  {event_type::gateway_connected, "GATEWAY_CONNECTED", priority::market_data, payload_kind::system},
+  {event_type::gateway_disconnected, "GATEWAY_DISCONNECTED", priority::market_data, payload_kind::system},
+  {event_type::strategy_started, "STRATEGY_STARTED", priority::market_data, payload_kind::system},
+  {event_type::strategy_stopped, "STRATEGY_STOPPED", priority::market_data, payload_kind::system},
+}};
+
+/// Priority of an event type (an invalid type gets an invalid priority, 0xff).
 constexpr priority priority_of(event_type t) noexcept {
-  switch (t) {
-    case event_type::risk_limit_breach:
-    case event_type::drawdown_warning:
-    case event_type::circuit_breaker:
-      return priority::risk;
-    case event_type::order_new:
-    case event_type::order_filled:
-    case event_type::order_cancelled:
-    case event_type::order_rejected:
-    case event_type::position_opened:
-    case event_type::position_closed:
-    case event_type::position_updated:
-      return priority::orders;
-    case event_type::signal:
-      return priority::signals;
-    case event_type::tick:
-    case event_type::bar:
-    case event_type::order_book:
-    case event_type::gateway_connected:
-    case event_type::gateway_disconnected:
-    case event_type::strategy_started:
-    case event_type::strategy_stopped:
-      return priority::market_data;
-  }
-  return static_cast<priority>(0xff); // unreachable for valid types; fails the check below
+  const auto i = static_cast<std::size_t>(t);
+  return i < event_type_count ? event_types[i].priority : static_cast<priority>(0xff);
 }
 
-/// Payload family of an event type (total, like priority_of).
+/// Payload family of an event type (an invalid type gets an invalid kind, 0xff).
 constexpr payload_kind payload_kind_of(event_type t) noexcept {
-  switch (t) {
-    case event_type::tick:
-      return payload_kind::tick;
-    case event_type::bar:
-      return payload_kind::bar;
-    case event_type::order_book:
-      return payload_kind::order_book;
-    case event_type::order_new:
-    case event_type::order_cancelled:
-    case event_type::order_rejected:
-      return payload_kind::order;
-    case event_type::order_filled:
-      return payload_kind::fill;
-    case event_type::position_opened:
-    case event_type::position_closed:
-    case event_type::position_updated:
-      return payload_kind::position;
-    case event_type::risk_limit_breach:
-    case event_type::drawdown_warning:
-    case event_type::circuit_breaker:
-      return payload_kind::risk;
-    case event_type::signal:
-      return payload_kind::signal;
-    case event_type::gateway_connected:
-    case event_type::gateway_disconnected:
-    case event_type::strategy_started:
-    case event_type::strategy_stopped:
-      return payload_kind::system;
-  }
-  return static_cast<payload_kind>(0xff);
+  const auto i = static_cast<std::size_t>(t);
+  return i < event_type_count ? event_types[i].payload : static_cast<payload_kind>(0xff);
 }
 
 /// All event types, in enumeration order.
@@ -131,19 +111,21 @@ inline constexpr std::array<event_type, event_type_count> all_event_types = [] {
 }();
 
 namespace detail {
-constexpr bool maps_are_total() {
-  for (auto t : all_event_types) {
-    if (static_cast<std::size_t>(priority_of(t)) >= priority_count)
-      return false;
-    if (static_cast<std::uint8_t>(payload_kind_of(t)) > static_cast<std::uint8_t>(payload_kind::system))
-      return false;
+constexpr bool table_is_complete() {
+  for (std::size_t i = 0; i < event_type_count; ++i) {
+    const auto& info = event_types[i];
+    if (static_cast<std::size_t>(info.type) != i || info.name.empty())
+      return false; // out of enumeration order, or unnamed
+    for (std::size_t j = 0; j < i; ++j)
+      if (event_types[j].name == info.name)
+        return false; // two types, one name
   }
   // The enumerator after the last one must be the count: catches a type added to the enum
-  // but not to event_type_count.
+  // but not to event_type_count (and so not to the table).
   return static_cast<std::size_t>(event_type::strategy_stopped) + 1 == event_type_count;
 }
 } // namespace detail
-static_assert(detail::maps_are_total(), "every event_type needs a priority and a payload kind");
+static_assert(detail::table_is_complete(), "event_types must list every event_type once, in order, with its name");
 
 /// Bit for one type in a type mask (a set of event types).
 constexpr std::uint32_t type_bit(event_type t) noexcept { return std::uint32_t{1} << static_cast<unsigned>(t); }
@@ -157,11 +139,21 @@ constexpr std::uint32_t types_of(priority p) noexcept {
   return m;
 }
 
-/// Stable upper-case name, e.g. "CIRCUIT_BREAKER" (the seed's spelling, used in logs and files).
-std::string_view to_string(event_type t) noexcept;
+/// Stable upper-case name, e.g. "CIRCUIT_BREAKER" ("INVALID" for an invalid type).
+constexpr std::string_view to_string(event_type t) noexcept {
+  const auto i = static_cast<std::size_t>(t);
+  return i < event_type_count ? event_types[i].name : std::string_view{"INVALID"};
+}
 /// "RISK", "ORDERS", "SIGNALS", "MARKET_DATA".
 std::string_view to_string(priority p) noexcept;
 /// Inverse of to_string(event_type); false when the name is unknown.
-bool from_string(std::string_view name, event_type& out) noexcept;
+constexpr bool from_string(std::string_view name, event_type& out) noexcept {
+  for (const auto& info : event_types)
+    if (info.name == name) {
+      out = info.type;
+      return true;
+    }
+  return false;
+}
 
 } // namespace libra

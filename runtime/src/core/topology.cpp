@@ -67,7 +67,7 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
   {
     auto b = top.child("bus");
     constexpr std::int64_t big = std::int64_t{1} << 40;
-    topo.bus.max_queue_size = static_cast<std::size_t>(b.get_in("capacity", std::int64_t{100'000}, 1, big));
+    topo.bus.capacity = static_cast<std::size_t>(b.get_in("capacity", std::int64_t{100'000}, 1, big));
     topo.bus.max_handlers_per_type =
       static_cast<std::size_t>(b.get_in("max_handlers_per_type", std::int64_t{100}, 1, 100'000));
     topo.bus.credit_window =
