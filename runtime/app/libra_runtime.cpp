@@ -6,12 +6,18 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
+#include <unistd.h>
 
 int main(int argc, char** argv) {
+  // Logs (errors included) go to stderr; stdout carries only the summary (and --check's OK).
+  spdlog::set_default_logger(
+    std::make_shared<spdlog::logger>("", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
+
   CLI::App app{"libra-runtime: runs a trading topology of CAF actors on the libra event bus"};
   std::string file;
   bool check = false;
@@ -32,9 +38,14 @@ int main(int argc, char** argv) {
     .add_option("--stats-interval", stats_interval_s,
                 "seconds between progress lines (overrides runtime.stats_interval_s)")
     ->check(CLI::PositiveNumber);
-  app.add_option("--stats-json", opts.stats_json, "write the final statistics as JSON to this file");
-  bool quiet = false;
-  app.add_flag("--no-progress", quiet, "no live progress lines on stderr");
+  app.add_option("--stats-json", opts.stats_json,
+                 "write statistics to this file as JSON lines: one per stats interval, then the final one "
+                 "(\"final\":true); a regular file, refused before the run when it cannot be written");
+  bool progress = false;
+  bool no_progress = false;
+  auto* progress_flag = app.add_flag("--progress", progress, "progress lines on stderr even when it is not a terminal");
+  app.add_flag("--no-progress", no_progress, "no progress lines (default: only when stderr is a terminal)")
+    ->excludes(progress_flag);
   CLI11_PARSE(app, argc, argv);
 
   libra::actor_registry registry;
@@ -57,6 +68,7 @@ int main(int argc, char** argv) {
     opts.duration = std::chrono::milliseconds{static_cast<std::int64_t>(duration_s * 1000)};
   if (stats_interval_s > 0)
     opts.stats_interval = std::chrono::milliseconds{static_cast<std::int64_t>(stats_interval_s * 1000)};
-  opts.progress = !quiet;
+  // Progress lines are for a person watching: by default only when stderr is a terminal.
+  opts.progress = progress || (!no_progress && isatty(STDERR_FILENO) == 1);
   return libra::core::run_topology(topo, opts);
 }
