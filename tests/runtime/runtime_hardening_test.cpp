@@ -472,4 +472,83 @@ TEST_CASE("logs go to stderr, the summary to stdout; progress only on a terminal
   }
 }
 
+// ---- 15: --version, usage errors, exit codes ---------------------------------------------------
+
+TEST_CASE("--version, --help with the exit codes, and usage errors exit 64", "[runtime][process][cli]") {
+  auto v = run({"--version"});
+  CHECK(v.rc == 0);
+  CHECK_THAT(v.out,
+             Catch::Matches(R"(libra-runtime \d+\.\d+\.\d+ \(commit [0-9a-z-]+, \w+ build, CAF 0\.17\.\d+\)\s*)"));
+  auto h = run({"--help"});
+  CHECK(h.rc == 0);
+  for (const auto* code : {"Exit codes:", "  0 ", "  1 ", "  2 ", "  64 ", "128+N", "--no-progress", "--progress"})
+    CHECK_THAT(h.out, Catch::Contains(code));
+  scratch dir;
+  const auto topo = dir.write("t.yaml", "actors:\n" + replay()).string();
+  const std::vector<std::vector<std::string>> usage_errors{
+    {},                                    // no topology
+    {topo, "--bogus"},                     // unknown option
+    {topo, "extra.yaml"},                  // extra argument
+    {topo, "--log-level", "loud"},         // not a level
+    {topo, "--duration", "soon"},          // not a number
+    {topo, "--stats-interval"},            // no value
+    {topo, "--progress", "--no-progress"}, // contradiction
+  };
+  for (const auto& args : usage_errors) {
+    const auto r = run(args);
+    INFO(fmt::format("{}", fmt::join(args, " ")) << ": " << r.err);
+    CHECK(r.rc == 64);
+    CHECK_FALSE(r.err.empty());
+    CHECK(r.out.empty());
+  }
+}
+
+// ---- 16: command-line numbers ------------------------------------------------------------------
+
+TEST_CASE("command-line numbers: the YAML ranges and messages; nan, inf, negative, too small, too large",
+          "[runtime][process][cli]") {
+  scratch dir;
+  const auto topo = dir.write("t.yaml", "actors:\n" + replay()).string();
+  struct bad {
+    const char* option;
+    const char* value;
+    const char* message;
+  };
+  for (const auto& b : std::vector<bad>{
+         {"--duration", "nan", "--duration: nan is out of range [0, 2592000]"},
+         {"--duration", "inf", "--duration: inf is out of range [0, 2592000]"},
+         {"--duration", "-inf", "--duration: -inf is out of range [0, 2592000]"},
+         {"--duration", "-1", "--duration: -1 is out of range [0, 2592000]"},
+         {"--duration", "1e300", "--duration: 1e+300 is out of range [0, 2592000]"},
+         {"--duration", "2592001", "--duration: 2592001 is out of range [0, 2592000]"},
+         {"--stats-interval", "nan", "--stats-interval: nan is out of range [0.01, 3600]"},
+         {"--stats-interval", "inf", "--stats-interval: inf is out of range [0.01, 3600]"},
+         {"--stats-interval", "-1", "--stats-interval: -1 is out of range [0.01, 3600]"},
+         {"--stats-interval", "0", "--stats-interval: 0 is out of range [0.01, 3600]"},
+         {"--stats-interval", "0.0001", "--stats-interval: 0.0001 is out of range [0.01, 3600]"},
+         {"--stats-interval", "1e300", "--stats-interval: 1e+300 is out of range [0.01, 3600]"},
+       }) {
+    const auto r = run({topo, std::string{b.option} + "=" + b.value});
+    INFO(b.option << " " << b.value << ": " << r.err);
+    CHECK(r.rc == 64);
+    CHECK_THAT(r.err, Catch::Contains(b.message));
+    CHECK(r.out.empty());
+  }
+  // The same words as the topology's check of the same setting.
+  const auto yaml =
+    run({dir.write("y.yaml", "runtime: {stats_interval_s: 0.0001}\nactors:\n" + replay()).string(), "--check"});
+  CHECK(yaml.rc == 2);
+  CHECK_THAT(yaml.err, Catch::Contains("runtime.stats_interval_s: 0.0001 is out of range [0.01, 3600]"));
+  const auto yaml_d =
+    run({dir.write("d.yaml", "runtime: {duration_s: 1e300}\nactors:\n" + replay()).string(), "--check"});
+  CHECK(yaml_d.rc == 2);
+  CHECK_THAT(yaml_d.err, Catch::Contains("runtime.duration_s: 1e+300 is out of range [0, 2592000]"));
+  // Too small to be whole milliseconds still means "stop soon", not "no duration".
+  const auto endless = dir.write("e.yaml", "actors:\n" + synthetic(1000)).string();
+  const auto r = run({endless, "--duration", "0.0001"});
+  INFO(r.err);
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("(duration reached)"));
+}
+
 #endif
