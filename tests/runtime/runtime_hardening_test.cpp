@@ -407,7 +407,7 @@ TEST_CASE("a FIFO (or other special file) as an output is refused at once, never
 
 // ---- 12: --stats-json as JSON lines -------------------------------------------------------------
 
-TEST_CASE("--stats-json writes one JSON object per interval, then the final one", "[runtime][process][stats]") {
+TEST_CASE("stats JSON (--stats-json): one object per interval, then the final one", "[runtime][process][stats]") {
   scratch dir;
   const auto stats = dir / "s.json";
   const auto topo = dir.write("t.yaml", "actors:\n" + synthetic(2000));
@@ -474,7 +474,7 @@ TEST_CASE("logs go to stderr, the summary to stdout; progress only on a terminal
 
 // ---- 15: --version, usage errors, exit codes ---------------------------------------------------
 
-TEST_CASE("--version, --help with the exit codes, and usage errors exit 64", "[runtime][process][cli]") {
+TEST_CASE("command line: --version, --help with the exit codes, usage errors exit 64", "[runtime][process][cli]") {
   auto v = run({"--version"});
   CHECK(v.rc == 0);
   CHECK_THAT(v.out,
