@@ -38,10 +38,12 @@ constexpr const char* exit_codes_help = R"(Exit codes:
 See config/README.md (topology schema, what libra does on each kind of failure).)";
 
 /// Seconds from the command line as milliseconds, or an error message: finite and within
-/// [lo, hi], as the topology checks them; any positive value lasts at least 1 ms.
+/// [lo, hi], checked and worded as the topology's; any positive value lasts at least 1 ms.
 std::optional<std::string> to_ms(const char* option, double seconds, double lo, double hi,
                                  std::chrono::milliseconds& out) {
-  if (!std::isfinite(seconds) || seconds < lo || seconds > hi)
+  if (!std::isfinite(seconds))
+    return fmt::format("{}: expected a finite number", option);
+  if (seconds < lo || seconds > hi)
     return fmt::format("{}: {} is out of range [{}, {}]", option, seconds, lo, hi);
   out = std::chrono::milliseconds{static_cast<std::int64_t>(std::ceil(seconds * 1000))};
   return std::nullopt;

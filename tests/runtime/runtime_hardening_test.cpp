@@ -210,8 +210,9 @@ TEST_CASE("SIGINT under back-pressure exits within drain_timeout_ms, not a multi
                                         "runtime: {stats_interval_s: 0.05}\nactors:\n"
                                           + synthetic(0) + strategy() + recorder(dir / "ev.jsonl", "TICK"));
   child_process p{command({topo.string(), "--progress"}, -1)};
-  // Interrupted once events pile up: the drain cannot finish, the budget must end it.
-  const std::regex pending{R"(pending R[0-9]+ O[0-9]+ S[0-9]+ M([3-9][0-9]{5}|[0-9]{7,}))"};
+  // Interrupted once 600k events are pending (more than a second of the recorder's work): the
+  // drain cannot finish, the budget must end it.
+  const std::regex pending{R"(pending R[0-9]+ O[0-9]+ S[0-9]+ M([6-9][0-9]{5}|[0-9]{7,}))"};
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (!std::regex_search(p.err(), pending) && std::chrono::steady_clock::now() < deadline)
     (void)p.wait_for_output(never, 200ms); // reads what comes for 200 ms
@@ -223,7 +224,8 @@ TEST_CASE("SIGINT under back-pressure exits within drain_timeout_ms, not a multi
   INFO(p.out() << p.err().substr(p.err().size() > 3000 ? p.err().size() - 3000 : 0));
   CHECK(rc == 0);
   CHECK(field(p.out(), "dropped") > 0); // the budget ran out: this run tested it
-  CHECK(took < 1.7);                    // 1 s of budget, the actors' 100 ms, process exit
+  // 1 s of budget, the actors' 100 ms, process exit; the per-phase waits took 2 s and more.
+  CHECK(took < 1.8);
 }
 
 // ---- 9, 12: output failures at each phase, for each output -------------------------------------
@@ -515,14 +517,14 @@ TEST_CASE("command-line numbers: the YAML ranges and messages; nan, inf, negativ
     const char* message;
   };
   for (const auto& b : std::vector<bad>{
-         {"--duration", "nan", "--duration: nan is out of range [0, 2592000]"},
-         {"--duration", "inf", "--duration: inf is out of range [0, 2592000]"},
-         {"--duration", "-inf", "--duration: -inf is out of range [0, 2592000]"},
+         {"--duration", "nan", "--duration: expected a finite number"},
+         {"--duration", "inf", "--duration: expected a finite number"},
+         {"--duration", "-inf", "--duration: expected a finite number"},
          {"--duration", "-1", "--duration: -1 is out of range [0, 2592000]"},
          {"--duration", "1e300", "--duration: 1e+300 is out of range [0, 2592000]"},
          {"--duration", "2592001", "--duration: 2592001 is out of range [0, 2592000]"},
-         {"--stats-interval", "nan", "--stats-interval: nan is out of range [0.01, 3600]"},
-         {"--stats-interval", "inf", "--stats-interval: inf is out of range [0.01, 3600]"},
+         {"--stats-interval", "nan", "--stats-interval: expected a finite number"},
+         {"--stats-interval", "inf", "--stats-interval: expected a finite number"},
          {"--stats-interval", "-1", "--stats-interval: -1 is out of range [0.01, 3600]"},
          {"--stats-interval", "0", "--stats-interval: 0 is out of range [0.01, 3600]"},
          {"--stats-interval", "0.0001", "--stats-interval: 0.0001 is out of range [0.01, 3600]"},
@@ -535,6 +537,10 @@ TEST_CASE("command-line numbers: the YAML ranges and messages; nan, inf, negativ
     CHECK(r.out.empty());
   }
   // The same words as the topology's check of the same setting.
+  const auto yaml_nan =
+    run({dir.write("n.yaml", "runtime: {duration_s: .nan}\nactors:\n" + replay()).string(), "--check"});
+  CHECK(yaml_nan.rc == 2);
+  CHECK_THAT(yaml_nan.err, Catch::Contains("runtime.duration_s: expected a finite number"));
   const auto yaml =
     run({dir.write("y.yaml", "runtime: {stats_interval_s: 0.0001}\nactors:\n" + replay()).string(), "--check"});
   CHECK(yaml.rc == 2);
