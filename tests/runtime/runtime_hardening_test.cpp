@@ -293,6 +293,16 @@ TEST_CASE("output failures: refused before the run (exit 2), failing during or a
   }
 }
 
+TEST_CASE("the summary is an output too: stdout on a full device is exit 1", "[runtime][process][output]") {
+  scratch dir;
+  const auto topo = dir.write("t.yaml", "actors:\n" + replay());
+  child_process p{{"/bin/sh", "-c", "exec \"$0\" \"$@\" > /dev/full", LIBRA_RUNTIME_BIN, topo.string()}};
+  const int rc = finish(p);
+  INFO(p.err());
+  CHECK(rc == 1);
+  CHECK_THAT(p.err(), Catch::Contains("writing the summary failed: No space left on device"));
+}
+
 TEST_CASE("output on a full tmpfs: the recorder fails mid-run, exit 1 (root only)",
           "[runtime][process][output][root]") {
   if (::geteuid() != 0) {

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -210,7 +211,8 @@ void print_progress(double elapsed, double secs, std::uint64_t last_published, c
              count(mon, event_type::order_rejected), realized, unrealized);
 }
 
-void print_summary(std::FILE* out, const topology& topo, const std::string& reason, double wall, const bus_stats& s,
+/// False when the summary could not be written (stdout on a full disk, a closed pipe).
+bool print_summary(std::FILE* out, const topology& topo, const std::string& reason, double wall, const bus_stats& s,
                    std::uint64_t dropped, const std::vector<std::string>& failures, monitor_state& mon) {
   const auto [realized, unrealized] = pnl(mon);
   fmt::print(out, "\n== libra-runtime summary: {} ({}) ==\n", topo.file.string(), reason);
@@ -252,7 +254,7 @@ void print_summary(std::FILE* out, const topology& topo, const std::string& reas
   fmt::print(out, "failures           {}\n", failures.size());
   for (const auto& f : failures)
     fmt::print(out, "failure            {}\n", f);
-  std::fflush(out);
+  return std::fflush(out) == 0 && std::ferror(out) == 0;
 }
 
 } // namespace
@@ -472,8 +474,12 @@ int run_topology(const topology& topo, const run_options& opts) {
     failures.push_back(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
   for (auto i = failures_at_stop; i < failures.size(); ++i)
     log->error("failure after the run ended: {}", failures[i]);
-  print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon);
-  const int rc = failures.empty() ? exit_ok : exit_failure;
+  int rc = failures.empty() ? exit_ok : exit_failure;
+  if (!print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon)) {
+    // The summary is an output too: losing it is a failure, like any other write.
+    log->error("writing the summary failed: {}", std::strerror(errno));
+    rc = exit_failure;
+  }
   if (!all_ended) {
     // A stuck actor would hold ~actor_system forever: the budget is kept, output is flushed.
     std::fflush(nullptr);
