@@ -97,10 +97,14 @@ std::vector<std::string> command(std::vector<std::string> args, int file_size_bl
   return argv;
 }
 
-result run(std::vector<std::string> args, int file_size_blocks = -1) {
-  child_process p{command(std::move(args), file_size_blocks)};
+result run_argv(std::vector<std::string> argv) {
+  child_process p{std::move(argv)};
   const int rc = finish(p);
   return {rc, p.out(), p.err()};
+}
+
+result run(std::vector<std::string> args, int file_size_blocks = -1) {
+  return run_argv(command(std::move(args), file_size_blocks));
 }
 
 std::vector<std::string> lines_of(const fs::path& p) {
@@ -474,6 +478,20 @@ TEST_CASE("logs go to stderr, the summary to stdout; progress only on a terminal
     REQUIRE(r.rc == 1);
     CHECK_THAT(r.err, Catch::Contains("[error]") && Catch::Contains("File too large"));
     CHECK_THAT(r.out, !Catch::Contains("[error]"));
+  }
+  SECTION("a terminal (script(1) gives the run a pty): progress by default, --no-progress turns it off") {
+    if (!fs::exists("/usr/bin/script")) {
+      WARN("no /usr/bin/script (util-linux): skipped");
+      return;
+    }
+    const auto topo = dir.write("t.yaml", "actors:\n" + synthetic(2000));
+    const auto cmd = fmt::format("{} {} --stats-interval 0.02 --duration 0.5", LIBRA_RUNTIME_BIN, topo.string());
+    const auto tty = run_argv({"/usr/bin/script", "-qec", cmd, "/dev/null"});
+    CHECK(tty.rc == 0);
+    CHECK_THAT(tty.out, Catch::Contains("ev/s"));
+    const auto off = run_argv({"/usr/bin/script", "-qec", cmd + " --no-progress", "/dev/null"});
+    CHECK(off.rc == 0);
+    CHECK_THAT(off.out, Catch::Contains("summary") && !Catch::Contains("ev/s"));
   }
   SECTION("--progress forces progress lines") {
     const auto topo = dir.write("t.yaml", "actors:\n" + synthetic(2000));
