@@ -20,7 +20,7 @@
 // "Staged": after the last tick went out, the main thread waits until the subscriber has handled
 // --staged-after ticks (default N/100): the subscriber is then busy in steady state (for the bus,
 // its credit window full), with the rest of the backlog behind it (for the bus in the broker's
-// stages: stats().pending_by_priority[MARKET_DATA] is read just before the CB and reported; for
+// stages: stats().pending_of(priority::market_data) is read just before the CB and reported; for
 // CAF in the forwarder's and the sink's mailboxes). The same rule holds for every variant, and
 // the backlog left at that moment (N - ticks handled) is reported.
 //
@@ -145,7 +145,7 @@ struct trial {
   std::int64_t send_call_ns = 0;    // duration of the CB's publish/send call
   std::uint64_t backlog = 0;        // ticks not yet handled when the CB was published
   std::uint64_t ticks_ahead = 0;    // ticks handled between the CB's publish and its handler
-  std::uint64_t pending_market = 0; // bus only: stats().pending_by_priority[MARKET_DATA] before the CB
+  std::uint64_t pending_market = 0; // bus only: stats().pending_of(priority::market_data) before the CB
   double publish_s = 0;             // first tick out -> last tick out
   double drain_s = 0;               // first tick out -> last tick handled
 };

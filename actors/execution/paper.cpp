@@ -18,6 +18,8 @@
 // reproducible in a fast replay.
 #include "paper.hpp"
 
+#include <libra/log.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -70,8 +72,8 @@ struct paper_state {
   paper_state& operator=(const paper_state&) = delete;
   ~paper_state() {
     if (log)
-      log->info("venue summary: accepted={} filled={} rejected={} fees={}", accepted, filled, rejected,
-                fees.to_string());
+      log->info("venue summary: accepted={} filled={} rejected={} fees={} unpublished={}", accepted, filled, rejected,
+                fees.to_string(), unpublished.total());
   }
 
   std::shared_ptr<spdlog::logger> log;
@@ -81,20 +83,24 @@ struct paper_state {
   std::uint64_t filled = 0;
   std::uint64_t rejected = 0;
   money fees;
+  log_limiter unpublished; // a full or stopping bus refuses every event: log a few
 };
 
 using paper_actor = caf::stateful_actor<paper_state>;
 
-void publish(const actor_context& ctx, event e) {
-  if (!ctx.bus->publish(std::move(e)))
-    ctx.log->error("venue event not published: bus full or stopping");
+void publish(paper_actor* self, const actor_context& ctx, event e) {
+  const auto type = e.type();
+  if (ctx.bus->publish(std::move(e)))
+    return;
+  if (const auto n = self->state.unpublished.count())
+    ctx.log->error("venue event not published: bus full or stopping: type={} occurrences={}", to_string(type), n);
 }
 
 void reject(paper_actor* self, const actor_context& ctx, const event& intent, order o, order_reason why) {
   o.status = order_status::rejected;
   o.reason = why;
   ++self->state.rejected;
-  publish(ctx, intent.child_event(event_type::order_rejected, ctx.source, o, intent.time()));
+  publish(self, ctx, intent.child_event(event_type::order_rejected, ctx.source, o, intent.time()));
 }
 
 /// The quote in force at time t: the last one stamped at or before t (the oldest kept if all are
@@ -113,8 +119,9 @@ void fill_order(paper_actor* self, const actor_context& ctx, const paper_config&
   const auto fee = fee_for(px * o.qty, cfg.fee_rate);
   ++self->state.filled;
   self->state.fees += fee;
-  publish(ctx, accepted.child_event(event_type::order_filled, ctx.source,
-                                    fill{o.id, o.client_id, o.instrument, px, o.qty, fee, o.sd}, ts));
+  publish(self, ctx,
+          accepted.child_event(event_type::order_filled, ctx.source,
+                               fill{o.id, o.client_id, o.instrument, px, o.qty, fee, o.sd}, ts));
 }
 
 void on_intent(paper_actor* self, const actor_context& ctx, const paper_config& cfg, const event& intent) {
@@ -134,7 +141,7 @@ void on_intent(paper_actor* self, const actor_context& ctx, const paper_config& 
   o.status = order_status::accepted;
   ++self->state.accepted;
   auto accepted = intent.child_event(event_type::order_new, ctx.source, o, intent.time());
-  publish(ctx, accepted);
+  publish(self, ctx, accepted);
   if (cfg.latency_ms > 0)
     self->delayed_send(self, std::chrono::milliseconds{cfg.latency_ms}, fill_atom::value, std::move(accepted));
   else if (m.quotes.back().time >= intent.time())

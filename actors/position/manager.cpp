@@ -11,6 +11,8 @@
 
 #include "position_math.hpp"
 
+#include <libra/log.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -68,6 +70,7 @@ struct manager_state {
 
   std::shared_ptr<spdlog::logger> log;
   std::map<instrument_id, book_entry> book;
+  log_limiter unpublished; // a full or stopping bus refuses every event: log a few
 };
 
 using manager_actor = caf::stateful_actor<manager_state>;
@@ -87,7 +90,8 @@ void on_tick(manager_actor* self, const actor_context& ctx, std::chrono::millise
   b.pos.unrealized_pnl = unrealized;
   b.last_mark = e.time();
   if (!ctx.bus->publish(e.child_event(event_type::position_updated, ctx.source, b.pos, e.time())))
-    ctx.log->warn("mark for {} not published: bus full or stopping", t.instrument.view());
+    if (const auto n = self->state.unpublished.count())
+      ctx.log->warn("mark for {} not published: bus full or stopping: occurrences={}", t.instrument.view(), n);
 }
 
 void on_fill(manager_actor* self, const actor_context& ctx, const event& e) {
@@ -104,7 +108,9 @@ void on_fill(manager_actor* self, const actor_context& ctx, const event& e) {
   const auto type = was_flat ? event_type::position_opened
                              : (b.pos.qty.is_zero() ? event_type::position_closed : event_type::position_updated);
   if (!ctx.bus->publish(e.child_event(type, ctx.source, b.pos, e.time())))
-    ctx.log->error("{} for {} not published: bus full or stopping", to_string(type), f.instrument.view());
+    if (const auto n = self->state.unpublished.count())
+      ctx.log->error("{} for {} not published: bus full or stopping: occurrences={}", to_string(type),
+                     f.instrument.view(), n);
 }
 
 caf::behavior manager(manager_actor* self, actor_context ctx, std::chrono::milliseconds interval) {

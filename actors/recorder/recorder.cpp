@@ -1,20 +1,22 @@
 // recorder: writes the chosen event types to a JSON-lines file (json_line.hpp), for inspection
 // and for tests that compare runs. It runs detached (its own thread): file I/O must not stall a
-// scheduler worker. The file is flushed after each delivered batch and when the actor ends, so
-// once the bus is idle the file holds every event delivered.
+// scheduler worker. The file is an output_file: a regular file only, locked for the run (a second
+// run writing it is refused at spawn), emptied when the run starts, and written with one write(2)
+// per delivered batch, so once the bus is idle the file holds every event delivered, and a write
+// error (a full disk, at any phase of the run) fails the run.
 #include "recorder.hpp"
 
 #include "json_line.hpp"
+
+#include <libra/output_file.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 #include <set>
 
 namespace libra::actors {
@@ -25,59 +27,67 @@ struct recorder_state {
   recorder_state() = default; // user-declared: see CAF 0.17 notes (stateful_actor init)
   recorder_state(const recorder_state&) = delete;
   recorder_state& operator=(const recorder_state&) = delete;
-  // CAF destroys the state when the actor ends: the last flush and the summary go here.
+  // CAF destroys the state when the actor ends: the summary goes here (every write went out already).
   ~recorder_state() {
-    if (!out)
-      return;
-    out->flush();
-    if (log)
-      log->info("recorder: {} events written to {}", written, path);
+    if (out && log)
+      log->info("recorder: {} events written to {}", written, out->path().string());
   }
-  std::shared_ptr<std::ofstream> out;
+  std::optional<output_file> out;
   std::shared_ptr<spdlog::logger> log;
-  std::string path;
   std::uint64_t written = 0;
+  bool started = false; // the file was emptied: done when the run starts, not at spawn
   bool write_failed = false;
 };
 
 using recorder_actor = caf::stateful_actor<recorder_state>;
 
-void check_stream(recorder_actor* self, const actor_context& ctx) {
+void fail(recorder_actor* self, const actor_context& ctx, const std::string& what) {
   auto& st = self->state;
-  if (st.write_failed || *st.out)
-    return;
-  st.write_failed = true; // reported once; the run stops (a recorder that loses events fails)
-  const auto why = fmt::format("writing '{}' failed after {} events", st.path, st.written);
+  st.write_failed = true; // reported once; the run fails (a recorder that loses events fails)
+  const auto why = fmt::format("writing '{}' failed after {} events: {}", st.out->path().string(), st.written, what);
   ctx.log->error("recorder: {}", why);
   if (ctx.failed)
     ctx.failed(why);
 }
 
-caf::behavior recorder(recorder_actor* self, actor_context ctx, std::shared_ptr<std::ofstream> out, std::string path) {
+// Empties the file once, at run_atom or the first batch, whichever comes first (delivery may
+// overtake run_atom): a run refused before it starts leaves the previous file as it was.
+bool start(recorder_actor* self, const actor_context& ctx) {
   auto& st = self->state;
-  st.out = std::move(out);
+  if (!st.started && !st.write_failed) {
+    st.started = true;
+    if (!st.out->truncate())
+      fail(self, ctx, st.out->error());
+  }
+  return !st.write_failed;
+}
+
+caf::behavior recorder(recorder_actor* self, actor_context ctx, std::shared_ptr<output_file> out) {
+  auto& st = self->state;
+  st.out.emplace(std::move(*out));
   st.log = ctx.log;
-  st.path = std::move(path);
   return {
     [self, ctx](delivery& batch) {
       auto& s = self->state;
-      std::string line;
+      const bool ok = start(self, ctx);
+      std::string lines;
+      std::uint64_t n = 0;
       batch.consume([&](const event& e) {
-        if (s.write_failed)
+        if (!ok)
           return;
-        line = to_json_line(e);
-        line += '\n';
-        s.out->write(line.data(), static_cast<std::streamsize>(line.size()));
-        ++s.written;
+        lines += to_json_line(e);
+        lines += '\n';
+        ++n;
       });
-      s.out->flush();
-      check_stream(self, ctx);
+      if (n == 0)
+        return;
+      if (s.out->write(lines))
+        s.written += n;
+      else
+        fail(self, ctx, s.out->error());
     },
-    [](run_atom) {},
-    [self, ctx](halt_atom) {
-      self->state.out->flush();
-      check_stream(self, ctx);
-    },
+    [self, ctx](run_atom) { (void)start(self, ctx); },
+    [](halt_atom) {},
   };
 }
 
@@ -100,24 +110,35 @@ std::vector<event_type> types_param(const params& p) {
   return types;
 }
 
+// A FIFO or a device would block the run (and its shutdown): refused at load time, by --check
+// too (output_file refuses it again at spawn, should it appear in between).
+void refuse_special_file(const params& p, const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    p.fail("file", fmt::format("'{}' is not a regular file (a FIFO, device or directory): the recorder writes regular "
+                               "files only",
+                               path.string()));
+}
+
 } // namespace
 
 actor_type_info recorder_type() {
   return {[](const params& p) -> spawn_fn {
             const auto path = p.require_path("file", false);
+            refuse_special_file(p, path);
             const auto types = types_param(p);
             return [=](const actor_context& ctx) {
               std::error_code ec; // a missing directory is created; when that fails, opening says why
               if (path.has_parent_path())
                 std::filesystem::create_directories(path.parent_path(), ec);
-              auto out = std::make_shared<std::ofstream>(path, std::ios::out | std::ios::trunc | std::ios::binary);
-              if (!*out)
-                throw std::runtime_error(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));
+              // Opened and locked here, before anything runs: a file in use is refused up front.
+              auto out = std::make_shared<output_file>(output_file::open(path));
               // The directory holds every actor's handle: an actor keeping it would keep itself
               // alive (and a detached one blocks the actor system's shutdown).
               auto own = ctx;
               own.directory.reset();
-              auto self = ctx.system->spawn<caf::detached>(recorder, std::move(own), std::move(out), path.string());
+              auto self = ctx.system->spawn<caf::detached>(recorder, std::move(own), std::move(out));
               // Subscribed before spawn_fn returns, so before run_atom: no event is missed.
               for (auto t : types)
                 ctx.bus->subscribe(t, self);

@@ -5,9 +5,9 @@
 
 namespace libra::actors {
 
-/// Params: `file` (path, created or truncated when the actor is spawned, with missing parent
-/// directories), `types` (list of event type names such as TICK,
-/// ORDER_NEW; all types when absent).
+/// Params: `file` (path of a regular file, created with missing parent directories and locked when
+/// the actor is spawned, emptied when the run starts), `types` (list of event type names such as
+/// TICK, ORDER_NEW; all types when absent).
 actor_type_info recorder_type();
 
 } // namespace libra::actors

@@ -28,6 +28,8 @@
 // On exit the engine logs approved/denied counts per reason and the largest drawdown.
 #include "engine.hpp"
 
+#include <libra/log.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -76,8 +78,10 @@ struct risk_state {
         by_reason += fmt::format(" {}={}", to_string(static_cast<order_reason>(i)), denied[i]);
         denied_total += denied[i];
       }
-    log->info("risk summary: signals={} approved={} denied={}{} unsent={} max_drawdown={:.6f} circuit_breaker={}",
-              signals, approved, denied_total, by_reason, unsent, max_drawdown, halted ? "tripped" : "no");
+    log->info("risk summary: signals={} approved={} denied={}{} unsent={} unpublished={} max_drawdown={:.6f} "
+              "circuit_breaker={}",
+              signals, approved, denied_total, by_reason, unsent, unpublished.total(), max_drawdown,
+              halted ? "tripped" : "no");
   }
 
   std::shared_ptr<spdlog::logger> log;
@@ -94,13 +98,17 @@ struct risk_state {
   std::uint64_t approved = 0;
   std::uint64_t unsent = 0; // approved but no execution actor to send to
   std::array<std::uint64_t, reason_count> denied{};
+  log_limiter unpublished; // a full or stopping bus refuses every event: log a few
 };
 
 using risk_actor = caf::stateful_actor<risk_state>;
 
-void publish(const actor_context& ctx, event e) {
-  if (!ctx.bus->publish(std::move(e)))
-    ctx.log->error("risk event not published: bus full or stopping");
+void publish(risk_actor* self, const actor_context& ctx, event e) {
+  const auto type = e.type();
+  if (ctx.bus->publish(std::move(e)))
+    return;
+  if (const auto n = self->state.unpublished.count())
+    ctx.log->error("risk event not published: bus full or stopping: type={} occurrences={}", to_string(type), n);
 }
 
 /// A denial: ORDER_REJECTED and RISK_LIMIT_BREACH, both children of the signal.
@@ -109,11 +117,12 @@ void deny(risk_actor* self, const actor_context& ctx, const event& sig, order o,
   o.status = order_status::rejected;
   o.reason = why;
   ++self->state.denied[static_cast<std::size_t>(why)];
-  publish(ctx, sig.child_event(event_type::order_rejected, ctx.source, o, sig.time()));
+  publish(self, ctx, sig.child_event(event_type::order_rejected, ctx.source, o, sig.time()));
   auto msg = std::make_shared<const std::string>(fmt::format(
     "order {} {} {} {} denied: {}", o.client_id, to_string(o.sd), o.qty.to_string(), o.instrument.view(), what));
-  publish(ctx, sig.child_event(event_type::risk_limit_breach, ctx.source,
-                               risk{rule, o.instrument, limit, value, std::move(msg)}, sig.time()));
+  publish(self, ctx,
+          sig.child_event(event_type::risk_limit_breach, ctx.source,
+                          risk{rule, o.instrument, limit, value, std::move(msg)}, sig.time()));
 }
 
 quantity abs_of(quantity q) { return q.raw() < 0 ? -q : q; }
@@ -200,7 +209,7 @@ void check_drawdown(risk_actor* self, const actor_context& ctx, const risk_confi
       fmt::format("{}: drawdown {:.4f}% of capital >= {:.4f}% (equity {}, peak {}, capital {})", what, drawdown * 100,
                   limit * 100, equity.to_string(), st.peak_equity.to_string(), cfg.capital.to_string()));
     ctx.log->warn("{}", *msg);
-    publish(ctx, e.child_event(type, ctx.source, risk{rule, {}, limit, drawdown, std::move(msg)}, e.time()));
+    publish(self, ctx, e.child_event(type, ctx.source, risk{rule, {}, limit, drawdown, std::move(msg)}, e.time()));
   };
   if (drawdown >= cfg.drawdown_warning && !st.warned) {
     st.warned = true;

@@ -7,6 +7,8 @@
 // Publishes STRATEGY_STARTED on run_atom and STRATEGY_STOPPED on halt_atom.
 #include "sma_cross.hpp"
 
+#include <libra/log.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -63,7 +65,8 @@ struct sma_state {
   sma_state& operator=(const sma_state&) = delete;
   ~sma_state() {
     if (log)
-      log->info("strategy summary: prices={} signals={} (buy={} sell={})", prices, buys + sells, buys, sells);
+      log->info("strategy summary: prices={} signals={} (buy={} sell={}) unpublished={}", prices, buys + sells, buys,
+                sells, unpublished.total());
   }
 
   std::shared_ptr<spdlog::logger> log;
@@ -71,6 +74,7 @@ struct sma_state {
   std::uint64_t prices = 0;
   std::uint64_t buys = 0;
   std::uint64_t sells = 0;
+  log_limiter unpublished; // a full or stopping bus refuses every event: log a few
 };
 
 using sma_actor = caf::stateful_actor<sma_state>;
@@ -99,13 +103,15 @@ void on_price(sma_actor* self, const actor_context& ctx, const sma_config& cfg, 
   const auto sd = now > 0 ? side::buy : side::sell;
   if (ctx.bus->publish(e.child_event(event_type::signal, ctx.source, signal{inst, sd, cfg.strength, px}, e.time())))
     ++(sd == side::buy ? st.buys : st.sells);
-  else
-    ctx.log->warn("signal for {} not published: bus full or stopping", inst.view());
+  else if (const auto n = st.unpublished.count())
+    ctx.log->warn("signal for {} not published: bus full or stopping: occurrences={}", inst.view(), n);
 }
 
-void publish_lifecycle(const actor_context& ctx, event_type type) {
-  if (!ctx.bus->publish(event::create(type, ctx.source, system{ctx.source})))
-    ctx.log->warn("{} not published: bus full or stopping", to_string(type));
+void publish_lifecycle(sma_actor* self, const actor_context& ctx, event_type type) {
+  if (ctx.bus->publish(event::create(type, ctx.source, system{ctx.source})))
+    return;
+  if (const auto n = self->state.unpublished.count())
+    ctx.log->warn("{} not published: bus full or stopping: occurrences={}", to_string(type), n);
 }
 
 caf::behavior sma_cross(sma_actor* self, actor_context ctx, sma_config cfg) {
@@ -117,8 +123,8 @@ caf::behavior sma_cross(sma_actor* self, actor_context ctx, sma_config cfg) {
       else
         on_price(self, ctx, cfg, e, e.get<bar>().instrument, e.get<bar>().close);
     }),
-    [ctx](run_atom) { publish_lifecycle(ctx, event_type::strategy_started); },
-    [ctx](halt_atom) { publish_lifecycle(ctx, event_type::strategy_stopped); },
+    [self, ctx](run_atom) { publish_lifecycle(self, ctx, event_type::strategy_started); },
+    [self, ctx](halt_atom) { publish_lifecycle(self, ctx, event_type::strategy_stopped); },
   };
 }
 

@@ -4,10 +4,13 @@
 #include "io_fixture.hpp"
 
 #include <libra/json.hpp>
+#include <libra/output_file.hpp>
 #include <recorder/json_line.hpp>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+
+#include <sys/stat.h>
 
 using namespace libra;
 using namespace libra::testing;
@@ -207,6 +210,54 @@ TEST_CASE("recorder: an unwritable file fails at spawn, before anything runs", "
   ctx.source = source_id{"recorder"};
   ctx.log = spdlog::default_logger();
   CHECK_THROWS_WITH(fn(ctx), Catch::Contains("cannot write") && Catch::Contains("x.jsonl"));
+}
+
+TEST_CASE("recorder: a file another writer holds is refused at spawn and left as it was", "[actors][recorder][lock]") {
+  temp_dir dir;
+  io_harness h;
+  const auto file = dir.write("held.jsonl", "another run's line\n");
+  auto held = output_file::open(file); // as another run (or another output of this run) holds it
+  auto fn = io_type("recorder").factory(make_params("file: held.jsonl\n", dir.path()));
+  actor_context ctx;
+  ctx.system = &h.sys;
+  ctx.bus = &h.b;
+  ctx.name = "recorder";
+  ctx.source = source_id{"recorder"};
+  ctx.log = spdlog::default_logger();
+  CHECK_THROWS_AS(fn(ctx), output_error);
+  CHECK_THROWS_WITH(fn(ctx), Catch::Contains("held.jsonl") && Catch::Contains("locked"));
+  CHECK(read_lines(file) == std::vector<std::string>{"another run's line"});
+}
+
+TEST_CASE("recorder: a FIFO, a device or a directory as the file is refused by the factory (--check)",
+          "[actors][recorder][params]") {
+  temp_dir dir;
+  REQUIRE(::mkfifo((dir.path() / "fifo").c_str(), 0600) == 0);
+  std::filesystem::create_directories(dir.path() / "adir");
+  for (const auto* file : {"fifo", "/dev/full", "/dev/null", "adir"}) {
+    INFO(file);
+    CHECK_THAT(factory_error("recorder", fmt::format("file: {}\n", file), dir.path()),
+               Catch::Contains("actors[0].params.file") && Catch::Contains("is not a regular file"));
+  }
+}
+
+TEST_CASE("output_file: written at once, emptied only by truncate(), refuses what would block",
+          "[actors][recorder][output]") {
+  temp_dir dir;
+  const auto file = dir.write("o.txt", "previous\n");
+  {
+    auto out = output_file::open(file);
+    CHECK(read_lines(file) == std::vector<std::string>{"previous"}); // opening keeps the content
+    REQUIRE(out.truncate());
+    REQUIRE(out.write("one\n"));
+    CHECK(read_lines(file) == std::vector<std::string>{"one"}); // no buffer: in the file already
+    CHECK_THROWS_WITH(output_file::open(file), Catch::Contains("locked"));
+  }
+  CHECK_NOTHROW(output_file::open(file)); // the lock ends with the object
+  REQUIRE(::mkfifo((dir.path() / "fifo").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(output_file::open(dir.path() / "fifo"), Catch::Contains("it is a FIFO, not a regular file"));
+  CHECK_THROWS_WITH(output_file::open("/dev/full"), Catch::Contains("it is a character device"));
+  CHECK_THROWS_WITH(output_file::open(dir.path() / "no" / "x"), Catch::Contains("No such file or directory"));
 }
 
 TEST_CASE("recorder with gateway.replay: every tick of the file is recorded; the actor system shuts down",

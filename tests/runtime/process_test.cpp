@@ -66,7 +66,8 @@ actors:
       rate: 20000
       count: 0
 )");
-  child_process p{{LIBRA_RUNTIME_BIN, path.string()}};
+  // --progress: stderr is a pipe here, and progress lines are only for terminals by default.
+  child_process p{{LIBRA_RUNTIME_BIN, path.string(), "--progress"}};
   // The first progress line says the actors run and events flow: now interrupt it.
   REQUIRE(p.wait_for_output("ev/s", 30s));
   p.signal(sig);

@@ -2,6 +2,7 @@
 
 #include <libra/bus.hpp>
 #include <libra/json.hpp>
+#include <libra/output_file.hpp>
 #include <libra/system_config.hpp>
 
 #include <caf/actor_system.hpp>
@@ -9,7 +10,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <fmt/format.h>
-#include <fmt/ostream.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -18,9 +18,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <pthread.h>
 #include <thread>
 
@@ -29,6 +30,9 @@ namespace libra::core {
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+// Actors told to exit once the drain budget is spent still get this long to end.
+constexpr std::chrono::milliseconds actor_end_grace{100};
 
 /// What the runtime's own monitor subscriber saw (read by the main thread for progress).
 struct monitor_state {
@@ -66,14 +70,11 @@ std::pair<double, double> pnl(monitor_state& st) {
   return {realized.to_double(), unrealized.to_double()};
 }
 
-/// SIGINT/SIGTERM arrive here, on a thread of their own (sigwait), never in a handler.
+/// SIGINT/SIGTERM/SIGHUP arrive here, on a thread of their own (sigwait), never in a handler.
 class signal_watch {
 public:
   explicit signal_watch(std::function<void(int)> on_signal) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGUSR1); // our own: ends the thread
+    set_ = watched();
     thread_ = std::thread{[this, fn = std::move(on_signal)] {
       for (;;) {
         int sig = 0;
@@ -92,18 +93,36 @@ public:
   /// Blocks the signals in the calling thread; call before any other thread starts (they
   /// inherit the mask), so that only sigwait sees them.
   static void block_in_this_thread() {
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGINT);
-    sigaddset(&s, SIGTERM);
-    sigaddset(&s, SIGUSR1);
+    const auto s = watched();
     pthread_sigmask(SIG_BLOCK, &s, nullptr);
   }
 
 private:
+  // SIGHUP (the terminal went away, or a supervisor's stop) ends the run as SIGTERM does;
+  // SIGUSR1 is our own: it ends the thread.
+  static sigset_t watched() {
+    sigset_t s;
+    sigemptyset(&s);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1})
+      sigaddset(&s, sig);
+    return s;
+  }
   sigset_t set_{};
   std::thread thread_;
 };
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "signal";
+  }
+}
 
 std::string thousands(std::uint64_t v) {
   // Written back to front into a buffer: std::string::insert here tripped GCC 12's -Wrestrict
@@ -118,6 +137,133 @@ std::string thousands(std::uint64_t v) {
   return {buf.data() + pos, buf.size() - pos};
 }
 
+/// What the main thread, the signal thread and the actors' callbacks share.
+struct run_control {
+  std::mutex mu;
+  std::condition_variable cv;
+  int signal_seen = 0;
+  bool stopping = false;             // the run has ended; drain and summary under way
+  std::vector<std::string> failures; // every failure, at any phase; the first one ends the run
+  std::size_t producers_left = 0;
+  std::size_t actors_down = 0;
+
+  void fail(std::string why) {
+    {
+      std::lock_guard guard{mu};
+      failures.push_back(std::move(why));
+    }
+    cv.notify_all();
+  }
+};
+
+/// Monitors the topology's actors: one that dies of anything but the runner's own exit (or a
+/// normal end) is a failure of the run; every end is counted, so shutdown can wait for them.
+caf::behavior watcher_actor(caf::event_based_actor* self, std::vector<std::pair<std::string, caf::actor>> actors,
+                            run_control* ctl) {
+  std::map<caf::actor_addr, std::string> names;
+  for (auto& [name, a] : actors) {
+    names.emplace(a.address(), name);
+    self->monitor(a);
+  }
+  self->set_down_handler([self, ctl, names = std::move(names)](caf::down_msg& dm) {
+    if (dm.reason && dm.reason != caf::exit_reason::user_shutdown) {
+      auto it = names.find(dm.source);
+      ctl->fail(
+        fmt::format("actor '{}' died: {}", it == names.end() ? "?" : it->second, self->system().render(dm.reason)));
+    }
+    {
+      std::lock_guard guard{ctl->mu};
+      ++ctl->actors_down;
+    }
+    ctl->cv.notify_all();
+  });
+  return {[](halt_atom) {}}; // not empty: an actor without behavior would end at once
+}
+
+/// The statistics as one JSON object (one line of --stats-json); reason is null while running.
+std::string stats_json_line(const topology& topo, const std::string* reason, double wall, const bus_stats& s,
+                            std::uint64_t dropped, std::size_t failures, monitor_state& mon) {
+  const auto [realized, unrealized] = pnl(mon);
+  auto out = fmt::format(
+    "{{\"topology\":{},\"final\":{},\"reason\":{},\"wall_s\":{:.6f},\"published\":{},"
+    "\"dispatched\":{},\"dropped\":{},\"rejected\":{},\"errors\":{},\"failures\":{},\"orders\":{},"
+    "\"fills\":{},\"order_rejections\":{},\"realized_pnl\":{},\"unrealized_pnl\":{},\"by_type\":{{",
+    json_string(topo.file.string()), reason != nullptr, reason != nullptr ? json_string(*reason) : std::string{"null"},
+    wall, s.published, s.dispatched, dropped, s.rejected, s.errors, failures, count(mon, event_type::order_new),
+    count(mon, event_type::order_filled), count(mon, event_type::order_rejected), realized, unrealized);
+  bool first = true;
+  for (auto t : all_event_types) {
+    out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(t), count(mon, t));
+    first = false;
+  }
+  out += "},\"latency_ns\":{";
+  for (std::size_t p = 0; p < priority_count; ++p) {
+    const auto& l = s.latency[p];
+    out += fmt::format(R"({}"{}":{{"count":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})", p == 0 ? "" : ",",
+                       to_string(static_cast<priority>(p)), l.count, l.p50.count(), l.p90.count(), l.p99.count(),
+                       l.p999.count(), l.max.count());
+  }
+  out += "}}\n";
+  return out;
+}
+
+void print_progress(double elapsed, double secs, std::uint64_t last_published, const bus_stats& s, monitor_state& mon) {
+  const auto [realized, unrealized] = pnl(mon);
+  fmt::print(stderr,
+             "[{:7.1f}s] {:>10} ev/s | pending R{} O{} S{} M{} | dispatched {} | errors {} | orders {} fills {} "
+             "rejected {} | PnL realized {:.2f} unrealized {:.2f}\n",
+             elapsed, thousands(static_cast<std::uint64_t>(static_cast<double>(s.published - last_published) / secs)),
+             s.pending_of(priority::risk), s.pending_of(priority::orders), s.pending_of(priority::signals),
+             s.pending_of(priority::market_data), thousands(s.dispatched), s.errors, count(mon, event_type::order_new),
+             count(mon, event_type::order_filled), count(mon, event_type::order_rejected), realized, unrealized);
+}
+
+/// False when the summary could not be written (stdout on a full disk, a closed pipe).
+bool print_summary(std::FILE* out, const topology& topo, const std::string& reason, double wall, const bus_stats& s,
+                   std::uint64_t dropped, const std::vector<std::string>& failures, monitor_state& mon) {
+  const auto [realized, unrealized] = pnl(mon);
+  fmt::print(out, "\n== libra-runtime summary: {} ({}) ==\n", topo.file.string(), reason);
+  fmt::print(out, "wall time          {:.3f} s\n", wall);
+  fmt::print(out, "events             published {}, dispatched {}, dropped {}, rejected {}, errors {}\n",
+             thousands(s.published), thousands(s.dispatched), dropped, s.rejected, s.errors);
+  fmt::print(out, "events by type    ");
+  for (auto t : all_event_types)
+    if (auto n = count(mon, t); n > 0)
+      fmt::print(out, " {}={}", to_string(t), n);
+  fmt::print(out, "\norders             new {}, filled {}, rejected {}", count(mon, event_type::order_new),
+             count(mon, event_type::order_filled), count(mon, event_type::order_rejected));
+  {
+    std::lock_guard guard{mon.mu};
+    if (!mon.rejections.empty()) {
+      fmt::print(out, " (");
+      bool first = true;
+      for (const auto& [why, n] : mon.rejections) {
+        fmt::print(out, "{}{} {}", first ? "" : ", ", why, n);
+        first = false;
+      }
+      fmt::print(out, ")");
+    }
+    fmt::print(out, "\nrisk events        breaches {}, drawdown warnings {}, circuit breakers {}\n",
+               count(mon, event_type::risk_limit_breach), count(mon, event_type::drawdown_warning),
+               count(mon, event_type::circuit_breaker));
+    for (const auto& [inst, p] : mon.positions)
+      fmt::print(out, "position {:<10} qty {} avg {} realized {} unrealized {}\n", inst, p.qty.to_string(),
+                 p.avg_price.to_string(), p.realized_pnl.to_string(), p.unrealized_pnl.to_string());
+  }
+  fmt::print(out, "PnL                realized {:.2f}, unrealized {:.2f}\n", realized, unrealized);
+  for (std::size_t p = 0; p < priority_count; ++p) {
+    const auto& l = s.latency[p];
+    if (l.count > 0)
+      fmt::print(out, "latency {:<11} n={} p50={:.1f}us p99={:.1f}us max={:.1f}us (publish -> handler start)\n",
+                 to_string(static_cast<priority>(p)), l.count, static_cast<double>(l.p50.count()) / 1e3,
+                 static_cast<double>(l.p99.count()) / 1e3, static_cast<double>(l.max.count()) / 1e3);
+  }
+  fmt::print(out, "failures           {}\n", failures.size());
+  for (const auto& f : failures)
+    fmt::print(out, "failure            {}\n", f);
+  return std::fflush(out) == 0 && std::ferror(out) == 0;
+}
+
 } // namespace
 
 int run_topology(const topology& topo, const run_options& opts) {
@@ -127,35 +273,40 @@ int run_topology(const topology& topo, const run_options& opts) {
   const auto stats_interval = opts.stats_interval.value_or(topo.stats_interval);
   const auto duration = opts.duration.value_or(topo.duration);
 
-  // Declared before the actor system: actors may call finished() until the system is gone.
-  std::mutex mu;
-  std::condition_variable cv;
-  int signal_seen = 0;
-  bool stopping = false; // the run has ended; drain and summary under way
-  std::string failure;   // first actor failure, if any
-  std::size_t producers_left = 0;
+  // Opened and locked before anything starts: an unusable path is refused, nothing is run.
+  std::optional<output_file> stats_out;
+  if (!opts.stats_json.empty()) {
+    try {
+      stats_out.emplace(output_file::open(opts.stats_json));
+    } catch (const output_error& err) {
+      fmt::print(stderr, "libra-runtime: error: --stats-json: {}\n", err.what());
+      return exit_bad_input;
+    }
+  }
+
+  // Declared before the actor system: actors may call finished()/failed() until it is gone.
+  run_control ctl;
   for (const auto& a : topo.actors)
-    producers_left += a.producer ? 1 : 0;
+    ctl.producers_left += a.producer ? 1 : 0;
   signal_watch signals{[&](int sig) {
     {
-      std::lock_guard guard{mu};
-      if (signal_seen != 0 || stopping) {
+      std::lock_guard guard{ctl.mu};
+      if (ctl.signal_seen != 0 || ctl.stopping) {
         // A second Ctrl-C (or one during the drain) means "now": say what that costs, then go.
         fmt::print(stderr, "libra-runtime: {} during shutdown: exiting now without drain or summary\n",
-                   sig == SIGINT ? "SIGINT" : "SIGTERM");
+                   signal_name(sig));
         std::fflush(nullptr);
         std::_Exit(128 + sig);
       }
-      signal_seen = sig;
+      ctl.signal_seen = sig;
     }
-    cv.notify_all();
+    ctl.cv.notify_all();
   }};
 
   caf::actor_system_config cfg;
   configure_system(cfg, topo.workers, topo.idle);
   caf::actor_system sys{cfg};
 
-  int rc = 0;
   const auto started = clock::now();
   bus b{sys, topo.bus};
   auto mon = std::make_shared<monitor_state>();
@@ -165,6 +316,7 @@ int run_topology(const topology& topo, const run_options& opts) {
 
   auto directory = std::make_shared<actor_directory>();
   std::vector<std::pair<std::string, caf::actor>> spawned;
+  caf::actor watcher;
   auto end_all = [&] {
     // The directory holds strong handles: an actor that kept its context would keep itself alive.
     directory->clear();
@@ -182,179 +334,164 @@ int run_topology(const topology& topo, const run_options& opts) {
     ctx.directory = directory;
     auto once = std::make_shared<std::atomic<bool>>(false);
     const bool producer = spec.producer;
-    ctx.finished = [&, once, producer] {
+    ctx.finished = [&ctl, once, producer] {
       if (!producer || once->exchange(true))
         return;
       {
-        std::lock_guard guard{mu};
-        --producers_left;
+        std::lock_guard guard{ctl.mu};
+        --ctl.producers_left;
       }
-      cv.notify_all();
+      ctl.cv.notify_all();
     };
-    ctx.failed = [&, once, producer, name = spec.name](const std::string& why) {
+    ctx.failed = [&ctl, once, producer, name = spec.name](const std::string& why) {
       {
-        std::lock_guard guard{mu};
-        if (failure.empty())
-          failure = fmt::format("actor '{}' failed: {}", name, why);
+        std::lock_guard guard{ctl.mu};
+        ctl.failures.push_back(fmt::format("actor '{}' failed: {}", name, why));
         if (producer && !once->exchange(true))
-          --producers_left;
+          --ctl.producers_left;
       }
-      cv.notify_all();
+      ctl.cv.notify_all();
     };
+    int refused = 0;
     try {
       auto a = spec.spawn(ctx);
       if (!a)
         throw std::runtime_error("factory returned no actor");
       directory->add(spec.name, a);
       spawned.emplace_back(spec.name, a);
+    } catch (const output_error& ex) {
+      // An output that cannot be used (locked, special, unwritable): refused as bad input.
+      fmt::print(stderr, "libra-runtime: error: actor '{}' ({}): {}; nothing was run\n", spec.name, spec.type,
+                 ex.what());
+      refused = exit_bad_input;
     } catch (const std::exception& ex) {
       log->error("actor '{}' ({}) failed to start: {}; stopping what was started", spec.name, spec.type, ex.what());
+      refused = exit_failure;
+    }
+    if (refused != 0) {
       b.stop(std::chrono::milliseconds{0});
       end_all();
-      return 1;
+      return refused;
     }
   }
-  log->info("{} actors started from {} ({} producers)", spawned.size(), topo.file.string(), producers_left);
+  watcher = sys.spawn(watcher_actor, spawned, &ctl);
+  log->info("{} actors started from {} ({} producers)", spawned.size(), topo.file.string(), ctl.producers_left);
   b.start();
+  if (stats_out && !stats_out->truncate())
+    ctl.fail(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
   for (auto& [name, a] : spawned)
     caf::anon_send(a, run_atom::value);
 
-  // Wait for the end: all producers finished, a signal, or the duration.
+  // Wait for the end: all producers finished, a failure, a signal, or the duration; a progress
+  // line (and a --stats-json line) per interval meanwhile.
   std::string reason = "end of data";
+  std::size_t failures_at_stop = 0;
   {
     std::uint64_t last_published = 0;
     auto last_tick = clock::now();
-    std::unique_lock lock{mu};
+    std::unique_lock lock{ctl.mu};
     for (;;) {
-      if (!failure.empty()) {
-        reason = failure;
-        rc = 1;
+      if (!ctl.failures.empty()) {
+        reason = ctl.failures.front();
         break;
       }
-      if (producers_left == 0)
+      if (ctl.producers_left == 0)
         break;
-      if (signal_seen != 0) {
-        reason = signal_seen == SIGINT ? "SIGINT" : "SIGTERM";
+      if (ctl.signal_seen != 0) {
+        reason = signal_name(ctl.signal_seen);
         break;
       }
       if (duration.count() > 0 && clock::now() - started >= duration) {
         reason = "duration reached";
         break;
       }
-      cv.wait_for(lock, stats_interval);
+      ctl.cv.wait_for(lock, stats_interval);
       const auto now = clock::now();
-      if (opts.progress && now - last_tick >= stats_interval) {
-        lock.unlock();
-        const auto s = b.stats();
-        const auto secs = std::chrono::duration<double>(now - last_tick).count();
-        const auto [realized, unrealized] = pnl(*mon);
-        fmt::print(stderr,
-                   "[{:7.1f}s] {:>10} ev/s | pending R{} O{} S{} M{} | dispatched {} | errors {} | orders {} fills {} "
-                   "rejected {} | PnL realized {:.2f} unrealized {:.2f}\n",
-                   std::chrono::duration<double>(now - started).count(),
-                   thousands(static_cast<std::uint64_t>(static_cast<double>(s.published - last_published) / secs)),
-                   s.pending_by_priority[0], s.pending_by_priority[1], s.pending_by_priority[2],
-                   s.pending_by_priority[3], thousands(s.dispatched), s.errors, count(*mon, event_type::order_new),
-                   count(*mon, event_type::order_filled), count(*mon, event_type::order_rejected), realized,
-                   unrealized);
-        last_published = s.published;
-        last_tick = now;
-        lock.lock();
-      }
+      if (now - last_tick < stats_interval)
+        continue;
+      const auto failures = ctl.failures.size();
+      lock.unlock();
+      const auto s = b.stats();
+      if (opts.progress)
+        print_progress(std::chrono::duration<double>(now - started).count(),
+                       std::chrono::duration<double>(now - last_tick).count(), last_published, s, *mon);
+      if (stats_out
+          && !stats_out->write(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s,
+                                               s.dropped, failures, *mon)))
+        ctl.fail(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
+      last_published = s.published;
+      last_tick = now;
+      lock.lock();
     }
+    ctl.stopping = true;
+    failures_at_stop = ctl.failures.size();
   }
-  {
-    std::lock_guard guard{mu};
-    stopping = true;
-  }
-  if (rc != 0)
+  if (failures_at_stop != 0)
     log->error("stopping: {}", reason);
   else
     log->info("stopping: {}", reason);
+
+  // Shutdown: drain_timeout_ms is the budget of all of it (producers stopping, the bus settling
+  // and draining, the actors ending), not of each phase.
+  const auto deadline = clock::now() + topo.bus.default_drain_timeout;
+  auto left = [&] {
+    return std::max(std::chrono::milliseconds{0},
+                    std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()));
+  };
   // Everyone hears halt (strategies announce STRATEGY_STOPPED); producers stop publishing.
   for (auto& [name, a] : spawned)
     caf::anon_send(a, halt_atom::value);
   {
-    std::unique_lock lock{mu};
-    if (!cv.wait_for(lock, topo.bus.default_drain_timeout, [&] { return producers_left == 0; }))
-      log->warn("{} producers did not finish within the drain timeout", producers_left);
+    std::unique_lock lock{ctl.mu};
+    if (!ctl.cv.wait_until(lock, deadline, [&] { return ctl.producers_left == 0; }))
+      log->warn("{} producers did not finish within the drain timeout", ctl.producers_left);
   }
   // Settle: events cause events (tick -> signal -> order -> fill -> position), some through
   // direct actor messages the bus cannot see; wait until a quiet bus stays quiet.
-  for (int i = 0; i < 50; ++i) {
+  while (clock::now() < deadline) {
     const auto before = b.stats().published;
-    if (!b.wait_idle(topo.bus.default_drain_timeout))
+    if (!b.wait_idle(left()))
       break;
-    if (b.wait_idle(std::chrono::milliseconds{50}) && b.stats().published == before)
+    if (b.wait_idle(std::min(left(), std::chrono::milliseconds{50})) && b.stats().published == before)
       break;
   }
-  const auto dropped = b.stop(topo.bus.default_drain_timeout);
+  const auto dropped = b.stop(left());
+  end_all();
+  // The actors end (the recorder's last write, its errors): within the budget, plus a moment
+  // for those told to exit when the budget is spent (ending takes microseconds when healthy).
+  bool all_ended = true;
+  {
+    std::unique_lock lock{ctl.mu};
+    const auto end_by = std::max(deadline, clock::now() + actor_end_grace);
+    if (!ctl.cv.wait_until(lock, end_by, [&] { return ctl.actors_down == spawned.size(); })) {
+      ctl.failures.push_back(fmt::format("{} of {} actors did not end within the drain timeout",
+                                         spawned.size() - ctl.actors_down, spawned.size()));
+      all_ended = false;
+    }
+  }
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
   const auto wall = std::chrono::duration<double>(clock::now() - started).count();
   const auto s = b.stats();
-  const auto [realized, unrealized] = pnl(*mon);
-
-  // Summary.
-  fmt::print("\n== libra-runtime summary: {} ({}) ==\n", topo.file.string(), reason);
-  fmt::print("wall time          {:.3f} s\n", wall);
-  fmt::print("events             published {}, dispatched {}, dropped {}, rejected {}, errors {}\n",
-             thousands(s.published), thousands(s.dispatched), dropped, s.rejected, s.errors);
-  fmt::print("events by type    ");
-  for (auto t : all_event_types)
-    if (auto n = count(*mon, t); n > 0)
-      fmt::print(" {}={}", to_string(t), n);
-  fmt::print("\norders             new {}, filled {}, rejected {}", count(*mon, event_type::order_new),
-             count(*mon, event_type::order_filled), count(*mon, event_type::order_rejected));
+  std::vector<std::string> failures;
   {
-    std::lock_guard guard{mon->mu};
-    if (!mon->rejections.empty()) {
-      fmt::print(" (");
-      bool first = true;
-      for (const auto& [why, n] : mon->rejections) {
-        fmt::print("{}{} {}", first ? "" : ", ", why, n);
-        first = false;
-      }
-      fmt::print(")");
-    }
-    fmt::print("\nrisk events        breaches {}, drawdown warnings {}, circuit breakers {}\n",
-               count(*mon, event_type::risk_limit_breach), count(*mon, event_type::drawdown_warning),
-               count(*mon, event_type::circuit_breaker));
-    for (const auto& [inst, p] : mon->positions)
-      fmt::print("position {:<10} qty {} avg {} realized {} unrealized {}\n", inst, p.qty.to_string(),
-                 p.avg_price.to_string(), p.realized_pnl.to_string(), p.unrealized_pnl.to_string());
+    std::lock_guard guard{ctl.mu};
+    failures = ctl.failures;
   }
-  fmt::print("PnL                realized {:.2f}, unrealized {:.2f}\n", realized, unrealized);
-  for (std::size_t p = 0; p < priority_count; ++p) {
-    const auto& l = s.latency[p];
-    if (l.count > 0)
-      fmt::print("latency {:<11} n={} p50={:.1f}us p99={:.1f}us max={:.1f}us (publish -> handler start)\n",
-                 to_string(static_cast<priority>(p)), l.count, static_cast<double>(l.p50.count()) / 1e3,
-                 static_cast<double>(l.p99.count()) / 1e3, static_cast<double>(l.max.count()) / 1e3);
+  if (stats_out && !stats_out->write(stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon)))
+    failures.push_back(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
+  for (auto i = failures_at_stop; i < failures.size(); ++i)
+    log->error("failure after the run ended: {}", failures[i]);
+  int rc = failures.empty() ? exit_ok : exit_failure;
+  if (!print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon)) {
+    // The summary is an output too: losing it is a failure, like any other write.
+    log->error("writing the summary failed: {}", std::strerror(errno));
+    rc = exit_failure;
   }
-
-  if (!opts.stats_json.empty()) {
-    std::ofstream out{opts.stats_json};
-    fmt::print(out,
-               "{{\"topology\":{},\"reason\":{},\"wall_s\":{:.6f},\"published\":{},\"dispatched\":{},"
-               "\"dropped\":{},\"rejected\":{},\"errors\":{},\"orders\":{},\"fills\":{},\"order_rejections\":{},"
-               "\"realized_pnl\":{},\"unrealized_pnl\":{},\"by_type\":{{",
-               json_string(topo.file.string()), json_string(reason), wall, s.published, s.dispatched, dropped,
-               s.rejected, s.errors, count(*mon, event_type::order_new), count(*mon, event_type::order_filled),
-               count(*mon, event_type::order_rejected), realized, unrealized);
-    bool first = true;
-    for (auto t : all_event_types) {
-      fmt::print(out, "{}\"{}\":{}", first ? "" : ",", to_string(t), count(*mon, t));
-      first = false;
-    }
-    fmt::print(out, "}},\"latency_ns\":{{");
-    for (std::size_t p = 0; p < priority_count; ++p) {
-      const auto& l = s.latency[p];
-      fmt::print(out, R"({}"{}":{{"count":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})", p == 0 ? "" : ",",
-                 to_string(static_cast<priority>(p)), l.count, l.p50.count(), l.p90.count(), l.p99.count(),
-                 l.p999.count(), l.max.count());
-    }
-    fmt::print(out, "}}}}\n");
+  if (!all_ended) {
+    // A stuck actor would hold ~actor_system forever: the budget is kept, output is flushed.
+    std::fflush(nullptr);
+    std::_Exit(rc);
   }
-  end_all();
   return rc;
 }
 
