@@ -1,11 +1,20 @@
 #include "topology.hpp"
 
+#include <libra/text.hpp>
+
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <new>
 #include <set>
+#include <sstream>
+#include <system_error>
 
 namespace libra::core {
 
@@ -38,24 +47,218 @@ void load_plugin(const std::filesystem::path& path, const params& where, std::st
     where.fail(key, fmt::format("plugin '{}' registered no actor type", path.string()));
 }
 
+// -- reading the file ---------------------------------------------------------------------------
+
+std::string describe_errno(int err) { return std::generic_category().message(err); }
+
+std::string_view file_kind(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO (named pipe)";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+class fd_closer {
+public:
+  explicit fd_closer(int fd) : fd_{fd} {}
+  fd_closer(const fd_closer&) = delete;
+  fd_closer& operator=(const fd_closer&) = delete;
+  ~fd_closer() { ::close(fd_); }
+
+private:
+  int fd_;
+};
+
+// The file's text. Anything but a regular file of at most max_topology_bytes is refused before
+// a byte is parsed: a directory or a device has no topology in it, a FIFO could block forever,
+// and yaml-cpp's memory grows ~250-fold with its input.
+std::string read_topology(const std::string& fname) {
+  auto fail = [&](const std::string& msg) { return config_error(fname, 0, 0, "(file)", msg); };
+  auto check_kind_and_size = [&](const struct stat& st) {
+    if (!S_ISREG(st.st_mode))
+      throw fail(fmt::format("is {}, not a topology file (a regular YAML file)", file_kind(st.st_mode)));
+    if (static_cast<std::uintmax_t>(st.st_size) > max_topology_bytes)
+      throw fail(fmt::format("the file has {} bytes; a topology file may have at most {} (1 MiB)", st.st_size,
+                             max_topology_bytes));
+  };
+  struct stat st {};
+  if (::stat(fname.c_str(), &st) != 0)
+    throw fail(fmt::format("cannot open the topology file: {}", describe_errno(errno)));
+  check_kind_and_size(st);
+  // O_NONBLOCK: should the path become a FIFO after stat, open and read do not wait for a writer.
+  const int fd = ::open(fname.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); // NOLINT: POSIX vararg
+  if (fd < 0)
+    throw fail(fmt::format("cannot open the topology file: {}", describe_errno(errno)));
+  const fd_closer closer{fd};
+  if (::fstat(fd, &st) != 0)
+    throw fail(fmt::format("cannot read the topology file: {}", describe_errno(errno)));
+  check_kind_and_size(st); // what was opened, not what stat saw
+  std::string text(max_topology_bytes + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const auto n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      throw fail(fmt::format("cannot read the topology file: {}", describe_errno(errno)));
+    if (n == 0)
+      break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > max_topology_bytes) // it grew after fstat
+    throw fail(
+      fmt::format("the file has more than {} bytes, the most a topology file may have (1 MiB)", max_topology_bytes));
+  text.resize(got);
+  text.shrink_to_fit();
+  return text;
+}
+
+// -- the shape of the YAML, before a tree is built ----------------------------------------------
+
+// A streaming pass over the parser's events (memory: one frame per open list or mapping). It
+// refuses what would make the tree expensive before yaml-cpp builds it: more than
+// max_topology_nodes nodes (an alias counts the nodes it repeats, so a "billion laughs" of
+// aliases is refused too), nesting deeper than max_topology_depth, and an alias inside the node
+// it names (yaml-cpp builds a cycle that any walk of the tree would follow forever).
+class shape_check final : public YAML::EventHandler {
+public:
+  explicit shape_check(const std::string& file) : file_{file} {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { leaf(m, a, place("(null key)")); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t a, const std::string& value) override {
+    leaf(m, a, place(value.empty() ? "(empty key)" : printable(value)));
+  }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t a) override {
+    const auto path = place("(alias key)");
+    for (const auto& f : frames_)
+      if (f.anchor == a)
+        throw error(m, path, "an alias inside the node it names (a cycle)");
+    count(m, path, a < sizes_.size() ? sizes_[a] : 1);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a, YAML::EmitterStyle::value) override {
+    open(m, a, false);
+  }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a, YAML::EmitterStyle::value) override {
+    open(m, a, true);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapEnd() override { close(); }
+
+private:
+  struct frame {
+    bool map = false;
+    YAML::anchor_t anchor = 0;
+    std::size_t nodes_before = 0; // nodes_ when it opened: its size when it closes
+    std::string path;             // key path of this list or mapping
+    std::size_t index = 0;        // list: the next element's index
+    bool key_next = true;         // mapping: the next node is a key
+    std::string key;              // mapping: the current key, for its value's key path
+  };
+
+  [[nodiscard]] config_error error(const YAML::Mark& m, const std::string& path, const std::string& msg) const {
+    return {file_, m.line + 1, m.column + 1, path.empty() ? "(root)" : path, msg};
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : fmt::format("{}.{}", path, key);
+  }
+
+  // Places the next node in its parent; returns its key path. key: what it is called should it
+  // be a key of a mapping.
+  std::string place(std::string key) {
+    if (frames_.empty())
+      return {};
+    auto& parent = frames_.back();
+    if (!parent.map)
+      return fmt::format("{}[{}]", parent.path, parent.index++);
+    if (!parent.key_next) {
+      parent.key_next = true;
+      return join(parent.path, parent.key);
+    }
+    parent.key_next = false;
+    parent.key = std::move(key);
+    return join(parent.path, parent.key);
+  }
+
+  void count(const YAML::Mark& m, const std::string& path, std::size_t n) {
+    nodes_ += n;
+    if (nodes_ > max_topology_nodes)
+      throw error(m, path,
+                  fmt::format("more than {} YAML nodes (aliases count what they repeat): too big for a topology",
+                              max_topology_nodes));
+  }
+
+  void remember(YAML::anchor_t a, std::size_t size) {
+    if (a == 0)
+      return;
+    if (a >= sizes_.size())
+      sizes_.resize(a + 1, 1);
+    sizes_[a] = size;
+  }
+
+  void leaf(const YAML::Mark& m, YAML::anchor_t a, const std::string& path) {
+    count(m, path, 1);
+    remember(a, 1);
+  }
+
+  void open(const YAML::Mark& m, YAML::anchor_t a, bool map) {
+    auto path = place("(non-scalar key)");
+    count(m, path, 1);
+    if (frames_.size() >= max_topology_depth)
+      throw error(m, path, fmt::format("nested more than {} levels deep", max_topology_depth));
+    frame f;
+    f.map = map;
+    f.anchor = a;
+    f.nodes_before = nodes_ - 1;
+    f.path = std::move(path);
+    frames_.push_back(std::move(f));
+  }
+
+  void close() {
+    remember(frames_.back().anchor, nodes_ - frames_.back().nodes_before);
+    frames_.pop_back();
+  }
+
+  const std::string& file_;
+  std::vector<frame> frames_;
+  std::vector<std::size_t> sizes_; // nodes under each anchor (ids count from 1)
+  std::size_t nodes_ = 0;
+};
+
+// The topology's one document, parsed after the shape check.
+YAML::Node parse_topology(const std::string& text, const std::string& fname) {
+  try {
+    {
+      std::istringstream in{text};
+      YAML::Parser parser{in};
+      shape_check shape{fname};
+      while (parser.HandleNextDocument(shape)) {
+      }
+    }
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& ex) {
+    throw config_error(fname, ex.mark.line + 1, ex.mark.column + 1, "(syntax)", ex.msg);
+  }
+}
+
 void report_unread(const params& p) {
   auto unread = p.unread();
   if (!unread.empty())
     throw unread.front();
 }
 
-} // namespace
-
-topology load_topology(const std::filesystem::path& file, actor_registry& registry) {
+topology load(const std::filesystem::path& file, actor_registry& registry) {
   const std::string fname = file.string();
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(fname);
-  } catch (const YAML::BadFile&) {
-    throw config_error(fname, 0, 0, "(file)", "cannot open the topology file");
-  } catch (const YAML::ParserException& ex) {
-    throw config_error(fname, ex.mark.line + 1, ex.mark.column + 1, "(syntax)", ex.msg);
-  }
+  const YAML::Node root = parse_topology(read_topology(fname), fname);
   if (!root.IsMap())
     throw at(root, fname, "(root)", "a topology is a mapping with keys bus, runtime, logging, plugins, actors");
   const auto base = std::filesystem::absolute(file).parent_path();
@@ -114,6 +317,9 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
   const auto actors = root["actors"];
   if (!actors.IsSequence() || actors.size() == 0)
     throw at(actors, fname, "actors", "expected a non-empty list of actors");
+  if (actors.size() > max_actors)
+    throw at(actors, fname, "actors",
+             fmt::format("{} actors; a topology may have at most {}", actors.size(), max_actors));
   std::set<std::string> names;
   std::vector<std::pair<params, std::size_t>> all_params;
   for (std::size_t i = 0; i < actors.size(); ++i) {
@@ -133,7 +339,13 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
       a.fail("type", fmt::format("unknown actor type '{}' (known: {})", spec.type, fmt::join(registry.types(), ", ")));
     spec.producer = info->producer;
     auto p = a.child("params");
-    spec.spawn = info->factory(p);
+    try {
+      spec.spawn = info->factory(p);
+    } catch (const config_error&) {
+      throw;
+    } catch (const std::exception& ex) { // an actor's own check that forgot params::fail
+      a.fail("params", fmt::format("actor type '{}' refused its params: {}", spec.type, printable(ex.what())));
+    }
     report_unread(a);
     all_params.emplace_back(p, i);
     topo.actors.push_back(std::move(spec));
@@ -153,6 +365,26 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
     throw at(actors, fname, "actors",
              "no producer (gateway) actor and no runtime.duration_s: the run would never end on its own");
   return topo;
+}
+
+} // namespace
+
+topology load_topology(const std::filesystem::path& file, actor_registry& registry) {
+  // The boundary: whatever goes wrong is a config_error (exit 2), never an escaping exception.
+  const std::string fname = file.string();
+  try {
+    return load(file, registry);
+  } catch (const config_error&) {
+    throw;
+  } catch (const YAML::Exception& ex) {
+    throw config_error(fname, ex.mark.line + 1, ex.mark.column + 1, "(yaml)", ex.msg);
+  } catch (const std::bad_alloc&) {
+    throw config_error(fname, 0, 0, "(file)", "out of memory while loading the topology");
+  } catch (const std::exception& ex) {
+    throw config_error(fname, 0, 0, "(file)", fmt::format("cannot load the topology: {}", printable(ex.what())));
+  } catch (...) {
+    throw config_error(fname, 0, 0, "(file)", "cannot load the topology: an unknown exception");
+  }
 }
 
 } // namespace libra::core

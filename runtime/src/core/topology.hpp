@@ -14,6 +14,17 @@
 
 namespace libra::core {
 
+// What a topology may be, checked before yaml-cpp builds its tree (~470 B of memory per node,
+// so the tree stays within ~30 MB): config/README.md, "Bad input: what libra does".
+/// Largest topology file, in bytes (the shipped ones are < 2 KiB).
+inline constexpr std::size_t max_topology_bytes = std::size_t{1} << 20;
+/// Most YAML nodes (scalars, lists, mappings, each key; an alias counts the nodes it repeats).
+inline constexpr std::size_t max_topology_nodes = std::size_t{1} << 16;
+/// Deepest nesting of lists and mappings (a topology needs 5).
+inline constexpr std::size_t max_topology_depth = 32;
+/// Most actors in one topology.
+inline constexpr std::size_t max_actors = 1024;
+
 struct actor_spec {
   std::string name;
   std::string type;
@@ -34,7 +45,8 @@ struct topology {
 };
 
 /// Loads plugins named in the file into registry (they stay loaded for the process), then
-/// validates everything. Throws config_error (the first problem, located) on any error.
+/// validates everything. Throws config_error (the first problem, located) on any error, and
+/// nothing else: whatever else goes wrong while loading becomes a config_error too.
 topology load_topology(const std::filesystem::path& file, actor_registry& registry);
 
 } // namespace libra::core

@@ -1,0 +1,349 @@
+// Bad input to the topology loader, by kind (config/README.md, "Bad input: what libra does"):
+// special files and unreadable paths, oversize and pathological YAML, over-long quoted input,
+// out-of-range capacity, duplicate keys and documents, references to actors of the wrong kind,
+// names that are not UTF-8 or too long. Each kind through the loader API (the located message)
+// and, where the exit code and stderr matter, through libra-runtime as a process.
+#include "../support/process.hpp"
+#include "core/topology.hpp"
+
+#include <libra/text.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+using namespace libra;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Test-only actor types: a producer, a consumer that names an upstream actor, and two whose
+// factories throw what a careless actor author's code could throw.
+struct input_registry {
+  actor_registry reg;
+  input_registry() {
+    reg.add("test.source", {[](const params& p) -> spawn_fn {
+                              (void)p.get<std::int64_t>("rows", 10);
+                              return [](const actor_context&) { return caf::actor{}; };
+                            },
+                            "test producer", true});
+    reg.add("test.throws", {[](const params&) -> spawn_fn { throw std::length_error("name too long for its buffer"); },
+                            "a factory that throws a std::exception", false});
+    reg.add("test.throws_int", {[](const params&) -> spawn_fn { throw 42; }, "a factory that throws an int", false});
+  }
+};
+
+class temp_dir {
+public:
+  temp_dir()
+    : dir_{std::filesystem::temp_directory_path()
+           / fmt::format("libra-input-{}-{}", ::getpid(), std::random_device{}())} {
+    std::filesystem::create_directories(dir_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::permissions(dir_ / "unreadable.yaml", std::filesystem::perms::owner_all, ec);
+    std::filesystem::remove_all(dir_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& path() const { return dir_; }
+  std::filesystem::path write(const std::string& name, std::string_view text) const {
+    const auto p = dir_ / name;
+    std::ofstream out{p, std::ios::binary};
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    return p;
+  }
+
+private:
+  std::filesystem::path dir_;
+};
+
+// The config_error that loading file gives (the test fails when there is none or another exception).
+config_error load_error_at(const std::filesystem::path& file) {
+  input_registry r;
+  try {
+    (void)core::load_topology(file, r.reg);
+  } catch (const config_error& e) {
+    return e;
+  } catch (const std::exception& e) {
+    FAIL("not a config_error: " << e.what());
+  } catch (...) {
+    FAIL("an exception that is not even a std::exception");
+  }
+  FAIL("loaded: " << file.string());
+  throw std::logic_error("unreachable");
+}
+
+config_error load_error(const std::string& yaml) {
+  temp_dir d;
+  return load_error_at(d.write("topology.yaml", yaml));
+}
+
+const std::string one_actor = "actors:\n  - {name: a, type: test.source}\n";
+
+// The special files a path can name, made in dir: (path, what the message says it is).
+std::vector<std::pair<std::filesystem::path, std::string>> special_files(const temp_dir& dir) {
+  std::vector<std::pair<std::filesystem::path, std::string>> out;
+  std::filesystem::create_directory(dir.path() / "adir.yaml");
+  out.emplace_back(dir.path() / "adir.yaml", "is a directory");
+  const auto fifo = dir.path() / "fifo.yaml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  out.emplace_back(fifo, "is a FIFO (named pipe)");
+  out.emplace_back("/dev/null", "is a character device");
+  out.emplace_back("/dev/zero", "is a character device");
+  // A UNIX socket, bound (and so present) for the test's duration; the descriptor is leaked to
+  // the end of the test case on purpose: closing it does not remove the path.
+  const auto sock = dir.path() / "sock.yaml";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(sock.string().size() < sizeof addr.sun_path);
+  std::copy_n(sock.c_str(), sock.string().size(), addr.sun_path);
+  REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0); // NOLINT: POSIX sockets
+  out.emplace_back(sock, "is a socket");
+  return out;
+}
+
+// Paths that name nothing readable: (path, what the message says).
+std::vector<std::pair<std::filesystem::path, std::string>> unreadable_paths(const temp_dir& dir) {
+  std::vector<std::pair<std::filesystem::path, std::string>> out;
+  out.emplace_back(dir.path() / "missing.yaml", "cannot open the topology file: No such file or directory");
+  std::filesystem::create_symlink(dir.path() / "nowhere.yaml", dir.path() / "dangling.yaml");
+  out.emplace_back(dir.path() / "dangling.yaml", "cannot open the topology file: No such file or directory");
+  std::filesystem::create_symlink(dir.path() / "loop.yaml", dir.path() / "loop.yaml");
+  out.emplace_back(dir.path() / "loop.yaml", "cannot open the topology file: Too many levels of symbolic links");
+  out.emplace_back(dir.path() / "missing" / "under" / "a.yaml", "No such file or directory");
+  // Root reads a file whatever its mode: the case is meaningful for other users only.
+  if (::geteuid() != 0) {
+    const auto p = dir.write("unreadable.yaml", one_actor);
+    std::filesystem::permissions(p, std::filesystem::perms::none);
+    out.emplace_back(p, "cannot open the topology file: Permission denied");
+  }
+  return out;
+}
+
+// The largest resident set of any child this process has waited for, in KiB.
+long children_max_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_maxrss;
+}
+
+} // namespace
+
+// -- 1. directories, special files, unreadable paths -------------------------------------------
+
+TEST_CASE("input: a directory or special file as the topology is a located error", "[runtime][topology][input]") {
+  temp_dir d;
+  for (const auto& [path, kind] : special_files(d)) {
+    INFO(path.string());
+    const auto e = load_error_at(path);
+    CHECK(e.key_path() == "(file)");
+    CHECK(e.line() == 0);
+    CHECK_THAT(e.message(), Catch::StartsWith(kind) && Catch::Contains("not a topology file"));
+  }
+}
+
+TEST_CASE("input: a path that names nothing readable is a located error", "[runtime][topology][input]") {
+  temp_dir d;
+  for (const auto& [path, what] : unreadable_paths(d)) {
+    INFO(path.string());
+    const auto e = load_error_at(path);
+    CHECK(e.key_path() == "(file)");
+    CHECK_THAT(e.message(), Catch::Contains(what));
+  }
+}
+
+TEST_CASE("input: an actor factory that throws something else is a located error", "[runtime][topology][input]") {
+  const auto e = load_error("actors:\n  - {name: a, type: test.source}\n  - {name: b, type: test.throws}\n");
+  CHECK(e.key_path() == "actors[1].params");
+  CHECK(e.line() == 3);
+  CHECK_THAT(e.message(), Catch::Contains("test.throws") && Catch::Contains("name too long for its buffer"));
+  const auto odd = load_error("actors:\n  - {name: a, type: test.source}\n  - {name: b, type: test.throws_int}\n");
+  CHECK(odd.key_path() == "(file)");
+  CHECK_THAT(odd.message(), Catch::Contains("unknown exception"));
+}
+
+#ifdef LIBRA_RUNTIME_BIN
+
+TEST_CASE("input: libra-runtime exits 2 on a directory, special file or unreadable path, with and without --check",
+          "[runtime][topology][input][process]") {
+  temp_dir d;
+  auto cases = special_files(d);
+  const auto more = unreadable_paths(d);
+  cases.insert(cases.end(), more.begin(), more.end());
+  for (const auto& [path, what] : cases)
+    for (const bool check : {true, false}) {
+      std::vector<std::string> argv{LIBRA_RUNTIME_BIN, path.string()};
+      if (check)
+        argv.emplace_back("--check");
+      libra::testing::child_process p{argv};
+      const int rc = p.wait();
+      INFO(path.string() << (check ? " --check" : "") << ": " << p.err());
+      CHECK(rc == 2);
+      CHECK_THAT(p.err(), Catch::StartsWith("libra-runtime: error: " + path.string() + ":0:0: (file): ")
+                            && Catch::Contains(what));
+      CHECK(p.out().empty());
+    }
+}
+
+#endif
+
+// -- 2. oversize input and what would make the tree expensive ---------------------------------
+
+TEST_CASE("input: a topology file over 1 MiB is refused before it is parsed", "[runtime][topology][input]") {
+  temp_dir d;
+  // Exactly the limit loads (a comment pads it); one byte more does not, whatever it holds.
+  std::string at_limit = one_actor + "#";
+  at_limit += std::string(core::max_topology_bytes - at_limit.size() - 1, 'x') + "\n";
+  REQUIRE(at_limit.size() == core::max_topology_bytes);
+  input_registry r;
+  CHECK(core::load_topology(d.write("at-limit.yaml", at_limit), r.reg).actors.size() == 1);
+  const std::vector<std::pair<std::string, std::string>> oversize{
+    {"comment", at_limit + "\n"},
+    {"long list", "a: [1" + std::string(5'000'000, ',') + "]\n"},
+    {"long scalar", "actors:\n  - {name: a, type: '" + std::string(3'000'000, 't') + "'}\n"},
+  };
+  for (const auto& [what, text] : oversize) {
+    INFO(what);
+    const auto e = load_error_at(d.write("big.yaml", text));
+    CHECK(e.key_path() == "(file)");
+    CHECK(e.message()
+          == fmt::format("the file has {} bytes; a topology file may have at most 1048576 (1 MiB)", text.size()));
+  }
+}
+
+TEST_CASE("input: too many nodes, deep nesting, alias bombs and alias cycles are refused before a tree is built",
+          "[runtime][topology][input]") {
+  SECTION("a long list within the size limit") {
+    std::string list = "a: [1";
+    for (int i = 0; i < 70'000; ++i)
+      list += ",1";
+    const auto e = load_error(list + "]\n" + one_actor);
+    CHECK_THAT(e.message(), Catch::StartsWith("more than 65536 YAML nodes"));
+    CHECK(e.line() == 1);
+    CHECK_THAT(e.key_path(), Catch::StartsWith("a["));
+  }
+  SECTION("many keys") {
+    std::string map;
+    for (int i = 0; i < 40'000; ++i)
+      map += fmt::format("k{}: 1\n", i);
+    const auto e = load_error(map + one_actor);
+    CHECK_THAT(e.message(), Catch::StartsWith("more than 65536 YAML nodes"));
+    CHECK(e.line() == 32'768); // the 65537th node is the key of line 32768
+  }
+  SECTION("nesting") {
+    for (const auto& [open, close] : {std::pair{"[", "]"}, std::pair{"{a: ", "}"}}) {
+      for (const int depth : {33, 100'000}) {
+        std::string text = "a: ";
+        for (int i = 0; i < depth; ++i)
+          text += open;
+        for (int i = 0; i < depth; ++i)
+          text += close;
+        INFO(open << " x " << depth);
+        const auto e = load_error(text + "\n" + one_actor);
+        CHECK(e.message() == "nested more than 32 levels deep");
+        CHECK(e.line() == 1);
+      }
+    }
+    // 32 levels are allowed: then the key is unknown, not too deep.
+    std::string ok = "a: ";
+    for (int i = 0; i < 31; ++i)
+      ok += "[";
+    ok += std::string(31, ']');
+    CHECK(load_error(ok + "\n" + one_actor).message() == "unknown key");
+  }
+  SECTION("aliases that repeat nodes (a billion laughs)") {
+    std::string text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i)
+      text +=
+        fmt::format("l{0}: &l{0} [*l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}]\n", i, i - 1);
+    const auto e = load_error(text + one_actor);
+    CHECK_THAT(e.message(), Catch::StartsWith("more than 65536 YAML nodes (aliases count what they repeat)"));
+    CHECK(e.line() == 5); // l4 repeats 10^5 nodes
+  }
+  SECTION("an alias inside the node it names") {
+    const auto e = load_error("bus: &b {capacity: *b}\n" + one_actor);
+    CHECK(e.message() == "an alias inside the node it names (a cycle)");
+    CHECK(e.key_path() == "bus.capacity");
+    CHECK(e.line() == 1);
+    CHECK(e.column() == 20);
+  }
+  SECTION("aliases that repeat a little are fine") {
+    temp_dir d;
+    input_registry r;
+    const auto f = d.write("t.yaml", "runtime: &r {workers: 3}\nactors:\n  - {name: a, type: test.source, params: "
+                                     "&p {rows: 2}}\n  - {name: b, type: test.source, params: *p}\n");
+    CHECK(core::load_topology(f, r.reg).actors.size() == 2);
+  }
+}
+
+TEST_CASE("input: more than 1024 actors are refused", "[runtime][topology][input]") {
+  auto actors = [](int n) {
+    std::string text = "actors:\n";
+    for (int i = 0; i < n; ++i)
+      text += fmt::format("  - {{name: a{}, type: test.source}}\n", i);
+    return text;
+  };
+  temp_dir d;
+  input_registry r;
+  CHECK(core::load_topology(d.write("max.yaml", actors(1024)), r.reg).actors.size() == 1024);
+  const auto e = load_error(actors(1025));
+  CHECK(e.key_path() == "actors");
+  CHECK(e.message() == "1025 actors; a topology may have at most 1024");
+}
+
+#ifdef LIBRA_RUNTIME_BIN
+
+TEST_CASE("input: libra-runtime refuses oversize and pathological topologies fast and with bounded memory",
+          "[runtime][topology][input][process]") {
+  temp_dir d;
+  std::string big_list = "a: [1";
+  big_list.reserve(10'000'010);
+  while (big_list.size() < 10'000'000)
+    big_list += ",1";
+  std::string nodes = "a: [1";
+  for (int i = 0; i < 70'000; ++i)
+    nodes += ",1";
+  const std::vector<std::pair<std::string, std::string>> cases{
+    {"10 MB list", big_list + "]\n"},
+    {"too many nodes", nodes + "]\n"},
+    {"deep", "a: " + std::string(500'000, '[') + std::string(500'000, ']') + "\n"},
+  };
+  // The children's largest resident set: 2.3 GB for the 10 MB list before the limits. A value
+  // already above the bound (another test's child, when the suite runs in one process) leaves
+  // the memory check out.
+  constexpr long bound_kib = 256 * 1024;
+  const bool measurable = children_max_rss_kib() < bound_kib;
+  for (const auto& [what, text] : cases)
+    for (const bool check : {true, false}) {
+      const auto path = d.write("big.yaml", text);
+      std::vector<std::string> argv{LIBRA_RUNTIME_BIN, path.string()};
+      if (check)
+        argv.emplace_back("--check");
+      libra::testing::child_process p{argv};
+      INFO(what << (check ? " --check" : ""));
+      REQUIRE(p.wait_for_output("libra-runtime: error: ", 20s)); // was 5 s for the 10 MB list
+      CHECK(p.wait() == 2);
+      INFO(p.err());
+      CHECK(p.err().size() < 400); // one line, the input not echoed
+    }
+  if (measurable)
+    CHECK(children_max_rss_kib() < bound_kib);
+}
+
+#endif
