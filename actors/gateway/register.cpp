@@ -4,6 +4,7 @@
 
 #include <builtin.hpp>
 #include <fmt/format.h>
+#include <libra/text.hpp>
 
 namespace libra::actors {
 
@@ -21,7 +22,7 @@ price decimal_param(const params& p, std::string_view key, price fallback, price
   const auto v = price::parse(text);
   if (!v)
     p.fail(key, fmt::format("expected a plain decimal number with at most {} decimals (e.g. 0.00001), got '{}'",
-                            price::decimals, text));
+                            price::decimals, printable(text)));
   if (min_exclusive ? *v <= min : *v < min)
     p.fail(key, fmt::format("must be {} {}", min_exclusive ? "above" : "at least", min.to_string()));
   return *v;

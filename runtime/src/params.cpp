@@ -13,7 +13,8 @@
 namespace libra {
 
 config_error::config_error(std::string file, int line, int column, std::string key_path, std::string message)
-  : std::runtime_error{printable(fmt::format("{}:{}:{}: {}: {}", file, line, column, key_path, message))},
+  : std::runtime_error{fmt::format("{}:{}:{}: {}: {}", printable(file, std::string_view::npos), line, column,
+                                   printable(key_path, max_key_path_bytes), printable(message, max_message_bytes))},
     file_{std::move(file)}, line_{line}, column_{column}, key_path_{std::move(key_path)}, message_{std::move(message)} {
 }
 
@@ -28,6 +29,9 @@ struct params::impl {
 };
 
 namespace {
+
+// Paths are quoted longer than other input: a real path of a few directories still shows whole.
+constexpr std::size_t path_limit = 4 * quote_limit;
 
 std::string join(const std::string& path, std::string_view key) {
   return path.empty() ? std::string{key} : fmt::format("{}.{}", path, key);
@@ -165,10 +169,10 @@ std::filesystem::path params::require_path(std::string_view key, bool must_exist
   if (must_exist) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec))
-      fail(key, fmt::format("file '{}' does not exist or is not a regular file", p.string()));
+      fail(key, fmt::format("file '{}' does not exist or is not a regular file", printable(p.string(), path_limit)));
     std::ifstream probe{p};
     if (!probe)
-      fail(key, fmt::format("file '{}' cannot be read", p.string()));
+      fail(key, fmt::format("file '{}' cannot be read", printable(p.string(), path_limit)));
   }
   return p;
 }
@@ -185,7 +189,7 @@ std::string params::get_choice(std::string_view key, std::string fallback,
   for (const auto& a : allowed)
     if (a == v)
       return v;
-  fail(key, fmt::format("'{}' is not one of: {}", v, fmt::join(allowed, ", ")));
+  fail(key, fmt::format("'{}' is not one of: {}", printable(v), fmt::join(allowed, ", ")));
 }
 
 params params::child(std::string_view key) const {
@@ -216,7 +220,7 @@ std::vector<config_error> params::unread() const {
         const bool named = kv.first.IsScalar() && !kv.first.Scalar().empty();
         if (named && m->read.count(kv.first.Scalar()) != 0)
           continue;
-        const std::string key = named                 ? kv.first.Scalar()
+        const std::string key = named                 ? printable(kv.first.Scalar())
                                 : kv.first.IsScalar() ? "(empty key)"
                                 : kv.first.IsNull()   ? "(null key)"
                                                       : "(non-scalar key)";

@@ -38,6 +38,16 @@ struct input_registry {
                               return [](const actor_context&) { return caf::actor{}; };
                             },
                             "test producer", true});
+    reg.add("test.sink", {[](const params& p) -> spawn_fn {
+                            (void)p.require_actor("upstream");
+                            if (p.has("file"))
+                              (void)p.require_path("file");
+                            return [](const actor_context&) { return caf::actor{}; };
+                          },
+                          "test consumer", false});
+    reg.add("test.long_message",
+            {[](const params& p) -> spawn_fn { p.fail("x", "refused: " + std::string(100'000, 'm')); },
+             "a factory whose message quotes all of something long", false});
     reg.add("test.throws", {[](const params&) -> spawn_fn { throw std::length_error("name too long for its buffer"); },
                             "a factory that throws a std::exception", false});
     reg.add("test.throws_int", {[](const params&) -> spawn_fn { throw 42; }, "a factory that throws an int", false});
@@ -307,7 +317,61 @@ TEST_CASE("input: more than 1024 actors are refused", "[runtime][topology][input
   CHECK(e.message() == "1025 actors; a topology may have at most 1024");
 }
 
+// -- 3. long input quoted in messages --------------------------------------------------------
+
+TEST_CASE("printable cuts long input at a character boundary with a marker", "[runtime][text][input]") {
+  CHECK(printable(std::string(64, 'a')) == std::string(64, 'a'));
+  CHECK(printable(std::string(65, 'a')) == std::string(64, 'a') + "...(65 bytes)");
+  CHECK(printable(std::string(10'485'760, 'v')) == std::string(64, 'v') + "...(10485760 bytes)");
+  CHECK(printable("abcdef", 3) == "abc...(6 bytes)");
+  CHECK(printable("abc", std::string_view::npos) == "abc");
+  // Never half a character: a 3-byte character that would cross the limit is left out whole.
+  CHECK(printable("ab\xe6\x97\xa5", 4) == "ab...(5 bytes)");
+  CHECK(printable("ab\xe6\x97\xa5", 5) == "ab\xe6\x97\xa5");
+  // Escapes count as the byte they stand for.
+  CHECK(printable(std::string(70, '\n'), 2) == "\\x0a\\x0a...(70 bytes)");
+}
+
+TEST_CASE("input: long values are quoted cut short in every message that quotes them", "[runtime][topology][input]") {
+  const std::string big(500'000, 'v');
+  const std::string marker = "bytes)"; // "...(500000 bytes)"; a path in full: its directory too
+  const std::vector<std::pair<std::string, std::string>> cases{
+    {"unknown actor type", "actors:\n  - {name: a, type: " + big + "}\n"},
+    {"not one of the choices", "runtime: {idle: " + big + "}\n" + one_actor},
+    // (an implicit key has at most 1024 characters in YAML: these are explicit, '? key')
+    {"unknown key", "? " + big + "\n: 1\n" + one_actor},
+    {"unknown nested key", "bus:\n  ? " + big + "\n  : 1\n" + one_actor},
+    {"reference to no actor", one_actor + "  - {name: b, type: test.sink, params: {upstream: " + big + "}}\n"},
+    {"missing file", one_actor + "  - {name: b, type: test.sink, params: {upstream: a, file: " + big + "}}\n"},
+    {"plugin missing", "plugins: [" + big + "]\n" + one_actor},
+  };
+  for (const auto& [what, yaml] : cases) {
+    INFO(what);
+    const auto e = load_error(yaml);
+    const std::string text = e.what();
+    INFO(text);
+    CHECK(text.size() < 600);
+    CHECK_THAT(text, Catch::Contains("vvvv...(") && Catch::Contains(marker));
+  }
+  // A message that quotes all of a long input anyway (an actor's own) is cut in what().
+  const auto own = load_error(one_actor + "  - {name: b, type: test.long_message}\n");
+  CHECK(own.message().size() > 100'000); // message() keeps it all, for a program to use
+  CHECK(std::string{own.what()}.size() < config_error::max_message_bytes + 200);
+  CHECK_THAT(own.what(), Catch::EndsWith("...(100009 bytes)"));
+}
+
 #ifdef LIBRA_RUNTIME_BIN
+
+TEST_CASE("input: libra-runtime prints a long unknown value cut short", "[runtime][topology][input][process]") {
+  temp_dir d;
+  const auto path = d.write("long.yaml", "actors:\n  - {name: a, type: gateway." + std::string(800'000, 'x') + "}\n");
+  libra::testing::child_process p{{LIBRA_RUNTIME_BIN, path.string(), "--check"}};
+  CHECK(p.wait() == 2);
+  INFO(p.err());
+  CHECK(p.err().size() < 600);
+  CHECK_THAT(p.err(), Catch::Contains(path.string() + ":2:21: actors[0].type: unknown actor type 'gateway.xxxx")
+                        && Catch::Contains("...(800008 bytes)' (known: "));
+}
 
 TEST_CASE("input: libra-runtime refuses oversize and pathological topologies fast and with bounded memory",
           "[runtime][topology][input][process]") {

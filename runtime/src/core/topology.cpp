@@ -20,6 +20,9 @@ namespace libra::core {
 
 namespace {
 
+// Paths are quoted longer than other input: a real path of a few directories still shows whole.
+constexpr std::size_t path_limit = 4 * quote_limit;
+
 config_error at(const YAML::Node& n, const std::string& file, const std::string& path, const std::string& msg) {
   const auto m = n.Mark();
   if (m.is_null()) // an empty document has no place in the file: report its start
@@ -32,19 +35,22 @@ void load_plugin(const std::filesystem::path& path, const params& where, std::st
                  actor_registry& registry) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr)
-    where.fail(key, fmt::format("plugin '{}' failed to load: {}", path.string(), dlerror()));
+    where.fail(key, fmt::format("plugin '{}' failed to load: {}", printable(path.string(), path_limit),
+                                printable(dlerror(), 2 * path_limit)));
   using entry_fn = void (*)(actor_registry&);
   auto* sym = dlsym(handle, "libra_register_actors");
   if (sym == nullptr)
-    where.fail(key, fmt::format("plugin '{}' has no libra_register_actors (use LIBRA_PLUGIN)", path.string()));
+    where.fail(key, fmt::format("plugin '{}' has no libra_register_actors (use LIBRA_PLUGIN)",
+                                printable(path.string(), path_limit)));
   const auto before = registry.types().size();
   try {
     reinterpret_cast<entry_fn>(sym)(registry); // NOLINT: dlsym's documented use
   } catch (const std::exception& ex) {
-    where.fail(key, fmt::format("plugin '{}' failed to register: {}", path.string(), ex.what()));
+    where.fail(key, fmt::format("plugin '{}' failed to register: {}", printable(path.string(), path_limit),
+                                printable(ex.what(), config_error::max_message_bytes)));
   }
   if (registry.types().size() == before)
-    where.fail(key, fmt::format("plugin '{}' registered no actor type", path.string()));
+    where.fail(key, fmt::format("plugin '{}' registered no actor type", printable(path.string(), path_limit)));
 }
 
 // -- reading the file ---------------------------------------------------------------------------
@@ -332,11 +338,12 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     if (spec.name.empty() || !source_id::fits(spec.name))
       a.fail("name", fmt::format("name must be 1 to {} characters", source_id::max_length));
     if (!names.insert(spec.name).second)
-      a.fail("name", fmt::format("duplicate actor name '{}'", spec.name));
+      a.fail("name", fmt::format("duplicate actor name '{}'", printable(spec.name)));
     spec.type = a.require<std::string>("type");
     const auto* info = registry.find(spec.type);
     if (info == nullptr)
-      a.fail("type", fmt::format("unknown actor type '{}' (known: {})", spec.type, fmt::join(registry.types(), ", ")));
+      a.fail("type", fmt::format("unknown actor type '{}' (known: {})", printable(spec.type),
+                                 fmt::join(registry.types(), ", ")));
     spec.producer = info->producer;
     auto p = a.child("params");
     try {
@@ -344,7 +351,8 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     } catch (const config_error&) {
       throw;
     } catch (const std::exception& ex) { // an actor's own check that forgot params::fail
-      a.fail("params", fmt::format("actor type '{}' refused its params: {}", spec.type, printable(ex.what())));
+      a.fail("params", fmt::format("actor type '{}' refused its params: {}", spec.type,
+                                   printable(ex.what(), config_error::max_message_bytes)));
     }
     report_unread(a);
     all_params.emplace_back(p, i);
@@ -355,7 +363,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
       if (names.count(name) == 0) {
         // re-locate the reference: params::fail needs the key relative to its mapping
         const auto rel = key.substr(p.key_path().size() + 1);
-        p.fail(rel, fmt::format("no actor named '{}' in this topology", name));
+        p.fail(rel, fmt::format("no actor named '{}' in this topology", printable(name)));
       }
   report_unread(top);
   bool any_producer = false;
@@ -381,7 +389,9 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
   } catch (const std::bad_alloc&) {
     throw config_error(fname, 0, 0, "(file)", "out of memory while loading the topology");
   } catch (const std::exception& ex) {
-    throw config_error(fname, 0, 0, "(file)", fmt::format("cannot load the topology: {}", printable(ex.what())));
+    throw config_error(
+      fname, 0, 0, "(file)",
+      fmt::format("cannot load the topology: {}", printable(ex.what(), config_error::max_message_bytes)));
   } catch (...) {
     throw config_error(fname, 0, 0, "(file)", "cannot load the topology: an unknown exception");
   }
