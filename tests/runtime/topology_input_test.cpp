@@ -317,6 +317,47 @@ TEST_CASE("input: more than 1024 actors are refused", "[runtime][topology][input
   CHECK(e.message() == "1025 actors; a topology may have at most 1024");
 }
 
+// -- 4. bus capacity -----------------------------------------------------------------------------
+
+TEST_CASE("input: bus.capacity is bounded by the memory its staged events take", "[runtime][topology][input]") {
+  temp_dir d;
+  input_registry r;
+  const auto at_max = d.write("max.yaml", "bus: {capacity: 16777216}\n" + one_actor);
+  CHECK(core::load_topology(at_max, r.reg).bus.max_queue_size == std::size_t{1} << 24);
+  for (const auto* value : {"16777217", "1099511627776", "4611686018427387904", "9223372036854775807", "0", "-1"}) {
+    INFO(value);
+    const auto e = load_error(fmt::format("bus:\n  capacity: {}\n", value) + one_actor);
+    CHECK(e.key_path() == "bus.capacity");
+    CHECK(e.line() == 2);
+    CHECK(e.column() == 13);
+    CHECK(e.message()
+          == fmt::format("{} is out of range [1, 16777216] (a staged event takes ~140 bytes: 16777216 of them ~2.3 GB)",
+                         value));
+  }
+  CHECK(load_error("bus: {capacity: 99999999999999999999}\n" + one_actor).message() == "expected an integer");
+  CHECK(load_error("bus: {capacity: 1e12}\n" + one_actor).message() == "expected an integer");
+}
+
+#ifdef LIBRA_RUNTIME_BIN
+
+TEST_CASE("input: libra-runtime --check refuses a capacity past the bound", "[runtime][topology][input][process]") {
+  temp_dir d;
+  const auto path = d.write("cap.yaml", "bus:\n  capacity: 1099511627776\nruntime: {duration_s: 3}\nactors:\n"
+                                        "  - {name: gen, type: gateway.synthetic, params: {instrument: EUR/USD}}\n");
+  for (const bool check : {true, false}) {
+    std::vector<std::string> argv{LIBRA_RUNTIME_BIN, path.string()};
+    if (check)
+      argv.emplace_back("--check");
+    libra::testing::child_process p{argv};
+    CHECK(p.wait() == 2);
+    CHECK_THAT(p.err(),
+               Catch::Contains(path.string() + ":2:13: bus.capacity: 1099511627776 is out of range [1, 16777216]"));
+    CHECK(p.out().empty());
+  }
+}
+
+#endif
+
 // -- 3. long input quoted in messages --------------------------------------------------------
 
 TEST_CASE("printable cuts long input at a character boundary with a marker", "[runtime][text][input]") {

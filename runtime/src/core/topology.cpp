@@ -275,8 +275,14 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
   // bus
   {
     auto b = top.child("bus");
-    constexpr std::int64_t big = std::int64_t{1} << 40;
-    topo.bus.max_queue_size = static_cast<std::size_t>(b.get_in("capacity", std::int64_t{100'000}, 1, big));
+    // Capacity is memory: a full bus holds capacity staged events.
+    const auto capacity = b.get<std::int64_t>("capacity", 100'000);
+    if (capacity < 1 || capacity > max_capacity)
+      b.fail("capacity",
+             fmt::format("{} is out of range [1, {}] (a staged event takes ~{} bytes: {} of them ~{:.1f} GB)", capacity,
+                         max_capacity, staged_event_bytes, max_capacity,
+                         static_cast<double>(max_capacity) * staged_event_bytes / 1e9));
+    topo.bus.max_queue_size = static_cast<std::size_t>(capacity);
     topo.bus.max_handlers_per_type =
       static_cast<std::size_t>(b.get_in("max_handlers_per_type", std::int64_t{100}, 1, 100'000));
     topo.bus.credit_window =

@@ -24,6 +24,10 @@ inline constexpr std::size_t max_topology_nodes = std::size_t{1} << 16;
 inline constexpr std::size_t max_topology_depth = 32;
 /// Most actors in one topology.
 inline constexpr std::size_t max_actors = 1024;
+/// Memory of one event staged in the bus (libra-bench-memory: 141 B at capacity 100k, 140 B at 1M).
+inline constexpr std::size_t staged_event_bytes = 140;
+/// Largest bus.capacity (max_queue_size): 2^24 staged events take ~2.3 GB.
+inline constexpr std::int64_t max_capacity = std::int64_t{1} << 24;
 
 struct actor_spec {
   std::string name;
