@@ -358,6 +358,95 @@ TEST_CASE("input: libra-runtime --check refuses a capacity past the bound", "[ru
 
 #endif
 
+// -- 5. duplicate keys, a second document ----------------------------------------------------------
+
+TEST_CASE("input: a key given twice in one mapping is an error at the second, naming the first",
+          "[runtime][topology][input]") {
+  struct dup {
+    const char* what;
+    std::string yaml;
+    std::string key_path;
+    int line, column, first_line, first_column;
+  };
+  const std::string actor_b = "  - {name: b, type: test.source}\n";
+  const std::vector<dup> cases{
+    {"top level: bus", "bus: {capacity: 10}\n" + one_actor + "bus: {capacity: 20}\n", "bus", 4, 1, 1, 1},
+    {"top level: actors", one_actor + "actors:\n" + actor_b, "actors", 3, 1, 1, 1},
+    {"top level: runtime, quoted", "runtime: {workers: 2}\n'runtime': {workers: 3}\n" + one_actor, "runtime", 2, 1, 1,
+     1},
+    {"bus.capacity", "bus:\n  capacity: 10\n  capacity: 20\n" + one_actor, "bus.capacity", 3, 3, 2, 3},
+    {"bus.capacity, flow style", "bus: {capacity: 10, credit_window: 4, capacity: 20}\n" + one_actor, "bus.capacity", 1,
+     39, 1, 7},
+    {"logging.level", "logging: {level: info, level: warn}\n" + one_actor, "logging.level", 1, 24, 1, 11},
+    {"actor name", "actors:\n  - name: a\n    type: test.source\n    name: b\n", "actors[0].name", 4, 5, 2, 5},
+    {"actor params", "actors:\n  - {name: a, type: test.source, params: {rows: 1, rows: 2}}\n", "actors[0].params.rows",
+     2, 52, 2, 43},
+    {"deeper", "actors:\n  - {name: a, type: test.source, params: {x: {y: [{z: 1, z: 2}]}}}\n",
+     "actors[0].params.x.y[0].z", 2, 58, 2, 52},
+    {"a key the loader does not know", "extra: 1\nextra: 2\n" + one_actor, "extra", 2, 1, 1, 1},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what << ":\n" << c.yaml);
+    const auto e = load_error(c.yaml);
+    const auto key = c.key_path.substr(c.key_path.find_last_of('.') + 1);
+    CHECK(e.key_path() == c.key_path);
+    CHECK(e.line() == c.line);
+    CHECK(e.column() == c.column);
+    CHECK(e.message()
+          == fmt::format("duplicate key '{}' (first at line {}, column {})", key, c.first_line, c.first_column));
+  }
+  // The same key in different mappings is no duplicate.
+  temp_dir d;
+  input_registry r;
+  const auto ok = d.write("ok.yaml", "actors:\n  - {name: a, type: test.source, params: {rows: 1}}\n"
+                                     "  - {name: b, type: test.source, params: {rows: 1}}\n");
+  CHECK(core::load_topology(ok, r.reg).actors.size() == 2);
+}
+
+TEST_CASE("input: a second YAML document is an error where it starts", "[runtime][topology][input]") {
+  for (const auto& [yaml, line] : {std::pair{one_actor + "---\n" + one_actor, 3}, std::pair{one_actor + "---\n", 3},
+                                   std::pair{"---\n" + one_actor + "...\n---\nbus: {capacity: 5}\n", 5},
+                                   std::pair{one_actor + "--- {capacity: 5}\n", 3}}) {
+    INFO(yaml);
+    const auto e = load_error(yaml);
+    CHECK(e.key_path() == "(document)");
+    CHECK(e.message() == "a second YAML document ('---'): a topology is one document");
+    CHECK(e.line() == line);
+    CHECK(e.column() == 1);
+  }
+  // One document, marked as such, is fine.
+  temp_dir d;
+  input_registry r;
+  CHECK(core::load_topology(d.write("one.yaml", "---\n" + one_actor + "...\n"), r.reg).actors.size() == 1);
+}
+
+#ifdef LIBRA_RUNTIME_BIN
+
+TEST_CASE("input: libra-runtime refuses duplicate keys and a second document, with and without --check",
+          "[runtime][topology][input][process]") {
+  temp_dir d;
+  const std::string gen = "  - {name: gen, type: gateway.synthetic, params: {instrument: EUR/USD, count: 10}}\n";
+  const std::vector<std::pair<std::string, std::string>> cases{
+    {"actors:\n" + gen + "actors:\n  - {name: gen2, type: gateway.synthetic, params: {instrument: EUR/USD}}\n",
+     ":3:1: actors: duplicate key 'actors' (first at line 1, column 1)"},
+    {"actors:\n" + gen + "---\nbus: {capacity: 5}\n",
+     ":3:1: (document): a second YAML document ('---'): a topology is one document"},
+  };
+  for (const auto& [yaml, message] : cases)
+    for (const bool check : {true, false}) {
+      const auto path = d.write("dup.yaml", yaml);
+      std::vector<std::string> argv{LIBRA_RUNTIME_BIN, path.string()};
+      if (check)
+        argv.emplace_back("--check");
+      libra::testing::child_process p{argv};
+      CHECK(p.wait() == 2);
+      CHECK_THAT(p.err(), Catch::Contains(path.string() + message));
+      CHECK(p.out().empty());
+    }
+}
+
+#endif
+
 // -- 3. long input quoted in messages --------------------------------------------------------
 
 TEST_CASE("printable cuts long input at a character boundary with a marker", "[runtime][text][input]") {

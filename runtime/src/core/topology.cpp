@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <new>
 #include <set>
 #include <sstream>
@@ -128,8 +129,11 @@ std::string read_topology(const std::string& fname) {
 
 // -- the shape of the YAML, before a tree is built ----------------------------------------------
 
-// A streaming pass over the parser's events (memory: one frame per open list or mapping). It
-// refuses what would make the tree expensive before yaml-cpp builds it: more than
+// A streaming pass over the parser's events (memory: one frame per open list or mapping, with
+// the keys of each open mapping). It refuses what yaml-cpp would accept silently: a second
+// document (ignored by YAML::Load) and a key that a mapping already has (yaml-cpp keeps both,
+// lookups find the first, so the second would be ignored); and what would make the tree
+// expensive before yaml-cpp builds it: more than
 // max_topology_nodes nodes (an alias counts the nodes it repeats, so a "billion laughs" of
 // aliases is refused too), nesting deeper than max_topology_depth, and an alias inside the node
 // it names (yaml-cpp builds a cycle that any walk of the tree would follow forever).
@@ -137,11 +141,14 @@ class shape_check final : public YAML::EventHandler {
 public:
   explicit shape_check(const std::string& file) : file_{file} {}
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (++documents_ > 1)
+      throw error(m, "(document)", "a second YAML document ('---'): a topology is one document");
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { leaf(m, a, place("(null key)")); }
   void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t a, const std::string& value) override {
-    leaf(m, a, place(value.empty() ? "(empty key)" : printable(value)));
+    leaf(m, a, place(value.empty() ? "(empty key)" : printable(value), &value, &m));
   }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t a) override {
     const auto path = place("(alias key)");
@@ -163,11 +170,12 @@ private:
   struct frame {
     bool map = false;
     YAML::anchor_t anchor = 0;
-    std::size_t nodes_before = 0; // nodes_ when it opened: its size when it closes
-    std::string path;             // key path of this list or mapping
-    std::size_t index = 0;        // list: the next element's index
-    bool key_next = true;         // mapping: the next node is a key
-    std::string key;              // mapping: the current key, for its value's key path
+    std::size_t nodes_before = 0;                        // nodes_ when it opened: its size when it closes
+    std::string path;                                    // key path of this list or mapping
+    std::size_t index = 0;                               // list: the next element's index
+    bool key_next = true;                                // mapping: the next node is a key
+    std::string key;                                     // mapping: the current key, for its value's key path
+    std::map<std::string, YAML::Mark, std::less<>> keys; // mapping: scalar keys so far, where
   };
 
   [[nodiscard]] config_error error(const YAML::Mark& m, const std::string& path, const std::string& msg) const {
@@ -179,8 +187,8 @@ private:
   }
 
   // Places the next node in its parent; returns its key path. key: what it is called should it
-  // be a key of a mapping.
-  std::string place(std::string key) {
+  // be a key of a mapping; a scalar (text, at m) is checked against the mapping's other keys.
+  std::string place(std::string key, const std::string* text = nullptr, const YAML::Mark* m = nullptr) {
     if (frames_.empty())
       return {};
     auto& parent = frames_.back();
@@ -192,7 +200,15 @@ private:
     }
     parent.key_next = false;
     parent.key = std::move(key);
-    return join(parent.path, parent.key);
+    auto path = join(parent.path, parent.key);
+    if (text != nullptr) {
+      const auto [first, fresh] = parent.keys.try_emplace(*text, *m);
+      if (!fresh)
+        throw error(*m, path,
+                    fmt::format("duplicate key '{}' (first at line {}, column {})", printable(*text),
+                                first->second.line + 1, first->second.column + 1));
+    }
+    return path;
   }
 
   void count(const YAML::Mark& m, const std::string& path, std::size_t n) {
@@ -238,6 +254,7 @@ private:
   std::vector<frame> frames_;
   std::vector<std::size_t> sizes_; // nodes under each anchor (ids count from 1)
   std::size_t nodes_ = 0;
+  std::size_t documents_ = 0;
 };
 
 // The topology's one document, parsed after the shape check.
