@@ -23,9 +23,9 @@ struct params::impl {
   std::string file;
   std::string path; // key path of this mapping
   std::filesystem::path base_dir;
-  std::set<std::string> read;                                  // keys of this mapping read so far
-  std::vector<std::shared_ptr<impl>> children;                 // nested views, for unread()
-  std::vector<std::pair<std::string, std::string>> actor_refs; // (name, key path)
+  std::set<std::string> read;                  // keys of this mapping read so far
+  std::vector<std::shared_ptr<impl>> children; // nested views, for unread()
+  std::vector<actor_ref> actor_refs;
 };
 
 namespace {
@@ -177,9 +177,9 @@ std::filesystem::path params::require_path(std::string_view key, bool must_exist
   return p;
 }
 
-std::string params::require_actor(std::string_view key) const {
+std::string params::require_actor(std::string_view key, std::string_view role) const {
   auto name = require<std::string>(key);
-  impl_->actor_refs.emplace_back(name, join(impl_->path, key));
+  impl_->actor_refs.push_back(actor_ref{name, join(impl_->path, key), std::string{role}});
   return name;
 }
 
@@ -232,7 +232,7 @@ std::vector<config_error> params::unread() const {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> params::actor_refs() const { return impl_->actor_refs; }
+std::vector<actor_ref> params::actor_refs() const { return impl_->actor_refs; }
 
 const std::string& params::key_path() const noexcept { return impl_->path; }
 

@@ -6,6 +6,8 @@
 #include "../support/process.hpp"
 #include "core/topology.hpp"
 
+#include <builtin.hpp>
+
 #include <libra/text.hpp>
 
 #include <catch2/catch.hpp>
@@ -28,8 +30,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Test-only actor types: a producer, a consumer that names an upstream actor, and two whose
-// factories throw what a careless actor author's code could throw.
+// Test-only actor types: a producer, consumers that name an upstream actor (one of them is a
+// source for others too), and factories that fail in the ways a careless actor's code could.
 struct input_registry {
   actor_registry reg;
   input_registry() {
@@ -37,14 +39,28 @@ struct input_registry {
                               (void)p.get<std::int64_t>("rows", 10);
                               return [](const actor_context&) { return caf::actor{}; };
                             },
-                            "test producer", true});
+                            "test producer",
+                            true,
+                            {"source"}});
     reg.add("test.sink", {[](const params& p) -> spawn_fn {
-                            (void)p.require_actor("upstream");
+                            (void)p.require_actor("upstream", "source");
                             if (p.has("file"))
                               (void)p.require_path("file");
                             return [](const actor_context&) { return caf::actor{}; };
                           },
                           "test consumer", false});
+    reg.add("test.relay", {[](const params& p) -> spawn_fn {
+                             (void)p.require_actor("upstream", "source");
+                             return [](const actor_context&) { return caf::actor{}; };
+                           },
+                           "a consumer that is a source for others",
+                           false,
+                           {"source"}});
+    reg.add("test.needs_venue", {[](const params& p) -> spawn_fn {
+                                   (void)p.require_actor("venue", "venue");
+                                   return [](const actor_context&) { return caf::actor{}; };
+                                 },
+                                 "names an actor in a role no type plays", false});
     reg.add("test.long_message",
             {[](const params& p) -> spawn_fn { p.fail("x", "refused: " + std::string(100'000, 'm')); },
              "a factory whose message quotes all of something long", false});
@@ -443,6 +459,112 @@ TEST_CASE("input: libra-runtime refuses duplicate keys and a second document, wi
       CHECK_THAT(p.err(), Catch::Contains(path.string() + message));
       CHECK(p.out().empty());
     }
+}
+
+#endif
+
+// -- 6. references name an actor that can play the role ------------------------------------------
+
+TEST_CASE("input: a reference must name another actor whose type can play the role", "[runtime][topology][input]") {
+  const std::string head = "actors:\n  - {name: src, type: test.source}\n";
+  struct bad {
+    const char* what;
+    std::string actor;
+    std::string message;
+  };
+  const std::vector<bad> cases{
+    {"an actor of the wrong kind",
+     "  - {name: s, type: test.sink, params: {upstream: t}}\n  - {name: t, type: test.sink, params: {upstream: src}}\n",
+     "'t' is a test.sink, which cannot play the role 'source' (types that can: test.relay, test.source)"},
+    {"itself", "  - {name: r, type: test.relay, params: {upstream: r}}\n",
+     "'r' is this actor itself: name another actor that can play the role 'source' (types that can: test.relay, "
+     "test.source)"},
+    {"itself, of a kind that cannot play the role either", "  - {name: s, type: test.sink, params: {upstream: s}}\n",
+     "'s' is this actor itself: name another actor that can play the role 'source' (types that can: test.relay, "
+     "test.source)"},
+    {"no actor", "  - {name: s, type: test.sink, params: {upstream: ghost}}\n",
+     "no actor named 'ghost' in this topology"},
+    {"a role no type plays", "  - {name: v, type: test.needs_venue, params: {venue: src}}\n",
+     "'src' is a test.source, which cannot play the role 'venue' (no registered type can)"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const auto e = load_error(head + c.actor);
+    CHECK(e.key_path().starts_with("actors[1].params."));
+    CHECK(e.line() == 3);
+    CHECK(e.message() == c.message);
+  }
+  // A chain of the right kinds loads, whatever the order in the file.
+  temp_dir d;
+  input_registry r;
+  const auto ok = d.write("ok.yaml", "actors:\n  - {name: s, type: test.sink, params: {upstream: r}}\n"
+                                     "  - {name: r, type: test.relay, params: {upstream: src}}\n"
+                                     "  - {name: src, type: test.source}\n");
+  CHECK(core::load_topology(ok, r.reg).actors.size() == 3);
+}
+
+TEST_CASE("input: risk.engine's execution must name an execution actor", "[runtime][topology][input][actors]") {
+  actor_registry reg;
+  actors::register_builtin_actors(reg);
+  temp_dir d;
+  const std::string actors = "runtime: {duration_s: 1}\nactors:\n"
+                             "  - {name: gen, type: gateway.synthetic, params: {instrument: EUR/USD}}\n"
+                             "  - {name: strat, type: strategy.sma_cross}\n"
+                             "  - {name: venue, type: execution.paper}\n"
+                             "  - {name: risk2, type: risk.engine, params: {execution: venue}}\n";
+  auto with = [&](const std::string& target) {
+    return d.write("risk.yaml", actors + "  - {name: risk, type: risk.engine, params: {execution: " + target + "}}\n");
+  };
+  CHECK(core::load_topology(with("venue"), reg).actors.size() == 5);
+  const std::vector<std::pair<std::string, std::string>> cases{
+    {"risk", "'risk' is this actor itself: name another actor that can play the role 'execution' (types that can: "
+             "execution.paper)"},
+    {"risk2", "'risk2' is a risk.engine, which cannot play the role 'execution' (types that can: execution.paper)"},
+    {"gen", "'gen' is a gateway.synthetic, which cannot play the role 'execution' (types that can: execution.paper)"},
+    {"strat",
+     "'strat' is a strategy.sma_cross, which cannot play the role 'execution' (types that can: execution.paper)"},
+  };
+  for (const auto& [target, message] : cases) {
+    INFO(target);
+    try {
+      (void)core::load_topology(with(target), reg);
+      FAIL("loaded execution: " << target);
+    } catch (const config_error& e) {
+      CHECK(e.key_path() == "actors[4].params.execution");
+      CHECK(e.line() == 7);
+      CHECK(e.column() == 57);
+      CHECK(e.message() == message);
+    }
+  }
+}
+
+#ifdef LIBRA_RUNTIME_BIN
+
+TEST_CASE("input: libra-runtime refuses execution: risk and a risk engine naming itself",
+          "[runtime][topology][input][process]") {
+  temp_dir d;
+  const std::vector<std::pair<std::string, std::string>> cases{
+    {"risk", "'risk' is this actor itself"},
+    {"risk2", "'risk2' is a risk.engine, which cannot play the role 'execution'"},
+  };
+  for (const auto& [target, message] : cases) {
+    const auto path = d.write("risk.yaml", "actors:\n"
+                                           "  - {name: gen, type: gateway.synthetic, params: {instrument: EUR/USD, "
+                                           "count: 5}}\n  - {name: risk, type: risk.engine, params: {execution: "
+                                             + target
+                                             + "}}\n  - {name: venue, type: execution.paper}\n"
+                                               "  - {name: risk2, type: risk.engine, params: {execution: venue}}\n");
+    for (const bool check : {true, false}) {
+      std::vector<std::string> argv{LIBRA_RUNTIME_BIN, path.string()};
+      if (check)
+        argv.emplace_back("--check");
+      libra::testing::child_process p{argv};
+      CHECK(p.wait() == 2);
+      INFO(p.err());
+      CHECK_THAT(p.err(), Catch::Contains(path.string() + ":3:") && Catch::Contains(message));
+      CHECK(p.out().empty());
+    }
+  }
 }
 
 #endif

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <new>
-#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -279,6 +279,36 @@ void report_unread(const params& p) {
     throw unread.front();
 }
 
+// A reference names another actor of the topology whose type can play the role asked for.
+void check_reference(const params& p, const actor_ref& ref, const std::string& from,
+                     const std::map<std::string, std::size_t, std::less<>>& names,
+                     const std::vector<actor_spec>& actors, const actor_registry& registry) {
+  // re-locate the reference: params::fail needs the key relative to its mapping
+  const auto rel = ref.key_path.substr(p.key_path().size() + 1);
+  auto can_play = [&](const std::string& type) {
+    const auto& roles = registry.find(type)->roles;
+    return std::find(roles.begin(), roles.end(), ref.role) != roles.end();
+  };
+  auto who_can = [&] {
+    std::vector<std::string> types;
+    for (const auto& t : registry.types())
+      if (can_play(t))
+        types.push_back(t);
+    return types.empty() ? std::string{"no registered type can"}
+                         : fmt::format("types that can: {}", fmt::join(types, ", "));
+  };
+  const auto it = names.find(ref.name);
+  if (it == names.end())
+    p.fail(rel, fmt::format("no actor named '{}' in this topology", printable(ref.name)));
+  if (ref.name == from)
+    p.fail(rel, fmt::format("'{}' is this actor itself: name another actor that can play the role '{}' ({})",
+                            printable(ref.name), ref.role, who_can()));
+  const auto& type = actors[it->second].type;
+  if (!can_play(type))
+    p.fail(rel, fmt::format("'{}' is a {}, which cannot play the role '{}' ({})", printable(ref.name), type, ref.role,
+                            who_can()));
+}
+
 topology load(const std::filesystem::path& file, actor_registry& registry) {
   const std::string fname = file.string();
   const YAML::Node root = parse_topology(read_topology(fname), fname);
@@ -349,7 +379,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
   if (actors.size() > max_actors)
     throw at(actors, fname, "actors",
              fmt::format("{} actors; a topology may have at most {}", actors.size(), max_actors));
-  std::set<std::string> names;
+  std::map<std::string, std::size_t, std::less<>> names; // -> index in topo.actors
   std::vector<std::pair<params, std::size_t>> all_params;
   for (std::size_t i = 0; i < actors.size(); ++i) {
     const auto path = fmt::format("actors[{}]", i);
@@ -360,7 +390,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     spec.name = a.require<std::string>("name");
     if (spec.name.empty() || !source_id::fits(spec.name))
       a.fail("name", fmt::format("name must be 1 to {} characters", source_id::max_length));
-    if (!names.insert(spec.name).second)
+    if (!names.emplace(spec.name, i).second)
       a.fail("name", fmt::format("duplicate actor name '{}'", printable(spec.name)));
     spec.type = a.require<std::string>("type");
     const auto* info = registry.find(spec.type);
@@ -382,12 +412,8 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     topo.actors.push_back(std::move(spec));
   }
   for (const auto& [p, i] : all_params)
-    for (const auto& [name, key] : p.actor_refs())
-      if (names.count(name) == 0) {
-        // re-locate the reference: params::fail needs the key relative to its mapping
-        const auto rel = key.substr(p.key_path().size() + 1);
-        p.fail(rel, fmt::format("no actor named '{}' in this topology", printable(name)));
-      }
+    for (const auto& ref : p.actor_refs())
+      check_reference(p, ref, topo.actors[i].name, names, topo.actors, registry);
   report_unread(top);
   bool any_producer = false;
   for (const auto& s : topo.actors)
