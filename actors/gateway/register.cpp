@@ -9,10 +9,7 @@
 namespace libra::actors {
 
 instrument_id require_instrument(const params& p) {
-  const auto name = p.require<std::string>("instrument");
-  if (name.empty() || !instrument_id::fits(name))
-    p.fail("instrument", fmt::format("expected 1 to {} characters", instrument_id::max_length));
-  return instrument_id{name};
+  return instrument_id{p.require_name("instrument", instrument_id::max_length)};
 }
 
 price decimal_param(const params& p, std::string_view key, price fallback, price min, bool min_exclusive) {

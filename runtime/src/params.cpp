@@ -183,6 +183,22 @@ std::string params::require_actor(std::string_view key, std::string_view role) c
   return name;
 }
 
+std::string params::require_name(std::string_view key, std::size_t max_bytes) const {
+  auto name = require<std::string>(key);
+  if (!is_valid_utf8(name))
+    fail(key, fmt::format("'{}' is not valid UTF-8", printable(name)));
+  for (const char c : name)
+    if (const auto u = static_cast<unsigned char>(c); u < 0x20 || u == 0x7f)
+      fail(key, fmt::format("'{}' contains a control character", printable(name)));
+  if (name.empty())
+    fail(key, fmt::format("a name has 1 to {} bytes of UTF-8; this one is empty", max_bytes));
+  if (name.size() > max_bytes)
+    fail(key, fmt::format("'{}' has {} bytes ({} characters); a name has at most {} bytes of UTF-8 (an ASCII "
+                          "character takes 1, others 2 to 4)",
+                          printable(name), name.size(), utf8_length(name), max_bytes));
+  return name;
+}
+
 std::string params::get_choice(std::string_view key, std::string fallback,
                                const std::vector<std::string>& allowed) const {
   auto v = get<std::string>(key, std::move(fallback));

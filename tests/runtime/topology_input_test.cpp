@@ -569,6 +569,137 @@ TEST_CASE("input: libra-runtime refuses execution: risk and a risk engine naming
 
 #endif
 
+// -- 7. names: UTF-8, limits in bytes --------------------------------------------------------------
+
+TEST_CASE("printable escapes bytes that are not UTF-8", "[runtime][text][input]") {
+  CHECK(printable("g\xff\xfew") == "g\\xff\\xfew");
+  CHECK(printable("\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80|\xe6\x97")
+        == "\\xc0\\xaf|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\x80|\\xe6\\x97");
+  CHECK(printable("\xe6\x97\xa5\xf0\x9f\x98\x80") == "\xe6\x97\xa5\xf0\x9f\x98\x80");
+}
+
+TEST_CASE("fixed_name refuses text that is not UTF-8", "[runtime][input][event][name]") {
+  CHECK_FALSE(source_id::fits("g\xff\xfew"));
+  CHECK_FALSE(instrument_id::fits("EUR\xc0\xafUSD"));
+  CHECK(source_id::fits("\xe6\x97\xa5\xe6\x9c\xac")); // 2 characters, 6 bytes
+  CHECK_THROWS_AS(source_id{std::string_view{"g\xff\xfew"}}, std::invalid_argument);
+  CHECK_THROWS_WITH(instrument_id{std::string_view{"ABCDEFGHIJKLMNOP"}}, Catch::Contains("longer than 15 bytes"));
+}
+
+namespace {
+
+// Text that is not UTF-8, each in a name: what printable shows of it.
+const std::vector<std::pair<std::string, std::string>> not_utf8{
+  {"g\xff\xfew", "g\\xff\\xfew"},                 // bytes that never occur in UTF-8
+  {"a\x80z", "a\\x80z"},                          // a lone continuation byte
+  {"a\xe6\x97", "a\\xe6\\x97"},                   // a character cut short
+  {"a\xc0\xaf", "a\\xc0\\xaf"},                   // an overlong '/'
+  {"a\xed\xa0\x80", "a\\xed\\xa0\\x80"},          // a UTF-16 surrogate
+  {"a\xf4\x90\x80\x80", "a\\xf4\\x90\\x80\\x80"}, // past U+10FFFF
+};
+
+} // namespace
+
+TEST_CASE("input: an actor name that is not UTF-8 is refused where it is", "[runtime][topology][input]") {
+  for (const auto& [name, shown] : not_utf8) {
+    INFO(shown);
+    const auto e = load_error("actors:\n  - type: test.source\n    name: " + name + "\n");
+    CHECK(e.key_path() == "actors[0].name");
+    CHECK(e.line() == 3);
+    CHECK(e.column() == 11);
+    CHECK(e.message() == "'" + shown + "' is not valid UTF-8");
+  }
+  for (const auto& [escaped, shown] : std::vector<std::pair<std::string, std::string>>{
+         {"a\\x01b", "a\\x01b"}, {"a\\nb", "a\\x0ab"}, {"a\\tb", "a\\x09b"}, {"\\e[2J", "\\x1b[2J"}}) {
+    INFO(shown);
+    const auto e = load_error("actors:\n  - {type: test.source, name: \"" + escaped + "\"}\n");
+    CHECK(e.key_path() == "actors[0].name");
+    CHECK(e.message() == "'" + shown + "' contains a control character");
+  }
+}
+
+TEST_CASE("input: name limits are in bytes, and the message counts both", "[runtime][topology][input]") {
+  temp_dir d;
+  input_registry r;
+  const std::string seven_jp = "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe5\x90\x8d\xe5\x89\x8d\xe3\x81\xa7";
+  REQUIRE(seven_jp.size() == 21);
+  const std::string emoji5 = "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80";
+  for (const auto& ok : {std::string(21, 'a'), seven_jp, emoji5, std::string{"caf\xc3\xa9"}}) {
+    INFO(ok);
+    const auto f = d.write("ok.yaml", "actors:\n  - {name: '" + ok + "', type: test.source}\n");
+    CHECK(core::load_topology(f, r.reg).actors.at(0).name == ok);
+  }
+  const std::string nine_jp = seven_jp + "\xe3\x81\x99\xe3\x80\x82"; // 9 characters, 27 bytes
+  const std::vector<std::pair<std::string, std::string>> too_long{
+    {std::string(22, 'a'), "'" + std::string(22, 'a') + "' has 22 bytes (22 characters)"},
+    {nine_jp, "'" + nine_jp + "' has 27 bytes (9 characters)"},
+    {emoji5 + "a", "' has 21 bytes"}, // fits: 5 emoji and one letter are 21 bytes
+  };
+  for (const auto& [name, start] : too_long) {
+    INFO(name);
+    if (name.size() <= 21) {
+      const auto f = d.write("fits.yaml", "actors:\n  - {name: '" + name + "', type: test.source}\n");
+      CHECK(core::load_topology(f, r.reg).actors.size() == 1);
+      continue;
+    }
+    const auto e = load_error("actors:\n  - {name: '" + name + "', type: test.source}\n");
+    CHECK(e.key_path() == "actors[0].name");
+    CHECK_THAT(e.message(), Catch::StartsWith(start)
+                              && Catch::EndsWith("a name has at most 21 bytes of UTF-8 (an ASCII character takes 1, "
+                                                 "others 2 to 4)"));
+  }
+  CHECK(load_error("actors:\n  - {name: '', type: test.source}\n").message()
+        == "a name has 1 to 21 bytes of UTF-8; this one is empty");
+}
+
+TEST_CASE("input: instrument names are checked the same way", "[runtime][topology][input][actors]") {
+  actor_registry reg;
+  actors::register_builtin_actors(reg);
+  temp_dir d;
+  auto error_for = [&](const std::string& type, const std::string& instrument) {
+    const auto f = d.write("i.yaml", "runtime: {duration_s: 1}\nactors:\n  - {name: a, type: " + type
+                                       + ", params: {instrument: \"" + instrument + "\"}}\n");
+    try {
+      (void)core::load_topology(f, reg);
+    } catch (const config_error& e) {
+      CHECK(e.key_path() == "actors[0].params.instrument");
+      return e.message();
+    }
+    return std::string{"loaded"};
+  };
+  for (const auto* type : {"gateway.synthetic", "strategy.sma_cross"}) {
+    INFO(type);
+    CHECK(error_for(type, "EUR/USD") == "loaded");
+    CHECK(error_for(type, "EUR\xff/USD") == "'EUR\\xff/USD' is not valid UTF-8");
+    CHECK(error_for(type, "EUR\\x07USD") == "'EUR\\x07USD' contains a control character");
+    CHECK_THAT(error_for(type, "ABCDEFGHIJKLMNOP"), Catch::StartsWith("'ABCDEFGHIJKLMNOP' has 16 bytes (16 "
+                                                                      "characters); a name has at most 15 bytes"));
+    CHECK_THAT(error_for(type, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe5\x90\x8d\xe5\x89\x8d"),
+               Catch::Contains("has 18 bytes (6 characters)"));
+  }
+}
+
+#ifdef LIBRA_RUNTIME_BIN
+
+TEST_CASE("input: libra-runtime refuses a name that is not UTF-8, and says so in UTF-8",
+          "[runtime][topology][input][process]") {
+  temp_dir d;
+  const auto path = d.write("names.yaml", "actors:\n  - name: g\xff\xfew\n    type: gateway.synthetic\n"
+                                          "    params: {instrument: EUR/USD, count: 5}\n");
+  for (const bool check : {true, false}) {
+    std::vector<std::string> argv{LIBRA_RUNTIME_BIN, path.string()};
+    if (check)
+      argv.emplace_back("--check");
+    libra::testing::child_process p{argv};
+    CHECK(p.wait() == 2);
+    CHECK_THAT(p.err(), Catch::Contains(path.string() + ":2:11: actors[0].name: 'g\\xff\\xfew' is not valid UTF-8"));
+    CHECK(is_valid_utf8(p.err()));
+    CHECK(p.out().empty());
+  }
+}
+
+#endif
+
 // -- 3. long input quoted in messages --------------------------------------------------------
 
 TEST_CASE("printable cuts long input at a character boundary with a marker", "[runtime][text][input]") {

@@ -57,6 +57,10 @@ public:
   /// actor_type_info::roles), e.g. require_actor("execution", "execution"). The loader checks,
   /// once all actors are known, that it exists, is not this actor, and can play the role.
   [[nodiscard]] std::string require_actor(std::string_view key, std::string_view role) const;
+  /// A name (an actor's, an instrument's): 1 to max_bytes bytes of well-formed UTF-8 without
+  /// control characters (names go into logs and the recorder's JSON). The limit is in bytes, as
+  /// the inline storage (symbol.hpp): an ASCII character takes 1, others 2 to 4.
+  [[nodiscard]] std::string require_name(std::string_view key, std::size_t max_bytes) const;
   /// One of the allowed words.
   [[nodiscard]] std::string get_choice(std::string_view key, std::string fallback,
                                        const std::vector<std::string>& allowed) const;

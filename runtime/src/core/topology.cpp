@@ -387,9 +387,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     if (!actors[i].IsMap())
       throw at(actors[i], fname, path, "expected a mapping with name, type and params");
     actor_spec spec;
-    spec.name = a.require<std::string>("name");
-    if (spec.name.empty() || !source_id::fits(spec.name))
-      a.fail("name", fmt::format("name must be 1 to {} characters", source_id::max_length));
+    spec.name = a.require_name("name", source_id::max_length);
     if (!names.emplace(spec.name, i).second)
       a.fail("name", fmt::format("duplicate actor name '{}'", printable(spec.name)));
     spec.type = a.require<std::string>("type");
