@@ -107,9 +107,18 @@ std::string read_topology(const std::string& fname) {
   if (::fstat(fd, &st) != 0)
     throw fail(fmt::format("cannot read the topology file: {}", describe_errno(errno)));
   check_kind_and_size(st); // what was opened, not what stat saw
-  std::string text(max_topology_bytes + 1, '\0');
+  // Its size as fstat saw it, plus room to notice that it grew since (then it is read on, to
+  // one byte past the limit at most).
+  std::string text;
   std::size_t got = 0;
-  while (got < text.size()) {
+  text.resize(static_cast<std::size_t>(st.st_size) + 1);
+  for (;;) {
+    if (got == text.size()) {
+      if (text.size() > max_topology_bytes)
+        throw fail(fmt::format("the file has more than {} bytes, the most a topology file may have (1 MiB)",
+                               max_topology_bytes));
+      text.resize(std::min(text.size() * 2, max_topology_bytes + 1));
+    }
     const auto n = ::read(fd, text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR)
       continue;
@@ -119,11 +128,7 @@ std::string read_topology(const std::string& fname) {
       break;
     got += static_cast<std::size_t>(n);
   }
-  if (got > max_topology_bytes) // it grew after fstat
-    throw fail(
-      fmt::format("the file has more than {} bytes, the most a topology file may have (1 MiB)", max_topology_bytes));
   text.resize(got);
-  text.shrink_to_fit();
   return text;
 }
 
@@ -132,11 +137,11 @@ std::string read_topology(const std::string& fname) {
 // A streaming pass over the parser's events (memory: one frame per open list or mapping, with
 // the keys of each open mapping). It refuses what yaml-cpp would accept silently: a second
 // document (ignored by YAML::Load) and a key that a mapping already has (yaml-cpp keeps both,
-// lookups find the first, so the second would be ignored); and what would make the tree
-// expensive before yaml-cpp builds it: more than
-// max_topology_nodes nodes (an alias counts the nodes it repeats, so a "billion laughs" of
-// aliases is refused too), nesting deeper than max_topology_depth, and an alias inside the node
-// it names (yaml-cpp builds a cycle that any walk of the tree would follow forever).
+// lookups find the first, so the second would be ignored). And, before yaml-cpp builds a tree,
+// what would make that tree expensive: more than max_topology_nodes nodes (an alias counts the
+// nodes it repeats, so a "billion laughs" of aliases is refused too), nesting deeper than
+// max_topology_depth, and an alias inside the node it names (yaml-cpp builds a cycle that any
+// walk of the tree would follow forever).
 class shape_check final : public YAML::EventHandler {
 public:
   explicit shape_check(const std::string& file) : file_{file} {}
