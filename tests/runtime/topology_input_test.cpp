@@ -700,6 +700,46 @@ TEST_CASE("input: libra-runtime refuses a name that is not UTF-8, and says so in
 
 #endif
 
+TEST_CASE("input: every number of bus and runtime has a range, and NaN or infinity is no number",
+          "[runtime][topology][input]") {
+  struct number {
+    const char* section;
+    const char* key;
+    const char* below;
+    const char* above;
+    bool integer;
+  };
+  const std::vector<number> numbers{
+    {"bus", "capacity", "0", "16777217", true},
+    {"bus", "max_handlers_per_type", "0", "100001", true},
+    {"bus", "credit_window", "0", "65537", true},
+    {"bus", "batch_size", "0", "65537", true},
+    {"bus", "drain_timeout_ms", "-1", "3600001", true},
+    {"runtime", "workers", "0", "257", true},
+    {"runtime", "stats_interval_s", "0.001", "3601", false},
+    {"runtime", "duration_s", "-1", "2592001", false},
+  };
+  for (const auto& n : numbers)
+    for (const auto* value : {n.below, n.above, ".nan", ".inf", "-.inf", "1e400", "99999999999999999999", "ten"}) {
+      const auto path = fmt::format("{}.{}", n.section, n.key);
+      INFO(path << ": " << value);
+      const auto e = load_error(fmt::format("{}:\n  {}: {}\n", n.section, n.key, value) + one_actor);
+      CHECK(e.key_path() == path);
+      CHECK(e.line() == 2);
+      const std::string v = value;
+      if (v == n.below || v == n.above)
+        CHECK_THAT(e.message(), Catch::StartsWith(v + " is out of range ["));
+      else if (n.integer)
+        CHECK(e.message() == "expected an integer");
+      else if (v == "99999999999999999999") // a number, if not an integer
+        CHECK_THAT(e.message(), Catch::StartsWith("1e+20 is out of range ["));
+      else if (v == "ten" || v == "1e400") // 1e400: no double holds it
+        CHECK(e.message() == "expected a number");
+      else
+        CHECK(e.message() == "expected a finite number");
+    }
+}
+
 // -- 3. long input quoted in messages --------------------------------------------------------
 
 TEST_CASE("printable cuts long input at a character boundary with a marker", "[runtime][text][input]") {
