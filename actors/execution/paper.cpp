@@ -196,7 +196,9 @@ actor_type_info paper_execution_type() {
               return a;
             };
           },
-          "simulated venue: fills market orders at the bid/ask in force at the decision time", false};
+          "simulated venue: fills market orders at the bid/ask in force at the decision time",
+          false,
+          {"execution"}};
 }
 
 } // namespace libra::actors

@@ -4,14 +4,12 @@
 
 #include <builtin.hpp>
 #include <fmt/format.h>
+#include <libra/text.hpp>
 
 namespace libra::actors {
 
 instrument_id require_instrument(const params& p) {
-  const auto name = p.require<std::string>("instrument");
-  if (name.empty() || !instrument_id::fits(name))
-    p.fail("instrument", fmt::format("expected 1 to {} characters", instrument_id::max_length));
-  return instrument_id{name};
+  return instrument_id{p.require_name("instrument", instrument_id::max_length)};
 }
 
 price decimal_param(const params& p, std::string_view key, price fallback, price min, bool min_exclusive) {
@@ -21,7 +19,7 @@ price decimal_param(const params& p, std::string_view key, price fallback, price
   const auto v = price::parse(text);
   if (!v)
     p.fail(key, fmt::format("expected a plain decimal number with at most {} decimals (e.g. 0.00001), got '{}'",
-                            price::decimals, text));
+                            price::decimals, printable(text)));
   if (min_exclusive ? *v <= min : *v < min)
     p.fail(key, fmt::format("must be {} {}", min_exclusive ? "above" : "at least", min.to_string()));
   return *v;

@@ -11,7 +11,7 @@ namespace libra::actors {
 actor_type_info replay_type();
 actor_type_info synthetic_type();
 
-/// The required `instrument` param: 1 to instrument_id::max_length characters.
+/// The required `instrument` param: a name of 1 to instrument_id::max_length bytes (params::require_name).
 instrument_id require_instrument(const params& p);
 
 /// A price param given as a plain decimal ("1.1", "0.00001"), parsed exactly; fallback when

@@ -263,7 +263,7 @@ caf::behavior risk_engine(risk_actor* self, actor_context ctx, risk_config cfg) 
 actor_type_info risk_engine_type() {
   return {[](const params& p) -> spawn_fn {
             risk_config cfg;
-            cfg.execution = p.require_actor("execution");
+            cfg.execution = p.require_actor("execution", "execution");
             // Fixed-point values hold up to ~9.2e9 units: limits default to "none" within that.
             constexpr double most = 9e9;
             cfg.order_quantity = quantity::from_double(p.get_in("order_quantity", 1.0, 1e-9, most));

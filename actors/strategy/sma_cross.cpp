@@ -139,9 +139,8 @@ actor_type_info sma_cross_type() {
               p.fail("slow", fmt::format("slow ({}) must be greater than fast ({})", cfg.slow, cfg.fast));
             cfg.strength = p.get_in("strength", 1.0, 0.0, 1.0);
             cfg.bars = p.get_choice("input", "tick", {"tick", "bar"}) == "bar";
-            cfg.instrument = p.get<std::string>("instrument", "");
-            if (p.has("instrument") && (cfg.instrument.empty() || !instrument_id::fits(cfg.instrument)))
-              p.fail("instrument", fmt::format("instrument must be 1 to {} characters", instrument_id::max_length));
+            if (p.has("instrument"))
+              cfg.instrument = p.require_name("instrument", instrument_id::max_length);
             return [cfg](const actor_context& ctx) {
               auto a = ctx.system->spawn(sma_cross, ctx, cfg);
               filter only;

@@ -13,7 +13,8 @@
 namespace libra {
 
 config_error::config_error(std::string file, int line, int column, std::string key_path, std::string message)
-  : std::runtime_error{printable(fmt::format("{}:{}:{}: {}: {}", file, line, column, key_path, message))},
+  : std::runtime_error{fmt::format("{}:{}:{}: {}: {}", printable(file, std::string_view::npos), line, column,
+                                   printable(key_path, max_key_path_bytes), printable(message, max_message_bytes))},
     file_{std::move(file)}, line_{line}, column_{column}, key_path_{std::move(key_path)}, message_{std::move(message)} {
 }
 
@@ -22,12 +23,15 @@ struct params::impl {
   std::string file;
   std::string path; // key path of this mapping
   std::filesystem::path base_dir;
-  std::set<std::string> read;                                  // keys of this mapping read so far
-  std::vector<std::shared_ptr<impl>> children;                 // nested views, for unread()
-  std::vector<std::pair<std::string, std::string>> actor_refs; // (name, key path)
+  std::set<std::string> read;                  // keys of this mapping read so far
+  std::vector<std::shared_ptr<impl>> children; // nested views, for unread()
+  std::vector<actor_ref> actor_refs;
 };
 
 namespace {
+
+// Paths are quoted longer than other input: a real path of a few directories still shows whole.
+constexpr std::size_t path_limit = 4 * quote_limit;
 
 std::string join(const std::string& path, std::string_view key) {
   return path.empty() ? std::string{key} : fmt::format("{}.{}", path, key);
@@ -165,17 +169,33 @@ std::filesystem::path params::require_path(std::string_view key, bool must_exist
   if (must_exist) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec))
-      fail(key, fmt::format("file '{}' does not exist or is not a regular file", p.string()));
+      fail(key, fmt::format("file '{}' does not exist or is not a regular file", printable(p.string(), path_limit)));
     std::ifstream probe{p};
     if (!probe)
-      fail(key, fmt::format("file '{}' cannot be read", p.string()));
+      fail(key, fmt::format("file '{}' cannot be read", printable(p.string(), path_limit)));
   }
   return p;
 }
 
-std::string params::require_actor(std::string_view key) const {
+std::string params::require_actor(std::string_view key, std::string_view role) const {
   auto name = require<std::string>(key);
-  impl_->actor_refs.emplace_back(name, join(impl_->path, key));
+  impl_->actor_refs.push_back(actor_ref{name, join(impl_->path, key), std::string{role}});
+  return name;
+}
+
+std::string params::require_name(std::string_view key, std::size_t max_bytes) const {
+  auto name = require<std::string>(key);
+  if (!is_valid_utf8(name))
+    fail(key, fmt::format("'{}' is not valid UTF-8", printable(name)));
+  for (const char c : name)
+    if (const auto u = static_cast<unsigned char>(c); u < 0x20 || u == 0x7f)
+      fail(key, fmt::format("'{}' contains a control character", printable(name)));
+  if (name.empty())
+    fail(key, fmt::format("a name has 1 to {} bytes of UTF-8; this one is empty", max_bytes));
+  if (name.size() > max_bytes)
+    fail(key, fmt::format("'{}' has {} bytes ({} characters); a name has at most {} bytes of UTF-8 (an ASCII "
+                          "character takes 1, others 2 to 4)",
+                          printable(name), name.size(), utf8_length(name), max_bytes));
   return name;
 }
 
@@ -185,7 +205,7 @@ std::string params::get_choice(std::string_view key, std::string fallback,
   for (const auto& a : allowed)
     if (a == v)
       return v;
-  fail(key, fmt::format("'{}' is not one of: {}", v, fmt::join(allowed, ", ")));
+  fail(key, fmt::format("'{}' is not one of: {}", printable(v), fmt::join(allowed, ", ")));
 }
 
 params params::child(std::string_view key) const {
@@ -216,7 +236,7 @@ std::vector<config_error> params::unread() const {
         const bool named = kv.first.IsScalar() && !kv.first.Scalar().empty();
         if (named && m->read.count(kv.first.Scalar()) != 0)
           continue;
-        const std::string key = named                 ? kv.first.Scalar()
+        const std::string key = named                 ? printable(kv.first.Scalar())
                                 : kv.first.IsScalar() ? "(empty key)"
                                 : kv.first.IsNull()   ? "(null key)"
                                                       : "(non-scalar key)";
@@ -228,7 +248,7 @@ std::vector<config_error> params::unread() const {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> params::actor_refs() const { return impl_->actor_refs; }
+std::vector<actor_ref> params::actor_refs() const { return impl_->actor_refs; }
 
 const std::string& params::key_path() const noexcept { return impl_->path; }
 

@@ -243,8 +243,9 @@ TEST_CASE("replay: params are validated by the factory, located", "[actors][gate
   CHECK_THAT(error_of(replay_yaml(dir.path() / "nope.csv")), Catch::Contains("actors[0].params.file"));
   CHECK_THAT(error_of(fmt::format("file: {}\nformat: csv\ninstrument: EUR/USD\n", file.string())),
              Catch::Contains("actors[0].params.format"));
-  CHECK_THAT(error_of(fmt::format("file: {}\ninstrument: ABCDEFGHIJKLMNOP\n", file.string())),
-             Catch::Contains("instrument: expected 1 to 15 characters"));
+  CHECK_THAT(
+    error_of(fmt::format("file: {}\ninstrument: ABCDEFGHIJKLMNOP\n", file.string())),
+    Catch::Contains("instrument: 'ABCDEFGHIJKLMNOP' has 16 bytes (16 characters); a name has at most 15 bytes"));
   CHECK_THAT(error_of(replay_yaml(file, "speed: -1\n")), Catch::Contains("actors[0].params.speed"));
   CHECK_THAT(error_of(replay_yaml(file, "on_bad_row: ignore\n")), Catch::Contains("actors[0].params.on_bad_row"));
   CHECK_THAT(error_of(replay_yaml(file, "limit: 0\n")), Catch::Contains("actors[0].params.limit"));

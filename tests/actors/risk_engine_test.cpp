@@ -285,8 +285,9 @@ TEST_CASE("risk.engine rejects bad params with their key path", "[actors][risk][
     auto p = make_params("{execution: venue, max_drawdown: 0.1}");
     (void)reg.find("risk.engine")->factory(p);
     REQUIRE(p.actor_refs().size() == 1);
-    CHECK(p.actor_refs()[0].first == "venue");
-    CHECK(p.actor_refs()[0].second == "actors[0].params.execution");
+    CHECK(p.actor_refs()[0].name == "venue");
+    CHECK(p.actor_refs()[0].key_path == "actors[0].params.execution");
+    CHECK(p.actor_refs()[0].role == "execution");
     REQUIRE(p.unread().size() == 1);
     CHECK(p.unread()[0].key_path() == "actors[0].params.max_drawdown");
   }

@@ -116,12 +116,15 @@ inline topology_outcome run_topology(const sandbox& box, std::string_view text) 
       throw finding(fmt::format("config_error without a message, a key path or a valid location: '{}'", e.what()));
     // what() is what the runtime prints: one printable line with all of the message.
     const std::string what = e.what();
+    // (the message is cut, with a marker, past config_error::max_message_bytes)
+    constexpr auto whole = std::string_view::npos;
     for (const char c : what)
       if (const auto u = static_cast<unsigned char>(c); u < 0x20 || u == 0x7f)
-        throw finding(fmt::format("config_error::what() holds control byte \\x{:02x}: '{}'", u, printable(what)));
-    if (!what.ends_with(printable(e.message())))
-      throw finding(fmt::format("config_error::what() '{}' lacks (part of) the message '{}'", printable(what),
-                                printable(e.message())));
+        throw finding(
+          fmt::format("config_error::what() holds control byte \\x{:02x}: '{}'", u, printable(what, whole)));
+    if (!what.ends_with(printable(e.message(), config_error::max_message_bytes)))
+      throw finding(fmt::format("config_error::what() '{}' lacks (part of) the message '{}'", printable(what, whole),
+                                printable(e.message(), whole)));
     return topology_outcome::config_error;
   }
 }

@@ -29,15 +29,24 @@ struct fake_registry {
                                 return caf::actor{};
                               };
                             },
-                            "test producer", true});
+                            "test producer",
+                            true,
+                            {"source"}});
     reg.add("test.sink", {[counter](const params& p) -> spawn_fn {
-                            (void)p.require_actor("upstream");
+                            (void)p.require_actor("upstream", "source");
                             return [counter](const actor_context&) {
                               counter->fetch_add(1);
                               return caf::actor{};
                             };
                           },
                           "test consumer", false});
+    reg.add("test.idle", {[counter](const params&) -> spawn_fn {
+                            return [counter](const actor_context&) {
+                              counter->fetch_add(1);
+                              return caf::actor{};
+                            };
+                          },
+                          "neither produces nor names another actor", false});
   }
 };
 
@@ -252,6 +261,6 @@ TEST_CASE("an empty topology file is reported at its start", "[runtime][topology
 }
 
 TEST_CASE("a topology that could never end on its own is refused", "[runtime][topology][errors]") {
-  auto e = load_error("actors:\n  - {name: b, type: test.sink, params: {upstream: b}}\n");
+  auto e = load_error("actors:\n  - {name: b, type: test.idle}\n");
   CHECK_THAT(e.message(), Catch::Contains("no producer"));
 }

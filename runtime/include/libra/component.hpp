@@ -68,9 +68,18 @@ using actor_factory = std::function<spawn_fn(const params&)>;
 
 /// What a registered actor type is.
 struct actor_type_info {
+  actor_type_info() = default;
+  /// `{factory, "what it does", producer, {"role", ...}}`.
+  actor_type_info(actor_factory make, std::string what, bool is_producer = false,
+                  std::vector<std::string> can_play = {})
+    : factory{std::move(make)}, description{std::move(what)}, producer{is_producer}, roles{std::move(can_play)} {}
+
   actor_factory factory;
   std::string description;
   bool producer = false; ///< publishes on its own (a gateway): the run ends when all producers finished
+  /// The roles it can play for an actor that names it (params::require_actor), e.g. "execution":
+  /// takes the ORDER_NEW intents sent to it directly and fills or rejects them.
+  std::vector<std::string> roles;
 };
 
 /// Factories by type name ("gateway.replay", "risk.engine", ...).

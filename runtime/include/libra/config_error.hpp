@@ -2,14 +2,21 @@
 // key path, e.g. "actors[2].params.fast").
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
 namespace libra {
 
-/// A configuration error with its location. what() is "file:line:column: key.path: message".
+/// A configuration error with its location. what() is "file:line:column: key.path: message",
+/// one printable line (libra::printable).
 class config_error : public std::runtime_error {
 public:
+  /// what() shows at most this much of the key path and of the message, cut with a marker: a
+  /// backstop for input that was not cut where it was quoted.
+  static constexpr std::size_t max_key_path_bytes = 256;
+  static constexpr std::size_t max_message_bytes = 1024;
+
   config_error(std::string file, int line, int column, std::string key_path, std::string message);
 
   [[nodiscard]] const std::string& file() const noexcept { return file_; }

@@ -21,6 +21,13 @@ class Node;
 
 namespace libra {
 
+/// A reference from one actor's params to another actor (params::require_actor).
+struct actor_ref {
+  std::string name;     ///< the actor named
+  std::string key_path; ///< where, e.g. "actors[1].params.execution"
+  std::string role;     ///< what the named actor must be able to do (actor_type_info::roles)
+};
+
 /// Typed view of a YAML mapping. Supported T for get/require: std::string, double, bool,
 /// std::int64_t, std::uint64_t, std::vector<std::string>, std::vector<double>.
 class params {
@@ -46,8 +53,14 @@ public:
   /// A path, relative paths resolved against the topology file's directory; with must_exist,
   /// a missing or unreadable file is a config_error.
   [[nodiscard]] std::filesystem::path require_path(std::string_view key, bool must_exist = true) const;
-  /// The name of another actor of the topology (checked by the loader once all are known).
-  [[nodiscard]] std::string require_actor(std::string_view key) const;
+  /// The name of another actor of the topology whose type can play role (lists it in its
+  /// actor_type_info::roles), e.g. require_actor("execution", "execution"). The loader checks,
+  /// once all actors are known, that it exists, is not this actor, and can play the role.
+  [[nodiscard]] std::string require_actor(std::string_view key, std::string_view role) const;
+  /// A name (an actor's, an instrument's): 1 to max_bytes bytes of well-formed UTF-8 without
+  /// control characters (names go into logs and the recorder's JSON). The limit is in bytes, as
+  /// the inline storage (symbol.hpp): an ASCII character takes 1, others 2 to 4.
+  [[nodiscard]] std::string require_name(std::string_view key, std::size_t max_bytes) const;
   /// One of the allowed words.
   [[nodiscard]] std::string get_choice(std::string_view key, std::string fallback,
                                        const std::vector<std::string>& allowed) const;
@@ -61,8 +74,8 @@ public:
   /// Keys present but never read (by get/require/has/child), with their locations: the loader
   /// reports them as unknown keys.
   [[nodiscard]] std::vector<config_error> unread() const;
-  /// Actor names referenced through require_actor, with the key that named each.
-  [[nodiscard]] std::vector<std::pair<std::string, std::string>> actor_refs() const;
+  /// The references made through require_actor, in order.
+  [[nodiscard]] std::vector<actor_ref> actor_refs() const;
   [[nodiscard]] const std::string& key_path() const noexcept;
   [[nodiscard]] const std::string& file() const noexcept;
 

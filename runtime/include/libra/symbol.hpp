@@ -2,6 +2,8 @@
 // copyable values with no allocation, so an event stays within one 128-byte block.
 #pragma once
 
+#include <libra/text.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <stdexcept>
@@ -11,7 +13,8 @@
 
 namespace libra {
 
-/// A name of at most Size - 1 characters, stored inline and NUL-padded.
+/// A name of at most Size - 1 bytes of UTF-8, stored inline and NUL-padded. The limit is in
+/// bytes: an ASCII character takes 1, others 2 to 4.
 template <std::size_t Size>
 class fixed_name {
 public:
@@ -27,19 +30,21 @@ public:
   }
 
   /// From runtime text; throws std::length_error when too long, std::invalid_argument when it
-  /// contains a NUL (config boundary).
+  /// contains a NUL or is not UTF-8 (config boundary).
   explicit fixed_name(std::string_view text) {
     if (text.find('\0') != std::string_view::npos)
       throw std::invalid_argument("name contains a NUL character");
+    if (!is_valid_utf8(text))
+      throw std::invalid_argument("name '" + printable(text) + "' is not valid UTF-8");
     if (text.size() > max_length)
-      throw std::length_error("name '" + std::string{text} + "' is longer than " + std::to_string(max_length)
-                              + " characters");
+      throw std::length_error("name '" + printable(text) + "' is longer than " + std::to_string(max_length) + " bytes");
     std::copy(text.begin(), text.end(), chars_);
   }
 
-  /// True when text can be a name: short enough, no NUL (use before constructing from untrusted input).
+  /// True when text can be a name: short enough, no NUL, valid UTF-8 (use before constructing
+  /// from untrusted input).
   static constexpr bool fits(std::string_view text) noexcept {
-    return text.size() <= max_length && text.find('\0') == std::string_view::npos;
+    return text.size() <= max_length && text.find('\0') == std::string_view::npos && is_valid_utf8(text);
   }
 
   [[nodiscard]] constexpr std::string_view view() const noexcept {
@@ -62,9 +67,9 @@ private:
   char chars_[Size] = {}; // always NUL-terminated: at most Size - 1 used
 };
 
-/// Instrument id such as "EUR/USD" or "6EH4.XCME" (up to 15 characters).
+/// Instrument id such as "EUR/USD" or "6EH4.XCME" (up to 15 bytes).
 using instrument_id = fixed_name<16>;
-/// Who published an event, e.g. "gateway.binance" (up to 21 characters).
+/// Who published an event, e.g. "gateway.binance" (up to 21 bytes).
 using source_id = fixed_name<22>;
 
 } // namespace libra

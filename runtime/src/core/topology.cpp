@@ -1,15 +1,28 @@
 #include "topology.hpp"
 
+#include <libra/text.hpp>
+
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <set>
+#include <algorithm>
+#include <map>
+#include <new>
+#include <sstream>
+#include <system_error>
 
 namespace libra::core {
 
 namespace {
+
+// Paths are quoted longer than other input: a real path of a few directories still shows whole.
+constexpr std::size_t path_limit = 4 * quote_limit;
 
 config_error at(const YAML::Node& n, const std::string& file, const std::string& path, const std::string& msg) {
   const auto m = n.Mark();
@@ -23,19 +36,246 @@ void load_plugin(const std::filesystem::path& path, const params& where, std::st
                  actor_registry& registry) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr)
-    where.fail(key, fmt::format("plugin '{}' failed to load: {}", path.string(), dlerror()));
+    where.fail(key, fmt::format("plugin '{}' failed to load: {}", printable(path.string(), path_limit),
+                                printable(dlerror(), 2 * path_limit)));
   using entry_fn = void (*)(actor_registry&);
   auto* sym = dlsym(handle, "libra_register_actors");
   if (sym == nullptr)
-    where.fail(key, fmt::format("plugin '{}' has no libra_register_actors (use LIBRA_PLUGIN)", path.string()));
+    where.fail(key, fmt::format("plugin '{}' has no libra_register_actors (use LIBRA_PLUGIN)",
+                                printable(path.string(), path_limit)));
   const auto before = registry.types().size();
   try {
     reinterpret_cast<entry_fn>(sym)(registry); // NOLINT: dlsym's documented use
   } catch (const std::exception& ex) {
-    where.fail(key, fmt::format("plugin '{}' failed to register: {}", path.string(), ex.what()));
+    where.fail(key, fmt::format("plugin '{}' failed to register: {}", printable(path.string(), path_limit),
+                                printable(ex.what(), config_error::max_message_bytes)));
   }
   if (registry.types().size() == before)
-    where.fail(key, fmt::format("plugin '{}' registered no actor type", path.string()));
+    where.fail(key, fmt::format("plugin '{}' registered no actor type", printable(path.string(), path_limit)));
+}
+
+// -- reading the file ---------------------------------------------------------------------------
+
+std::string describe_errno(int err) { return std::generic_category().message(err); }
+
+std::string_view file_kind(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO (named pipe)";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+class fd_closer {
+public:
+  explicit fd_closer(int fd) : fd_{fd} {}
+  fd_closer(const fd_closer&) = delete;
+  fd_closer& operator=(const fd_closer&) = delete;
+  ~fd_closer() { ::close(fd_); }
+
+private:
+  int fd_;
+};
+
+// The file's text. Anything but a regular file of at most max_topology_bytes is refused before
+// a byte is parsed: a directory or a device has no topology in it, a FIFO could block forever,
+// and yaml-cpp's memory grows ~250-fold with its input.
+std::string read_topology(const std::string& fname) {
+  auto fail = [&](const std::string& msg) { return config_error(fname, 0, 0, "(file)", msg); };
+  auto check_kind_and_size = [&](const struct stat& st) {
+    if (!S_ISREG(st.st_mode))
+      throw fail(fmt::format("is {}, not a topology file (a regular YAML file)", file_kind(st.st_mode)));
+    if (static_cast<std::uintmax_t>(st.st_size) > max_topology_bytes)
+      throw fail(fmt::format("the file has {} bytes; a topology file may have at most {} (1 MiB)", st.st_size,
+                             max_topology_bytes));
+  };
+  struct stat st {};
+  if (::stat(fname.c_str(), &st) != 0)
+    throw fail(fmt::format("cannot open the topology file: {}", describe_errno(errno)));
+  check_kind_and_size(st);
+  // O_NONBLOCK: should the path become a FIFO after stat, open and read do not wait for a writer.
+  const int fd = ::open(fname.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); // NOLINT: POSIX vararg
+  if (fd < 0)
+    throw fail(fmt::format("cannot open the topology file: {}", describe_errno(errno)));
+  const fd_closer closer{fd};
+  if (::fstat(fd, &st) != 0)
+    throw fail(fmt::format("cannot read the topology file: {}", describe_errno(errno)));
+  check_kind_and_size(st); // what was opened, not what stat saw
+  // Its size as fstat saw it, plus room to notice that it grew since (then it is read on, to
+  // one byte past the limit at most).
+  std::string text;
+  std::size_t got = 0;
+  text.resize(static_cast<std::size_t>(st.st_size) + 1);
+  for (;;) {
+    if (got == text.size()) {
+      if (text.size() > max_topology_bytes)
+        throw fail(fmt::format("the file has more than {} bytes, the most a topology file may have (1 MiB)",
+                               max_topology_bytes));
+      text.resize(std::min(text.size() * 2, max_topology_bytes + 1));
+    }
+    const auto n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      throw fail(fmt::format("cannot read the topology file: {}", describe_errno(errno)));
+    if (n == 0)
+      break;
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  return text;
+}
+
+// -- the shape of the YAML, before a tree is built ----------------------------------------------
+
+// A streaming pass over the parser's events (memory: one frame per open list or mapping, with
+// the keys of each open mapping). It refuses what yaml-cpp would accept silently: a second
+// document (ignored by YAML::Load) and a key that a mapping already has (yaml-cpp keeps both,
+// lookups find the first, so the second would be ignored). And, before yaml-cpp builds a tree,
+// what would make that tree expensive: more than max_topology_nodes nodes (an alias counts the
+// nodes it repeats, so a "billion laughs" of aliases is refused too), nesting deeper than
+// max_topology_depth, and an alias inside the node it names (yaml-cpp builds a cycle that any
+// walk of the tree would follow forever).
+class shape_check final : public YAML::EventHandler {
+public:
+  explicit shape_check(const std::string& file) : file_{file} {}
+
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (++documents_ > 1)
+      throw error(m, "(document)", "a second YAML document ('---'): a topology is one document");
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { leaf(m, a, place("(null key)")); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t a, const std::string& value) override {
+    leaf(m, a, place(value.empty() ? "(empty key)" : printable(value), &value, &m));
+  }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t a) override {
+    const auto path = place("(alias key)");
+    for (const auto& f : frames_)
+      if (f.anchor == a)
+        throw error(m, path, "an alias inside the node it names (a cycle)");
+    count(m, path, a < sizes_.size() ? sizes_[a] : 1);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a, YAML::EmitterStyle::value) override {
+    open(m, a, false);
+  }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a, YAML::EmitterStyle::value) override {
+    open(m, a, true);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapEnd() override { close(); }
+
+private:
+  struct frame {
+    bool map = false;
+    YAML::anchor_t anchor = 0;
+    std::size_t nodes_before = 0;                        // nodes_ when it opened: its size when it closes
+    std::string path;                                    // key path of this list or mapping
+    std::size_t index = 0;                               // list: the next element's index
+    bool key_next = true;                                // mapping: the next node is a key
+    std::string key;                                     // mapping: the current key, for its value's key path
+    std::map<std::string, YAML::Mark, std::less<>> keys; // mapping: scalar keys so far, where
+  };
+
+  [[nodiscard]] config_error error(const YAML::Mark& m, const std::string& path, const std::string& msg) const {
+    return {file_, m.line + 1, m.column + 1, path.empty() ? "(root)" : path, msg};
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : fmt::format("{}.{}", path, key);
+  }
+
+  // Places the next node in its parent; returns its key path. key: what it is called should it
+  // be a key of a mapping; a scalar (text, at m) is checked against the mapping's other keys.
+  std::string place(std::string key, const std::string* text = nullptr, const YAML::Mark* m = nullptr) {
+    if (frames_.empty())
+      return {};
+    auto& parent = frames_.back();
+    if (!parent.map)
+      return fmt::format("{}[{}]", parent.path, parent.index++);
+    if (!parent.key_next) {
+      parent.key_next = true;
+      return join(parent.path, parent.key);
+    }
+    parent.key_next = false;
+    parent.key = std::move(key);
+    auto path = join(parent.path, parent.key);
+    if (text != nullptr) {
+      const auto [first, fresh] = parent.keys.try_emplace(*text, *m);
+      if (!fresh)
+        throw error(*m, path,
+                    fmt::format("duplicate key '{}' (first at line {}, column {})", printable(*text),
+                                first->second.line + 1, first->second.column + 1));
+    }
+    return path;
+  }
+
+  void count(const YAML::Mark& m, const std::string& path, std::size_t n) {
+    nodes_ += n;
+    if (nodes_ > max_topology_nodes)
+      throw error(m, path,
+                  fmt::format("more than {} YAML nodes (aliases count what they repeat): too big for a topology",
+                              max_topology_nodes));
+  }
+
+  void remember(YAML::anchor_t a, std::size_t size) {
+    if (a == 0)
+      return;
+    if (a >= sizes_.size())
+      sizes_.resize(a + 1, 1);
+    sizes_[a] = size;
+  }
+
+  void leaf(const YAML::Mark& m, YAML::anchor_t a, const std::string& path) {
+    count(m, path, 1);
+    remember(a, 1);
+  }
+
+  void open(const YAML::Mark& m, YAML::anchor_t a, bool map) {
+    auto path = place("(non-scalar key)");
+    count(m, path, 1);
+    if (frames_.size() >= max_topology_depth)
+      throw error(m, path, fmt::format("nested more than {} levels deep", max_topology_depth));
+    frame f;
+    f.map = map;
+    f.anchor = a;
+    f.nodes_before = nodes_ - 1;
+    f.path = std::move(path);
+    frames_.push_back(std::move(f));
+  }
+
+  void close() {
+    remember(frames_.back().anchor, nodes_ - frames_.back().nodes_before);
+    frames_.pop_back();
+  }
+
+  const std::string& file_;
+  std::vector<frame> frames_;
+  std::vector<std::size_t> sizes_; // nodes under each anchor (ids count from 1)
+  std::size_t nodes_ = 0;
+  std::size_t documents_ = 0;
+};
+
+// The topology's one document, parsed after the shape check.
+YAML::Node parse_topology(const std::string& text, const std::string& fname) {
+  try {
+    {
+      std::istringstream in{text};
+      YAML::Parser parser{in};
+      shape_check shape{fname};
+      while (parser.HandleNextDocument(shape)) {
+      }
+    }
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& ex) {
+    throw config_error(fname, ex.mark.line + 1, ex.mark.column + 1, "(syntax)", ex.msg);
+  }
 }
 
 void report_unread(const params& p) {
@@ -44,18 +284,39 @@ void report_unread(const params& p) {
     throw unread.front();
 }
 
-} // namespace
+// A reference names another actor of the topology whose type can play the role asked for.
+void check_reference(const params& p, const actor_ref& ref, const std::string& from,
+                     const std::map<std::string, std::size_t, std::less<>>& names,
+                     const std::vector<actor_spec>& actors, const actor_registry& registry) {
+  // re-locate the reference: params::fail needs the key relative to its mapping
+  const auto rel = ref.key_path.substr(p.key_path().size() + 1);
+  auto can_play = [&](const std::string& type) {
+    const auto& roles = registry.find(type)->roles;
+    return std::find(roles.begin(), roles.end(), ref.role) != roles.end();
+  };
+  auto who_can = [&] {
+    std::vector<std::string> types;
+    for (const auto& t : registry.types())
+      if (can_play(t))
+        types.push_back(t);
+    return types.empty() ? std::string{"no registered type can"}
+                         : fmt::format("types that can: {}", fmt::join(types, ", "));
+  };
+  const auto it = names.find(ref.name);
+  if (it == names.end())
+    p.fail(rel, fmt::format("no actor named '{}' in this topology", printable(ref.name)));
+  if (ref.name == from)
+    p.fail(rel, fmt::format("'{}' is this actor itself: name another actor that can play the role '{}' ({})",
+                            printable(ref.name), ref.role, who_can()));
+  const auto& type = actors[it->second].type;
+  if (!can_play(type))
+    p.fail(rel, fmt::format("'{}' is a {}, which cannot play the role '{}' ({})", printable(ref.name), type, ref.role,
+                            who_can()));
+}
 
-topology load_topology(const std::filesystem::path& file, actor_registry& registry) {
+topology load(const std::filesystem::path& file, actor_registry& registry) {
   const std::string fname = file.string();
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(fname);
-  } catch (const YAML::BadFile&) {
-    throw config_error(fname, 0, 0, "(file)", "cannot open the topology file");
-  } catch (const YAML::ParserException& ex) {
-    throw config_error(fname, ex.mark.line + 1, ex.mark.column + 1, "(syntax)", ex.msg);
-  }
+  const YAML::Node root = parse_topology(read_topology(fname), fname);
   if (!root.IsMap())
     throw at(root, fname, "(root)", "a topology is a mapping with keys bus, runtime, logging, plugins, actors");
   const auto base = std::filesystem::absolute(file).parent_path();
@@ -66,8 +327,14 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
   // bus
   {
     auto b = top.child("bus");
-    constexpr std::int64_t big = std::int64_t{1} << 40;
-    topo.bus.capacity = static_cast<std::size_t>(b.get_in("capacity", std::int64_t{100'000}, 1, big));
+    // Capacity is memory: a full bus holds capacity staged events.
+    const auto capacity = b.get<std::int64_t>("capacity", 100'000);
+    if (capacity < 1 || capacity > max_capacity)
+      b.fail("capacity",
+             fmt::format("{} is out of range [1, {}] (a staged event takes ~{} bytes: {} of them ~{:.1f} GB)", capacity,
+                         max_capacity, staged_event_bytes, max_capacity,
+                         static_cast<double>(max_capacity) * staged_event_bytes / 1e9));
+    topo.bus.capacity = static_cast<std::size_t>(capacity);
     topo.bus.max_handlers_per_type =
       static_cast<std::size_t>(b.get_in("max_handlers_per_type", std::int64_t{100}, 1, 100'000));
     topo.bus.credit_window =
@@ -117,7 +384,10 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
   const auto actors = root["actors"];
   if (!actors.IsSequence() || actors.size() == 0)
     throw at(actors, fname, "actors", "expected a non-empty list of actors");
-  std::set<std::string> names;
+  if (actors.size() > max_actors)
+    throw at(actors, fname, "actors",
+             fmt::format("{} actors; a topology may have at most {}", actors.size(), max_actors));
+  std::map<std::string, std::size_t, std::less<>> names; // -> index in topo.actors
   std::vector<std::pair<params, std::size_t>> all_params;
   for (std::size_t i = 0; i < actors.size(); ++i) {
     const auto path = fmt::format("actors[{}]", i);
@@ -125,29 +395,31 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
     if (!actors[i].IsMap())
       throw at(actors[i], fname, path, "expected a mapping with name, type and params");
     actor_spec spec;
-    spec.name = a.require<std::string>("name");
-    if (spec.name.empty() || !source_id::fits(spec.name))
-      a.fail("name", fmt::format("name must be 1 to {} characters", source_id::max_length));
-    if (!names.insert(spec.name).second)
-      a.fail("name", fmt::format("duplicate actor name '{}'", spec.name));
+    spec.name = a.require_name("name", source_id::max_length);
+    if (!names.emplace(spec.name, i).second)
+      a.fail("name", fmt::format("duplicate actor name '{}'", printable(spec.name)));
     spec.type = a.require<std::string>("type");
     const auto* info = registry.find(spec.type);
     if (info == nullptr)
-      a.fail("type", fmt::format("unknown actor type '{}' (known: {})", spec.type, fmt::join(registry.types(), ", ")));
+      a.fail("type", fmt::format("unknown actor type '{}' (known: {})", printable(spec.type),
+                                 fmt::join(registry.types(), ", ")));
     spec.producer = info->producer;
     auto p = a.child("params");
-    spec.spawn = info->factory(p);
+    try {
+      spec.spawn = info->factory(p);
+    } catch (const config_error&) {
+      throw;
+    } catch (const std::exception& ex) { // an actor's own check that forgot params::fail
+      a.fail("params", fmt::format("actor type '{}' refused its params: {}", spec.type,
+                                   printable(ex.what(), config_error::max_message_bytes)));
+    }
     report_unread(a);
     all_params.emplace_back(p, i);
     topo.actors.push_back(std::move(spec));
   }
   for (const auto& [p, i] : all_params)
-    for (const auto& [name, key] : p.actor_refs())
-      if (names.count(name) == 0) {
-        // re-locate the reference: params::fail needs the key relative to its mapping
-        const auto rel = key.substr(p.key_path().size() + 1);
-        p.fail(rel, fmt::format("no actor named '{}' in this topology", name));
-      }
+    for (const auto& ref : p.actor_refs())
+      check_reference(p, ref, topo.actors[i].name, names, topo.actors, registry);
   report_unread(top);
   bool any_producer = false;
   for (const auto& s : topo.actors)
@@ -156,6 +428,28 @@ topology load_topology(const std::filesystem::path& file, actor_registry& regist
     throw at(actors, fname, "actors",
              "no producer (gateway) actor and no runtime.duration_s: the run would never end on its own");
   return topo;
+}
+
+} // namespace
+
+topology load_topology(const std::filesystem::path& file, actor_registry& registry) {
+  // The boundary: whatever goes wrong is a config_error (exit 2), never an escaping exception.
+  const std::string fname = file.string();
+  try {
+    return load(file, registry);
+  } catch (const config_error&) {
+    throw;
+  } catch (const YAML::Exception& ex) {
+    throw config_error(fname, ex.mark.line + 1, ex.mark.column + 1, "(yaml)", ex.msg);
+  } catch (const std::bad_alloc&) {
+    throw config_error(fname, 0, 0, "(file)", "out of memory while loading the topology");
+  } catch (const std::exception& ex) {
+    throw config_error(
+      fname, 0, 0, "(file)",
+      fmt::format("cannot load the topology: {}", printable(ex.what(), config_error::max_message_bytes)));
+  } catch (...) {
+    throw config_error(fname, 0, 0, "(file)", "cannot load the topology: an unknown exception");
+  }
 }
 
 } // namespace libra::core

@@ -14,6 +14,21 @@
 
 namespace libra::core {
 
+// What a topology may be, checked before yaml-cpp builds its tree (~470 B of memory per node,
+// so the tree stays within ~30 MB): config/README.md, "Bad input: what libra does".
+/// Largest topology file, in bytes (the shipped ones are < 2 KiB).
+inline constexpr std::size_t max_topology_bytes = std::size_t{1} << 20;
+/// Most YAML nodes (scalars, lists, mappings, each key; an alias counts the nodes it repeats).
+inline constexpr std::size_t max_topology_nodes = std::size_t{1} << 16;
+/// Deepest nesting of lists and mappings (a topology needs 5).
+inline constexpr std::size_t max_topology_depth = 32;
+/// Most actors in one topology.
+inline constexpr std::size_t max_actors = 1024;
+/// Memory of one event staged in the bus (libra-bench-memory: 141 B at capacity 100k, 140 B at 1M).
+inline constexpr std::size_t staged_event_bytes = 140;
+/// Largest bus.capacity (bus_config::capacity): 2^24 staged events take ~2.3 GB.
+inline constexpr std::int64_t max_capacity = std::int64_t{1} << 24;
+
 struct actor_spec {
   std::string name;
   std::string type;
@@ -34,7 +49,8 @@ struct topology {
 };
 
 /// Loads plugins named in the file into registry (they stay loaded for the process), then
-/// validates everything. Throws config_error (the first problem, located) on any error.
+/// validates everything. Throws config_error (the first problem, located) on any error, and
+/// nothing else: whatever else goes wrong while loading becomes a config_error too.
 topology load_topology(const std::filesystem::path& file, actor_registry& registry);
 
 } // namespace libra::core
