@@ -3,8 +3,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+
 #include <atomic>
 #include <latch>
+#include <sstream>
 
 using namespace libra;
 using namespace libra::testing;
@@ -178,4 +182,23 @@ TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for a 
   sub.release.open();
   REQUIRE(b.wait_idle(patience));
   CHECK(sub.got->size() == 1); // the rest were handed over but never run: the bus had stopped
+}
+
+TEST_CASE_METHOD(system_fixture, "a bus logs to the logger its host gives it, at the host's level", "[bus][logging]") {
+  auto out = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out);
+  auto host_log = std::make_shared<spdlog::logger>("host", sink);
+  host_log->set_level(spdlog::level::warn);
+  bus_config cfg;
+  cfg.logger = host_log;
+  cfg.capacity = 20;
+  {
+    bus b{sys, cfg};
+    for (int i = 0; i < 16; ++i)
+      REQUIRE(b.publish(make_tick(i)));
+    b.stop(0ms); // never started: a warning (events dropped), then an info line (bus stopped)
+  }
+  const auto text = out->str();
+  CHECK_THAT(text, Catch::Contains("dropped 16 events"));
+  CHECK_THAT(text, !Catch::Contains("bus stopped")); // info: below the host's level
 }

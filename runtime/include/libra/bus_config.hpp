@@ -7,7 +7,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+
+namespace spdlog {
+class logger;
+} // namespace spdlog
 
 namespace libra {
 
@@ -45,6 +50,10 @@ struct bus_config {
   std::chrono::milliseconds default_drain_timeout{5000};
   /// Name used in logs ("libra.<name>").
   std::string name = "bus";
+  /// Where the bus logs (its level and sinks are the host's to set: a test or an embedding
+  /// application passes its own, e.g. one at warn, or with a null sink). Empty: a clone of
+  /// spdlog's default logger at construction, named "libra.<name>".
+  std::shared_ptr<spdlog::logger> logger;
 };
 
 /// What is wrong with cfg, or empty when it is valid (bus's constructor throws bus_error with it;
