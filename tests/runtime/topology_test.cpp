@@ -264,3 +264,12 @@ TEST_CASE("a topology that could never end on its own is refused", "[runtime][to
   auto e = load_error("actors:\n  - {name: b, type: test.idle}\n");
   CHECK_THAT(e.message(), Catch::Contains("no producer"));
 }
+
+TEST_CASE("a positive duration or stats interval lasts at least a millisecond", "[runtime][topology]") {
+  fake_registry r;
+  temp_file f{
+    "runtime:\n  duration_s: 0.0001\n  stats_interval_s: 0.0105\nactors:\n  - {name: a, type: test.source}\n"};
+  const auto topo = core::load_topology(f.path(), r.reg);
+  CHECK(topo.duration == std::chrono::milliseconds{1}); // not 0, which means "no duration"
+  CHECK(topo.stats_interval == std::chrono::milliseconds{11});
+}

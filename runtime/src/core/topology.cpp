@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <new>
 #include <sstream>
@@ -354,10 +355,13 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     topo.workers = static_cast<std::size_t>(r.get_in("workers", std::int64_t{2}, 1, 256));
     topo.idle = r.get_choice("idle", "responsive", {"responsive", "frugal"}) == "frugal" ? idle_policy::frugal
                                                                                          : idle_policy::responsive;
-    topo.stats_interval =
-      std::chrono::milliseconds{static_cast<std::int64_t>(r.get_in("stats_interval_s", 1.0, 0.01, 3600.0) * 1000)};
+    topo.stats_interval = std::chrono::milliseconds{
+      static_cast<std::int64_t>(std::ceil(r.get_in("stats_interval_s", 1.0, 0.01, 3600.0) * 1000))};
     topo.duration =
-      std::chrono::milliseconds{static_cast<std::int64_t>(r.get_in("duration_s", 0.0, 0.0, 30.0 * 86400) * 1000)};
+      // Rounded up, as on the command line: any positive duration lasts at least 1 ms (truncated,
+      // 0.0001 s would have meant "no duration").
+      std::chrono::milliseconds{
+        static_cast<std::int64_t>(std::ceil(r.get_in("duration_s", 0.0, 0.0, 30.0 * 86400) * 1000))};
   }
   // logging
   {
