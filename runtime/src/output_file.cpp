@@ -12,21 +12,21 @@
 
 namespace libra {
 
-namespace {
-
-const char* kind_of(mode_t mode) {
+std::string_view file_type_name(unsigned mode) noexcept {
+  if (S_ISDIR(mode))
+    return "a directory";
   if (S_ISFIFO(mode))
-    return "a FIFO";
+    return "a FIFO (named pipe)";
   if (S_ISCHR(mode))
     return "a character device";
   if (S_ISBLK(mode))
     return "a block device";
-  if (S_ISDIR(mode))
-    return "a directory";
   if (S_ISSOCK(mode))
     return "a socket";
-  return "not a regular file";
+  return S_ISREG(mode) ? "a regular file" : "not a regular file";
 }
+
+namespace {
 
 [[noreturn]] void refuse(const std::filesystem::path& path, const std::string& why) {
   throw output_error{fmt::format("cannot write '{}': {}", path.string(), why)};
@@ -35,7 +35,7 @@ const char* kind_of(mode_t mode) {
 void refuse_special(const std::filesystem::path& path, mode_t mode) {
   refuse(path, fmt::format("it is {}, not a regular file (outputs must be regular files: writing to a FIFO or a "
                            "device can block the run and its shutdown)",
-                           kind_of(mode)));
+                           file_type_name(mode)));
 }
 
 } // namespace

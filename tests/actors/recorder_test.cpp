@@ -255,7 +255,8 @@ TEST_CASE("output_file: written at once, emptied only by truncate(), refuses wha
   }
   CHECK_NOTHROW(output_file::open(file)); // the lock ends with the object
   REQUIRE(::mkfifo((dir.path() / "fifo").c_str(), 0600) == 0);
-  CHECK_THROWS_WITH(output_file::open(dir.path() / "fifo"), Catch::Contains("it is a FIFO, not a regular file"));
+  CHECK_THROWS_WITH(output_file::open(dir.path() / "fifo"),
+                    Catch::Contains("it is a FIFO (named pipe), not a regular file"));
   CHECK_THROWS_WITH(output_file::open("/dev/full"), Catch::Contains("it is a character device"));
   CHECK_THROWS_WITH(output_file::open(dir.path() / "no" / "x"), Catch::Contains("No such file or directory"));
 }

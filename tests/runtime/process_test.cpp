@@ -12,6 +12,7 @@
 
 using namespace std::chrono_literals;
 using libra::testing::child_process;
+using libra::testing::summary_field;
 
 namespace {
 
@@ -21,15 +22,6 @@ std::filesystem::path write_topology(const std::string& name, const std::string&
   auto path = dir / name;
   std::ofstream{path} << yaml;
   return path;
-}
-
-std::uint64_t field(const std::string& text, const std::string& label) {
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex{label + " ([0-9,]+)"}))
-    return UINT64_MAX;
-  auto digits = m[1].str();
-  std::erase(digits, ',');
-  return std::stoull(digits);
 }
 
 } // namespace
@@ -75,9 +67,9 @@ actors:
   INFO(sig_name << ": " << p.err() << p.out());
   CHECK(rc == 0);
   CHECK_THAT(p.out(), Catch::Contains("(" + sig_name + ")"));
-  const auto published = field(p.out(), "published");
-  const auto dispatched = field(p.out(), "dispatched");
-  const auto dropped = field(p.out(), "dropped");
+  const auto published = summary_field(p.out(), "published");
+  const auto dispatched = summary_field(p.out(), "dispatched");
+  const auto dropped = summary_field(p.out(), "dropped");
   REQUIRE(published != UINT64_MAX);
   CHECK(published > 0);
   CHECK(published == dispatched + dropped); // nothing lost silently: all delivered or counted

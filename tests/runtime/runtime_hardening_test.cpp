@@ -29,6 +29,7 @@
 
 using namespace std::chrono_literals;
 using libra::testing::child_process;
+using libra::testing::summary_field;
 namespace fs = std::filesystem;
 
 namespace {
@@ -130,15 +131,6 @@ bool wait_for_lines(const fs::path& p, std::size_t n, std::chrono::milliseconds 
   return false;
 }
 
-std::uint64_t field(const std::string& text, const std::string& label) {
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex{label + " ([0-9,]+)"}))
-    return UINT64_MAX;
-  auto digits = m[1].str();
-  std::erase(digits, ',');
-  return std::stoull(digits);
-}
-
 } // namespace
 
 // ---- 17: SIGHUP -------------------------------------------------------------------------------
@@ -153,9 +145,9 @@ TEST_CASE("SIGHUP drains the bus, prints the summary and exits 0, as SIGTERM doe
   INFO(p.err() << p.out());
   CHECK(rc == 0);
   CHECK_THAT(p.out(), Catch::Contains("(SIGHUP)"));
-  const auto published = field(p.out(), "published");
+  const auto published = summary_field(p.out(), "published");
   REQUIRE(published != UINT64_MAX);
-  CHECK(published == field(p.out(), "dispatched") + field(p.out(), "dropped"));
+  CHECK(published == summary_field(p.out(), "dispatched") + summary_field(p.out(), "dropped"));
 }
 
 // ---- 6b: an actor that dies during the run ----------------------------------------------------
@@ -227,7 +219,7 @@ TEST_CASE("SIGINT under back-pressure exits within drain_timeout_ms, not a multi
   const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   INFO(p.out() << p.err().substr(p.err().size() > 3000 ? p.err().size() - 3000 : 0));
   CHECK(rc == 0);
-  CHECK(field(p.out(), "dropped") > 0); // the budget ran out: this run tested it
+  CHECK(summary_field(p.out(), "dropped") > 0); // the budget ran out: this run tested it
   // 1 s of budget, the actors' 100 ms, process exit; the per-phase waits took 2 s and more.
   CHECK(took < 1.8);
 }
@@ -408,7 +400,7 @@ TEST_CASE("a FIFO (or other special file) as an output is refused at once, never
     const auto r = run({topo.string(), "--stats-json", fifo.string()});
     INFO(r.err);
     CHECK(r.rc == 2);
-    CHECK_THAT(r.err, Catch::Contains("it is a FIFO, not a regular file"));
+    CHECK_THAT(r.err, Catch::Contains("it is a FIFO (named pipe), not a regular file"));
   }
   SECTION("--stats-json on a device, a directory") {
     const auto topo = dir.write("t.yaml", "actors:\n" + replay());

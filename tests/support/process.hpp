@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <poll.h>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <sys/wait.h>
@@ -111,5 +113,16 @@ private:
   std::string out_;
   std::string err_;
 };
+
+/// The number after `label ` in libra-runtime's summary (thousands separators dropped), or
+/// UINT64_MAX when the line is missing.
+inline std::uint64_t summary_field(const std::string& text, const std::string& label) {
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex{label + " ([0-9,]+)"}))
+    return UINT64_MAX;
+  auto digits = m[1].str();
+  std::erase(digits, ',');
+  return std::stoull(digits);
+}
 
 } // namespace libra::testing

@@ -13,6 +13,10 @@
 
 namespace libra {
 
+/// What kind of file a stat() mode names, for messages: "a directory", "a FIFO (named pipe)",
+/// "a character device", ... (inputs and outputs must be regular files).
+[[nodiscard]] std::string_view file_type_name(unsigned mode) noexcept;
+
 /// An output file that cannot be used; what() is "cannot write 'path': reason".
 class output_error : public std::runtime_error {
 public:

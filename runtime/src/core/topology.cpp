@@ -1,5 +1,6 @@
 #include "topology.hpp"
 
+#include <libra/output_file.hpp>
 #include <libra/text.hpp>
 
 #include <fmt/format.h>
@@ -59,20 +60,6 @@ void load_plugin(const std::filesystem::path& path, const params& where, std::st
 
 std::string describe_errno(int err) { return std::generic_category().message(err); }
 
-std::string_view file_kind(mode_t mode) {
-  if (S_ISDIR(mode))
-    return "a directory";
-  if (S_ISFIFO(mode))
-    return "a FIFO (named pipe)";
-  if (S_ISCHR(mode))
-    return "a character device";
-  if (S_ISBLK(mode))
-    return "a block device";
-  if (S_ISSOCK(mode))
-    return "a socket";
-  return "not a regular file";
-}
-
 class fd_closer {
 public:
   explicit fd_closer(int fd) : fd_{fd} {}
@@ -91,7 +78,7 @@ std::string read_topology(const std::string& fname) {
   auto fail = [&](const std::string& msg) { return config_error(fname, 0, 0, "(file)", msg); };
   auto check_kind_and_size = [&](const struct stat& st) {
     if (!S_ISREG(st.st_mode))
-      throw fail(fmt::format("is {}, not a topology file (a regular YAML file)", file_kind(st.st_mode)));
+      throw fail(fmt::format("is {}, not a topology file (a regular YAML file)", file_type_name(st.st_mode)));
     if (static_cast<std::uintmax_t>(st.st_size) > max_topology_bytes)
       throw fail(fmt::format("the file has {} bytes; a topology file may have at most {} (1 MiB)", st.st_size,
                              max_topology_bytes));
