@@ -66,21 +66,29 @@ TEST_CASE_METHOD(system_fixture, "4 publishers x 25k events: each delivered exac
   }
   b.start();
   std::atomic<std::uint64_t> refusals{0};
+  std::atomic<bool> stuck{false}; // a publisher refused for the whole patience (asserted below)
   std::vector<std::thread> threads;
   for (std::uint64_t p = 1; p <= publishers; ++p) {
     threads.emplace_back([&, p] {
       auto pub = b.make_publisher();
       for (std::uint64_t n = 0; n < per_publisher; ++n) {
         auto e = numbered(p, n);
-        while (!pub.publish(e)) { // full: wait for the broker (back-pressure, not loss)
-          refusals.fetch_add(1);
-          std::this_thread::yield();
+        // full: wait for the broker (back-pressure, not loss), but not forever
+        if (!eventually([&] {
+              if (pub.publish(e))
+                return true;
+              refusals.fetch_add(1);
+              return false;
+            })) {
+          stuck.store(true);
+          return;
         }
       }
     });
   }
   for (auto& t : threads)
     t.join();
+  REQUIRE_FALSE(stuck.load());
   REQUIRE(b.wait_idle(patience));
   const auto total = publishers * per_publisher;
   for (const auto& out : outs) {
@@ -193,29 +201,38 @@ TEST_CASE_METHOD(system_fixture,
   }
   b.start();
   std::atomic<std::uint64_t> published_total{0};
+  // The threads record what went wrong; the test thread asserts (Catch2's assertions are not
+  // thread-safe).
+  std::atomic<bool> stuck{false};
+  std::atomic<int> unsubscribe_refused{0};
   std::vector<std::thread> threads;
   for (std::uint64_t p = 1; p <= publishers; ++p) {
     threads.emplace_back([&, p] {
       auto pub = b.make_publisher();
       for (std::uint64_t n = 0; n < per_publisher; ++n) {
         auto e = numbered(p, n);
-        while (!pub.publish(e))
-          std::this_thread::yield(); // full: back-pressure
+        if (!eventually([&] { return static_cast<bool>(pub.publish(e)); })) { // full: back-pressure
+          stuck.store(true);
+          return;
+        }
         published_total.fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
   std::thread unsubscriber{[&] {
     const auto half = publishers * per_publisher / 2;
-    while (published_total.load() < half)
-      std::this_thread::yield();
+    // Stuck publishers never get half-way: unsubscribe anyway, the test fails on `stuck`.
+    (void)eventually([&] { return published_total.load() >= half || stuck.load(); }, 10 * patience);
     for (auto id : ids[3])
-      CHECK(b.unsubscribe(id));
+      if (!b.unsubscribe(id))
+        unsubscribe_refused.fetch_add(1);
     got[3]->unsubscribed.store(true);
   }};
   for (auto& t : threads)
     t.join();
   unsubscriber.join();
+  REQUIRE_FALSE(stuck.load());
+  CHECK(unsubscribe_refused.load() == 0);
   REQUIRE(b.wait_idle(patience));
 
   for (std::size_t i = 0; i < wanted.size(); ++i) {

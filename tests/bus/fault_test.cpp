@@ -5,27 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <future>
-#include <latch>
 #include <thread>
 
 using namespace libra;
 using namespace libra::testing;
-
-namespace {
-
-/// Waits for a condition the bus reaches on its own (no hook to wait on), up to the patience.
-template <class Pred>
-bool eventually(Pred&& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
-} // namespace
 
 TEST_CASE_METHOD(system_fixture, "a handler throwing on every 7th event and a throwing filter are counted and isolated",
                  "[bus][fault]") {
@@ -68,7 +51,7 @@ TEST_CASE_METHOD(system_fixture,
   cfg.batch_size = 1;
   bus b{sys, cfg};
   gate release;
-  std::latch slow_entered{1};
+  countdown slow_entered{1};
   std::atomic<bool> first{true};
   auto slow = std::make_shared<collector>();
   auto fast = std::make_shared<collector>();
@@ -82,7 +65,7 @@ TEST_CASE_METHOD(system_fixture,
   b.subscribe(event_type::tick, [fast](const event& e) { fast->add(e); });
   b.start();
   REQUIRE(b.publish(make_tick(0)));
-  slow_entered.wait(); // the slow one is stuck in its handler from now on
+  REQUIRE(slow_entered.wait()); // the slow one is stuck in its handler from now on
   REQUIRE(fast->wait(1));
   REQUIRE(eventually([&] { return b.stats().pending == 0; })); // tick 0 left the stages (both had it)
   std::int64_t accepted = 1;
@@ -129,7 +112,7 @@ TEST_CASE_METHOD(system_fixture,
   std::atomic<std::uint64_t> refused_after_stop{0};
   std::atomic<std::uint64_t> accepted_after_stop{0};
   std::atomic<bool> stopped{false};
-  std::latch publishing{4};
+  countdown publishing{4};
   std::vector<std::thread> threads;
   for (int p = 0; p < 4; ++p)
     threads.emplace_back([&, p] {
@@ -144,17 +127,20 @@ TEST_CASE_METHOD(system_fixture,
           (ok ? accepted_after_stop : refused_after_stop).fetch_add(1);
       }
     });
-  publishing.wait();
-  while (accepted.load() < 20'000) // events are flowing
-    std::this_thread::yield();
+  // Each wait is asserted after the threads are joined: a REQUIRE that throws with them running
+  // would terminate the process.
+  const bool started = publishing.wait();
+  const bool flowing = started && eventually([&] { return accepted.load() >= 20'000; }); // events are flowing
   const auto dropped = b.stop(50ms);
   stopped.store(true);
   // Keep publishing against the stopped bus for a while, then end.
-  while (refused_after_stop.load() < 1000)
-    std::this_thread::yield();
+  const bool refusing = eventually([&] { return refused_after_stop.load() >= 1000; });
   done.store(true);
   for (auto& t : threads)
     t.join();
+  REQUIRE(started);
+  REQUIRE(flowing);
+  REQUIRE(refusing);
   CHECK(accepted_after_stop.load() == 0); // stop() closed admission before it returned
   const auto s = b.stats();
   CHECK(s.published == accepted.load());
@@ -209,9 +195,10 @@ TEST_CASE_METHOD(system_fixture,
   b.start();
   caf::scoped_actor self{sys};
   self->monitor(victim);
+  // The dead subscriber's cursor must not hold capacity for long.
   for (int i = 0; i < total; ++i)
-    while (!b.publish(make_tick(i))) // the dead subscriber's cursor must not hold capacity for long
-      std::this_thread::yield();
+    if (!eventually([&] { return static_cast<bool>(b.publish(make_tick(i))); }))
+      FAIL("tick " << i << " refused for " << patience.count() << " s");
   self->receive([](const caf::down_msg&) {});
   REQUIRE(b.wait_idle(patience)); // nothing waits for the dead actor's acks
   CHECK(victim_seen->load() >= dies_at);
@@ -249,20 +236,24 @@ TEST_CASE_METHOD(system_fixture,
   });
   b.start();
   std::atomic<int> published{0};
+  std::atomic<bool> publisher_stuck{false}; // the publisher thread records, the test thread asserts
   std::promise<void> late_subscribed;
   std::thread publisher{[&, subscribed = late_subscribed.get_future()] {
     for (int i = 0; i < total; ++i) {
       // Halfway, hold on until the late subscription exists, so that events flow after it
       // whatever the speeds (otherwise a fast bus could finish during subscribe()).
-      if (i == total / 2)
-        subscribed.wait();
-      while (!b.publish(make_tick(i)))
-        std::this_thread::yield();
+      if (i == total / 2 && subscribed.wait_for(patience) != std::future_status::ready) {
+        publisher_stuck.store(true);
+        return;
+      }
+      if (!eventually([&] { return static_cast<bool>(b.publish(make_tick(i))); })) {
+        publisher_stuck.store(true);
+        return;
+      }
       published.store(i + 1);
     }
   }};
-  while (published.load() < total / 4)
-    std::this_thread::yield();
+  const bool quarter = eventually([&] { return published.load() >= total / 4 || publisher_stuck.load(); });
   auto late = std::make_shared<collector>();
   b.subscribe(event_type::tick, [late](const event& e) { late->add(e); });
   late_subscribed.set_value();
@@ -270,6 +261,8 @@ TEST_CASE_METHOD(system_fixture,
   // just not have been counted yet); tick after + 1 is published once this load has been made.
   const int after = published.load();
   publisher.join();
+  REQUIRE(quarter);
+  REQUIRE_FALSE(publisher_stuck.load());
   REQUIRE(whole->wait(total));
   REQUIRE(b.wait_idle(patience));
 

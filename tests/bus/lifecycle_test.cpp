@@ -7,7 +7,6 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <atomic>
-#include <latch>
 #include <sstream>
 
 using namespace libra;
@@ -57,8 +56,8 @@ TEST_CASE_METHOD(system_fixture, "stop with a timeout drops an exact number of e
   cfg.batch_size = 1;
   bus b{sys, cfg};
   gate release;
-  std::latch entered{1};
-  std::latch left{1};
+  countdown entered{1};
+  countdown left{1};
   std::atomic<int> calls{0};
   b.subscribe(event_type::tick, [&](const event&) {
     if (calls.fetch_add(1) == 0) {
@@ -72,11 +71,11 @@ TEST_CASE_METHOD(system_fixture, "stop with a timeout drops an exact number of e
   for (int i = 0; i < 3; ++i)
     REQUIRE(b.publish(make_signal(i))); // nobody subscribes: dispatched at once
   b.start();
-  entered.wait();
+  REQUIRE(entered.wait());
   // 1 tick is with the blocked handler (window 1), 9 are staged and cannot move.
   const auto dropped = b.stop(100ms);
   release.open();
-  left.wait(); // stop() does not wait for a blocked handler; the test must, before its locals go
+  REQUIRE(left.wait()); // stop() does not wait for a blocked handler; the test must, before its locals go
   CHECK(calls.load() == 1);
   CHECK(dropped == 9);
   auto s = b.stats();
@@ -144,7 +143,7 @@ TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for th
                  "[bus][lifecycle][drain]") {
   bus b{sys};
   gate release;
-  std::latch entered{1};
+  countdown entered{1};
   std::atomic<int> calls{0};
   std::atomic<bool> returned{false};
   b.subscribe(event_type::tick, [&](const event&) {
@@ -157,7 +156,7 @@ TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for th
   for (int i = 0; i < 5; ++i)
     REQUIRE(b.publish(make_tick(i)));
   b.start();
-  entered.wait();
+  REQUIRE(entered.wait());
   b.stop(50ms); // times out on the blocked handler
   CHECK_FALSE(b.wait_idle(50ms));
   CHECK_FALSE(returned.load());
@@ -176,7 +175,7 @@ TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for a 
   for (int i = 0; i < 5; ++i)
     REQUIRE(b.publish(make_tick(i)));
   b.start();
-  sub.entered.wait();
+  REQUIRE(sub.entered.wait());
   b.stop(50ms);
   CHECK_FALSE(b.wait_idle(20ms));
   sub.release.open();

@@ -188,7 +188,7 @@ TEST_CASE_METHOD(system_fixture, "seed: stop drains pending events", "[bus][seed
 TEST_CASE_METHOD(system_fixture, "seed: stop drops events when its timeout passes", "[bus][seed][lifecycle]") {
   bus b{sys};
   gate release; // stands for the seed's 10 s sleep: the handler runs far past the timeout
-  std::latch entered{1};
+  countdown entered{1};
   std::atomic<int> calls{0};
   b.subscribe(event_type::tick, [&](const event&) {
     if (calls.fetch_add(1) == 0) {
@@ -199,7 +199,7 @@ TEST_CASE_METHOD(system_fixture, "seed: stop drops events when its timeout passe
   (void)b.publish(create(event_type::tick, "1"));
   (void)b.publish(create(event_type::tick, "2"));
   b.start();
-  entered.wait(); // the seed's "sleep(0.01)": dispatch has started
+  REQUIRE(entered.wait()); // the seed's "sleep(0.01)": dispatch has started
   auto dropped = b.stop(100ms);
   // The seed: "may be 0 or 1 depending on timing". libra is exact: both events were already
   // handed to the subscriber (credit window 16), so none is dropped from the stages; the second

@@ -2,6 +2,8 @@
 // builders, and a thread-safe collector that tests wait on (condition variable, no sleeps).
 #pragma once
 
+#include "eventually.hpp"
+
 #include <libra/bus.hpp>
 #include <libra/system_config.hpp>
 
@@ -15,18 +17,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <latch>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 namespace libra::testing {
-
-using namespace std::chrono_literals;
-
-/// Generous bound for waits that normally end in microseconds (CI machines stall).
-inline constexpr auto patience = 20s;
 
 struct system_fixture {
   static caf::actor_system_config& init(caf::actor_system_config& cfg) {
@@ -96,7 +92,9 @@ inline caf::behavior collecting_actor(caf::event_based_actor* /*self*/, std::sha
   return {on_events([out](const event& e) { out->add(e); })};
 }
 
-/// A one-shot gate: handlers block on it until the test opens it.
+/// A one-shot gate: handlers block on it until the test opens it, or for 2 x patience at most: a
+/// test that fails before it opens the gate must not leave a worker blocked (the actor system's
+/// shutdown would wait for it forever).
 class gate {
 public:
   void open() {
@@ -108,7 +106,7 @@ public:
   }
   void wait() {
     std::unique_lock lock{mu_};
-    cv_.wait(lock, [&] { return open_; });
+    cv_.wait_for(lock, 2 * patience, [&] { return open_; });
   }
 
 private:
@@ -118,7 +116,7 @@ private:
 };
 
 /// A subscriber actor (SDK style) that records what it gets and blocks inside its first handler
-/// call until `release` opens; `entered` counts down when it got there.
+/// call until `release` opens; `entered` counts down when it got there (REQUIRE(entered.wait())).
 struct blocking_subscriber {
   explicit blocking_subscriber(caf::actor_system& sys) {
     // got is passed as a spawn argument: CAF 0.17 spawning with no arguments trips UBSan in its
@@ -144,7 +142,7 @@ struct blocking_subscriber {
 
   std::shared_ptr<collector> got = std::make_shared<collector>();
   gate release;
-  std::latch entered{1};
+  countdown entered{1};
   std::atomic<bool> blocked_once{false};
   caf::actor actor;
 };

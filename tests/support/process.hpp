@@ -68,12 +68,25 @@ public:
 
   void signal(int sig) { kill(pid_, sig); }
 
-  /// Reads everything to EOF and returns the exit code (-signal when killed by one).
-  int wait() {
-    while (pump(-1)) {
-    }
+  /// Reads everything to EOF and returns the exit code (-signal when killed by one). A child still
+  /// running at the timeout is killed (-9): a hung runtime fails its test instead of hanging it.
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds{90}) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto left = [&] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    };
+    while (!(out_eof_ && err_eof_) && left() > 0)
+      pump(static_cast<int>(left()));
     int status = 0;
-    waitpid(pid_, &status, 0);
+    // Its pipes closed, it may still be running (or never closed them): reap it by the deadline.
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (left() <= 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      usleep(1000);
+    }
     exited_ = true;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
