@@ -150,8 +150,10 @@ TEST_CASE_METHOD(system_fixture, "filters select events; a throwing filter is co
     });
   b.subscribe(event_type::tick, [all](const event& e) { all->add(e); });
   b.start();
+  const instrument_id usd_jpy_id{"USD/JPY"}; // named, not in a ?: (a consteval constructor there crashes clang 14)
+  const instrument_id eur_usd_id{"EUR/USD"};
   for (int i = 0; i < 30; ++i)
-    REQUIRE(b.publish(make_tick(i, i % 2 == 0 ? instrument_id{"USD/JPY"} : instrument_id{"EUR/USD"})));
+    REQUIRE(b.publish(make_tick(i, i % 2 == 0 ? usd_jpy_id : eur_usd_id)));
   REQUIRE(b.wait_idle(patience));
   CHECK(usd_jpy->size() == 15);
   for (const auto& e : usd_jpy->events())
@@ -177,7 +179,9 @@ TEST_CASE_METHOD(system_fixture, "a subscriber actor that dies is removed and no
     caf::scoped_actor self{sys};
     self->monitor(victim);
     caf::anon_send_exit(victim, caf::exit_reason::kill);
-    self->receive([](const caf::down_msg&) {});
+    bool down = false; // a receive without a deadline would hang the test if the actor never dies
+    self->receive([&](const caf::down_msg&) { down = true; }, caf::after(patience) >> [] {});
+    REQUIRE(down);
   }
   for (int i = 0; i < 1000; ++i)
     REQUIRE(b.publish(make_tick(i)));

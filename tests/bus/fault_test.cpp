@@ -69,7 +69,7 @@ TEST_CASE_METHOD(system_fixture,
   REQUIRE(fast->wait(1));
   REQUIRE(eventually([&] { return b.stats().pending == 0; })); // tick 0 left the stages (both had it)
   std::int64_t accepted = 1;
-  while (b.publish(make_tick(accepted)))
+  while (accepted <= 1000 && b.publish(make_tick(accepted))) // bounded: capacity is 1000
     ++accepted;
   // Nothing leaves while one interested subscriber has not had it: admission stops exactly when
   // 800 are pending.
@@ -158,7 +158,7 @@ TEST_CASE_METHOD(system_fixture, "a RISK event is admitted while MARKET_DATA has
   cfg.capacity = 100;
   bus b{sys, cfg}; // not started: nothing leaves
   int ticks = 0;
-  while (b.publish(make_tick(ticks)))
+  while (ticks <= 100 && b.publish(make_tick(ticks))) // bounded: capacity is 100
     ++ticks;
   CHECK(ticks == 80);               // ticks stop at their 80% share...
   CHECK(b.publish(make_signal(1))); // ...signals, orders and risk still get in
@@ -199,7 +199,9 @@ TEST_CASE_METHOD(system_fixture,
   for (int i = 0; i < total; ++i)
     if (!eventually([&] { return static_cast<bool>(b.publish(make_tick(i))); }))
       FAIL("tick " << i << " refused for " << patience.count() << " s");
-  self->receive([](const caf::down_msg&) {});
+  bool down = false; // a receive without a deadline would hang the test if the actor never dies
+  self->receive([&](const caf::down_msg&) { down = true; }, caf::after(patience) >> [] {});
+  REQUIRE(down);
   REQUIRE(b.wait_idle(patience)); // nothing waits for the dead actor's acks
   CHECK(victim_seen->load() >= dies_at);
   CHECK(victim_seen->load() < total);

@@ -153,17 +153,21 @@ TEST_CASE_METHOD(system_fixture, "one handler on several types runs on one actor
   CHECK(b.subscriber_actor(ids[0]) != b.subscriber_actor(b.subscribe(event_type::tick, [](const event&) {})));
   b.start();
   constexpr int per_thread = 20'000;
+  std::atomic<bool> stuck{false}; // a publisher refused for the whole patience (asserted below)
   {
     std::vector<std::jthread> publishers;
     for (auto t : types)
-      publishers.emplace_back([&b, t] {
-        for (int i = 0; i < per_thread;) {
+      publishers.emplace_back([&b, &stuck, t] {
+        for (int i = 0; i < per_thread; ++i) {
           auto e = t == event_type::tick ? make_tick(i) : t == event_type::signal ? make_signal(i) : make_order(t, 1);
-          if (b.publish(std::move(e)))
-            ++i;
+          if (!eventually([&] { return static_cast<bool>(b.publish(e)); })) {
+            stuck.store(true);
+            return;
+          }
         }
       });
   }
+  REQUIRE_FALSE(stuck.load());
   REQUIRE(b.wait_idle(patience));
   b.stop(patience);
   CHECK(calls.load() == 3 * per_thread);

@@ -47,11 +47,11 @@ public:
   countdown& operator=(const countdown&) = delete;
 
   void count_down() {
-    {
-      std::lock_guard guard{mu_};
-      if (count_ > 0)
-        --count_;
-    }
+    // Notified under the lock: a waiter that returns may destroy this at once (as with std::latch),
+    // so nothing may touch it after the unlock.
+    std::lock_guard guard{mu_};
+    if (count_ > 0)
+      --count_;
     cv_.notify_all();
   }
   /// True once the count reached zero; false if `timeout` passed first.
