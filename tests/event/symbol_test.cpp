@@ -105,8 +105,12 @@ TEST_CASE("names compare by their text", "[event][name]") {
   CHECK(eur < gbp);
   CHECK(gbp > eur);
   CHECK(std::is_eq(eur <=> eur_runtime));
-  CHECK(instrument_id{"EUR"} < eur); // a prefix sorts first
-  CHECK(instrument_id{} < instrument_id{"A"});
+  // Named, not temporaries inside CHECK: a consteval-constructed temporary there crashes clang 14
+  // (the ASan+UBSan build).
+  const instrument_id eur_prefix{"EUR"};
+  const instrument_id a{"A"};
+  CHECK(eur_prefix < eur); // a prefix sorts first
+  CHECK(instrument_id{} < a);
   // With text of every kind, on either side.
   CHECK(eur == "EUR/USD");
   CHECK("EUR/USD" == eur);
@@ -126,27 +130,35 @@ TEST_CASE("names compare by their text", "[event][name]") {
 }
 
 TEST_CASE("names work as keys of unordered containers", "[event][name][hash]") {
+  // The names are built outside the CHECKs: a consteval-constructed temporary inside one crashes
+  // clang 14 (the ASan+UBSan build).
+  const instrument_id eur{"EUR/USD"};
+  const instrument_id gbp{"GBP/USD"};
+  const instrument_id jpy{"USD/JPY"};
+  const instrument_id aud{"AUD/USD"};
   const std::hash<instrument_id> h;
-  CHECK(h(instrument_id{"EUR/USD"}) == h(instrument_id{std::string{"EUR/USD"}}));
-  CHECK(h(instrument_id{"EUR/USD"}) != h(instrument_id{"GBP/USD"}));
+  CHECK(h(eur) == h(instrument_id{std::string{"EUR/USD"}}));
+  CHECK(h(eur) != h(gbp));
 
   std::unordered_set<instrument_id> set;
-  CHECK(set.insert(instrument_id{"EUR/USD"}).second);
-  CHECK(set.insert(instrument_id{"GBP/USD"}).second);
-  CHECK(set.insert(instrument_id{"USD/JPY"}).second);
+  CHECK(set.insert(eur).second);
+  CHECK(set.insert(gbp).second);
+  CHECK(set.insert(jpy).second);
   CHECK_FALSE(set.insert(instrument_id{std::string{"EUR/USD"}}).second);
   CHECK(set.size() == 3);
   CHECK(set.count(instrument_id{std::string_view{"GBP/USD"}}) == 1);
-  CHECK(set.count(instrument_id{"AUD/USD"}) == 0);
-  CHECK(set.erase(instrument_id{"USD/JPY"}) == 1);
+  CHECK(set.count(aud) == 0);
+  CHECK(set.erase(jpy) == 1);
   CHECK(set.size() == 2);
 
+  const source_id replay{"gateway.replay"};
+  const source_id sma{"strategy.sma_cross"};
   std::unordered_map<source_id, int> counts;
-  ++counts[source_id{"gateway.replay"}];
+  ++counts[replay];
   ++counts[source_id{std::string{"gateway.replay"}}];
-  ++counts[source_id{"strategy.sma_cross"}];
+  ++counts[sma];
   CHECK(counts.size() == 2);
-  CHECK(counts[source_id{"gateway.replay"}] == 2);
+  CHECK(counts[replay] == 2);
 }
 
 TEST_CASE("runtime text with an embedded NUL is refused", "[event][name][errors]") {
