@@ -114,8 +114,11 @@ private:
 /// config_error located by params; starts nothing: --check runs it and exits), and its
 /// subscriptions. Optional members, found by name: on_event(context&, const event&) for bus
 /// events; on_direct(context&, const event&) for events other actors send it; run(context&) and
-/// halt(context&); handlers(context&) returning a caf::message_handler for its own messages;
-/// on_exit(context&) when the actor ends (log a summary there: the actor is going).
+/// halt(context&); handlers(context&) returning a caf::message_handler for its own messages
+/// (tried first: a `libra::delivery&` handler there takes whole batches instead of on_event);
+/// open(const actor_context&) at spawn, before anything runs, for what must be taken up front
+/// (a file to lock: a throw refuses the start); on_exit(context&) when the actor ends (log a
+/// summary there: the actor is going).
 template <class T>
 concept actor_definition =
   std::copy_constructible<T> && std::constructible_from<T, const params&> && requires(const T& t) {
@@ -195,11 +198,15 @@ actor_type_info actor_type() {
       auto rt = ctx;
       if constexpr (T::spec.detached)
         rt.directory.reset(); // a detached actor keeping every handle would block the system's shutdown
+      T impl = proto;
+      // What must be taken before anything runs (a file to lock): a throw here stops the start.
+      if constexpr (requires(T & t) { t.open(ctx); })
+        impl.open(ctx);
       caf::actor a;
       if constexpr (T::spec.detached)
-        a = ctx.system->spawn<caf::detached>(detail::actor_body<T>, std::move(rt), proto);
+        a = ctx.system->spawn<caf::detached>(detail::actor_body<T>, std::move(rt), std::move(impl));
       else
-        a = ctx.system->spawn(detail::actor_body<T>, std::move(rt), proto);
+        a = ctx.system->spawn(detail::actor_body<T>, std::move(rt), std::move(impl));
       // Here, not in the actor's init (CAF runs that later, on a worker): subscribed before the
       // runtime sends run_atom, so no event published after it is missed.
       for (auto& s : proto.subscriptions())
