@@ -29,7 +29,7 @@ namespace libra {
 /// What an actor type is, as a T declares it: `static constexpr libra::actor_spec spec{...};`.
 struct actor_spec {
   std::string_view name;        ///< type name in topologies, e.g. "strategy.sma_cross"
-  std::string_view description; ///< one line, for --help and errors
+  std::string_view description; ///< one line: what it does (actor_type_info::description)
   bool producer = false;        ///< publishes on its own (a gateway): must call context::finished()
   std::string_view roles = {};  ///< space-separated roles it can play (actor_type_info::roles)
   bool detached = false;        ///< runs on its own thread (blocking I/O must not stall a worker)
