@@ -1,5 +1,5 @@
-// Registration of the actor types that ship with libra. Each family registers its own types;
-// the runtime calls register_builtin_actors once at start-up.
+// Registration of the actor types that ship with libra (builtin.cpp, the one file that knows
+// every family); the runtime calls register_builtin_actors once at start-up.
 #pragma once
 
 #include <libra/component.hpp>

@@ -3,6 +3,7 @@
 // than max_line_length is a bad row, not an allocation). Not thread-safe: one reader per actor.
 #pragma once
 
+#include <common/utc_text.hpp>
 #include <libra/event.hpp>
 
 #include <cstddef>
@@ -41,9 +42,7 @@ parse_result parse_truefx(std::string_view line);
 /// The parser for fmt.
 parse_result parse_line(format fmt, std::string_view line);
 
-/// A timestamp as ISO 8601 UTC text with millisecond, microsecond or nanosecond digits as
-/// needed: "2020-01-01T22:00:00.065Z".
-std::string format_utc(timestamp t);
+using actors::format_utc; // common/utc_text.hpp: rows' times in messages
 
 /// The longest line a reader accepts, in bytes (without the line break).
 inline constexpr std::size_t max_line_length = 4096;

@@ -1,8 +1,5 @@
 #include "register.hpp"
 
-#include "../recorder/recorder.hpp"
-
-#include <builtin.hpp>
 #include <fmt/format.h>
 #include <libra/text.hpp>
 
@@ -23,12 +20,6 @@ price decimal_param(const params& p, std::string_view key, price fallback, price
   if (min_exclusive ? *v <= min : *v < min)
     p.fail(key, fmt::format("must be {} {}", min_exclusive ? "above" : "at least", min.to_string()));
   return *v;
-}
-
-void register_io_actors(actor_registry& registry) {
-  registry.add("gateway.replay", replay_type());
-  registry.add("gateway.synthetic", synthetic_type());
-  registry.add("recorder", recorder_type());
 }
 
 } // namespace libra::actors

@@ -1,5 +1,5 @@
-// The I/O actor types (gateway.replay, gateway.synthetic, recorder) and the param helpers the
-// gateways share. Factories only validate: nothing opens or starts until the spawn_fn runs.
+// The gateway types (gateway.replay, gateway.synthetic) and the param helpers they share.
+// Factories only validate: nothing opens or starts until the spawn_fn runs.
 #pragma once
 
 #include <libra/component.hpp>

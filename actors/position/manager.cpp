@@ -11,11 +11,7 @@
 
 #include "position_math.hpp"
 
-#include <libra/log.hpp>
-
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
+#include <libra/actor.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -27,7 +23,7 @@ namespace {
 
 /// Mids kept per instrument: those read in the last keep_mids of WALL time (a fill arrives within
 /// milliseconds of its tick, however far a fast replay's tick stream has run ahead in event
-/// time), at most max_mids.
+/// time), at most max_mids. Wall time only bounds memory here; no decision reads it.
 constexpr std::chrono::seconds keep_mids{10};
 constexpr std::size_t max_mids = 100'000;
 
@@ -54,95 +50,72 @@ price mid_at(const book_entry& b, timestamp t, price fallback) {
   return it == b.mids.begin() ? it->mid : std::prev(it)->mid;
 }
 
-struct manager_state {
-  manager_state() = default; // user-declared: see the CAF 0.17 notes (stateful_actor init)
-  manager_state(const manager_state&) = delete;
-  manager_state& operator=(const manager_state&) = delete;
-  ~manager_state() {
-    if (!log)
-      return;
-    for (const auto& [inst, b] : book)
-      if (b.fills != 0)
-        log->info("position summary: instrument={} fills={} qty={} avg_price={} realized_pnl={} unrealized_pnl={}",
-                  inst.view(), b.fills, b.pos.qty.to_string(), b.pos.avg_price.to_string(),
-                  b.pos.realized_pnl.to_string(), b.pos.unrealized_pnl.to_string());
+struct manager {
+  static constexpr actor_spec spec{
+    .name = "position.manager",
+    .description = "positions per instrument: average price, realized/unrealized PnL from fills and ticks"};
+
+  explicit manager(const params& p)
+    : interval{p.get_in("mark_interval_ms", std::int64_t{1000}, 0, std::int64_t{86'400'000})} {}
+
+  [[nodiscard]] std::vector<subscription> subscriptions() const {
+    return {{event_type::order_filled}, {event_type::tick}};
   }
 
-  std::shared_ptr<spdlog::logger> log;
+  void on_event(context& ctx, const event& e) {
+    if (e.type() == event_type::tick)
+      on_tick(ctx, e);
+    else
+      on_fill(ctx, e);
+  }
+
+  void on_tick(context& ctx, const event& e) {
+    const auto& t = e.get<tick>();
+    auto& b = book[t.instrument];
+    const auto now = std::chrono::steady_clock::now();
+    b.mids.push_back(stamped_mid{e.time(), now, t.mid()});
+    while (b.mids.size() > max_mids || (b.mids.size() > 1 && b.mids[1].read <= now - keep_mids))
+      b.mids.pop_front();
+    if (b.pos.qty.is_zero() || e.time() - b.last_mark < interval)
+      return;
+    const auto unrealized = mark_to_market(b.pos, t.mid());
+    if (unrealized == b.pos.unrealized_pnl)
+      return; // nothing new to report
+    b.pos.unrealized_pnl = unrealized;
+    b.last_mark = e.time();
+    (void)ctx.publish_child(e, event_type::position_updated, b.pos);
+  }
+
+  void on_fill(context& ctx, const event& e) {
+    const auto& f = e.get<fill>();
+    auto& b = book[f.instrument];
+    b.pos.instrument = f.instrument;
+    ++b.fills;
+    const bool was_flat = b.pos.qty.is_zero();
+    apply_fill(b.pos, f);
+    // Marked at the mid in force at the fill's event time, not at whichever tick this actor read
+    // last (its tick stream runs ahead of or behind the fills): the same on every replay.
+    b.pos.unrealized_pnl = mark_to_market(b.pos, mid_at(b, e.time(), f.px));
+    b.last_mark = e.time();
+    const auto type = was_flat ? event_type::position_opened
+                               : (b.pos.qty.is_zero() ? event_type::position_closed : event_type::position_updated);
+    (void)ctx.publish_child(e, type, b.pos);
+  }
+
+  void on_exit(context& ctx) const {
+    for (const auto& [inst, b] : book)
+      if (b.fills != 0)
+        ctx.log().info("position summary: instrument={} fills={} qty={} avg_price={} realized_pnl={} unrealized_pnl={}",
+                       inst.view(), b.fills, b.pos.qty.to_string(), b.pos.avg_price.to_string(),
+                       b.pos.realized_pnl.to_string(), b.pos.unrealized_pnl.to_string());
+  }
+
+  std::chrono::milliseconds interval;
   std::map<instrument_id, book_entry> book;
-  log_limiter unpublished; // a full or stopping bus refuses every event: log a few
 };
-
-using manager_actor = caf::stateful_actor<manager_state>;
-
-void on_tick(manager_actor* self, const actor_context& ctx, std::chrono::milliseconds interval, const event& e) {
-  const auto& t = e.get<tick>();
-  auto& b = self->state.book[t.instrument];
-  const auto now = std::chrono::steady_clock::now();
-  b.mids.push_back(stamped_mid{e.time(), now, t.mid()});
-  while (b.mids.size() > max_mids || (b.mids.size() > 1 && b.mids[1].read <= now - keep_mids))
-    b.mids.pop_front();
-  if (b.pos.qty.is_zero() || e.time() - b.last_mark < interval)
-    return;
-  const auto unrealized = mark_to_market(b.pos, t.mid());
-  if (unrealized == b.pos.unrealized_pnl)
-    return; // nothing new to report
-  b.pos.unrealized_pnl = unrealized;
-  b.last_mark = e.time();
-  if (!ctx.bus->publish(e.child_event(event_type::position_updated, ctx.source, b.pos, e.time())))
-    if (const auto n = self->state.unpublished.count())
-      ctx.log->warn("mark for {} not published: bus full or stopping: occurrences={}", t.instrument.view(), n);
-}
-
-void on_fill(manager_actor* self, const actor_context& ctx, const event& e) {
-  const auto& f = e.get<fill>();
-  auto& b = self->state.book[f.instrument];
-  b.pos.instrument = f.instrument;
-  ++b.fills;
-  const bool was_flat = b.pos.qty.is_zero();
-  apply_fill(b.pos, f);
-  // Marked at the mid in force at the fill's event time, not at whichever tick this actor read
-  // last (its tick stream runs ahead of or behind the fills): the same on every replay.
-  b.pos.unrealized_pnl = mark_to_market(b.pos, mid_at(b, e.time(), f.px));
-  b.last_mark = e.time();
-  const auto type = was_flat ? event_type::position_opened
-                             : (b.pos.qty.is_zero() ? event_type::position_closed : event_type::position_updated);
-  if (!ctx.bus->publish(e.child_event(type, ctx.source, b.pos, e.time())))
-    if (const auto n = self->state.unpublished.count())
-      ctx.log->error("{} for {} not published: bus full or stopping: occurrences={}", to_string(type),
-                     f.instrument.view(), n);
-}
-
-caf::behavior manager(manager_actor* self, actor_context ctx, std::chrono::milliseconds interval) {
-  self->state.log = ctx.log;
-  return {
-    on_events([self, ctx, interval](const event& e) {
-      if (e.type() == event_type::tick)
-        on_tick(self, ctx, interval, e);
-      else
-        on_fill(self, ctx, e);
-    }),
-    [](run_atom) {},
-    [](halt_atom) {},
-  };
-}
 
 } // namespace
 
-actor_type_info position_manager_type() {
-  return {[](const params& p) -> spawn_fn {
-            const std::chrono::milliseconds interval{
-              p.get_in("mark_interval_ms", std::int64_t{1000}, 0, std::int64_t{86'400'000})};
-            return [interval](const actor_context& ctx) {
-              auto a = ctx.system->spawn(manager, ctx, interval);
-              // Subscribed before the spawn function returns, not in the actor's init (CAF runs that
-              // later on a worker): no event published once the runtime sends run_atom is missed.
-              for (auto t : {event_type::order_filled, event_type::tick})
-                ctx.bus->subscribe(t, a);
-              return a;
-            };
-          },
-          "positions per instrument: average price, realized/unrealized PnL from fills and ticks", false};
-}
+actor_type_info position_manager_type() { return actor_type<manager>(); }
 
 } // namespace libra::actors

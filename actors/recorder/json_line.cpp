@@ -1,6 +1,6 @@
 #include "json_line.hpp"
 
-#include "../gateway/market_data.hpp"
+#include <common/utc_text.hpp>
 
 #include <fmt/format.h>
 #include <libra/json.hpp>
@@ -152,7 +152,7 @@ std::string to_json_line(const event& e) {
     object_writer w{out};
     w.str("type", to_string(e.type()));
     w.str("priority", to_string(e.priority()));
-    w.str("time", md::format_utc(e.time()));
+    w.str("time", format_utc(e.time()));
     w.num("time_ns", e.time().time_since_epoch().count());
     w.str("source", e.source().view());
     w.num("sequence", e.sequence());

@@ -8,88 +8,18 @@
 
 #include "json_line.hpp"
 
+#include <libra/actor.hpp>
 #include <libra/output_file.hpp>
 
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <optional>
+#include <memory>
 #include <set>
 
 namespace libra::actors {
 
 namespace {
-
-struct recorder_state {
-  recorder_state() = default; // user-declared: see CAF 0.17 notes (stateful_actor init)
-  recorder_state(const recorder_state&) = delete;
-  recorder_state& operator=(const recorder_state&) = delete;
-  // CAF destroys the state when the actor ends: the summary goes here (every write went out already).
-  ~recorder_state() {
-    if (out && log)
-      log->info("recorder: {} events written to {}", written, out->path().string());
-  }
-  std::optional<output_file> out;
-  std::shared_ptr<spdlog::logger> log;
-  std::uint64_t written = 0;
-  bool started = false; // the file was emptied: done when the run starts, not at spawn
-  bool write_failed = false;
-};
-
-using recorder_actor = caf::stateful_actor<recorder_state>;
-
-void fail(recorder_actor* self, const actor_context& ctx, const std::string& what) {
-  auto& st = self->state;
-  st.write_failed = true; // reported once; the run fails (a recorder that loses events fails)
-  const auto why = fmt::format("writing '{}' failed after {} events: {}", st.out->path().string(), st.written, what);
-  ctx.log->error("recorder: {}", why);
-  if (ctx.failed)
-    ctx.failed(why);
-}
-
-// Empties the file once, at run_atom or the first batch, whichever comes first (delivery may
-// overtake run_atom): a run refused before it starts leaves the previous file as it was.
-bool start(recorder_actor* self, const actor_context& ctx) {
-  auto& st = self->state;
-  if (!st.started && !st.write_failed) {
-    st.started = true;
-    if (!st.out->truncate())
-      fail(self, ctx, st.out->error());
-  }
-  return !st.write_failed;
-}
-
-caf::behavior recorder(recorder_actor* self, actor_context ctx, std::shared_ptr<output_file> out) {
-  auto& st = self->state;
-  st.out.emplace(std::move(*out));
-  st.log = ctx.log;
-  return {
-    [self, ctx](delivery& batch) {
-      auto& s = self->state;
-      const bool ok = start(self, ctx);
-      std::string lines;
-      std::uint64_t n = 0;
-      batch.consume([&](const event& e) {
-        if (!ok)
-          return;
-        lines += to_json_line(e);
-        lines += '\n';
-        ++n;
-      });
-      if (n == 0)
-        return;
-      if (s.out->write(lines))
-        s.written += n;
-      else
-        fail(self, ctx, s.out->error());
-    },
-    [self, ctx](run_atom) { (void)start(self, ctx); },
-    [](halt_atom) {},
-  };
-}
 
 std::vector<event_type> types_param(const params& p) {
   if (!p.has("types"))
@@ -121,31 +51,89 @@ void refuse_special_file(const params& p, const std::filesystem::path& path) {
                                path.string()));
 }
 
+struct recorder {
+  static constexpr actor_spec spec{.name = "recorder",
+                                   .description = "writes chosen event types to a JSON-lines file (one event per line)",
+                                   .detached = true}; // file I/O must not stall a scheduler worker
+
+  explicit recorder(const params& p) : path{p.require_path("file", false)} {
+    refuse_special_file(p, path);
+    types = types_param(p);
+  }
+
+  [[nodiscard]] std::vector<subscription> subscriptions() const {
+    std::vector<subscription> subs;
+    for (auto t : types)
+      subs.push_back({t});
+    return subs;
+  }
+
+  // Opened and locked at spawn, before anything runs: a file in use is refused up front.
+  void open(const actor_context&) {
+    std::error_code ec; // a missing directory is created; when that fails, opening says why
+    if (path.has_parent_path())
+      std::filesystem::create_directories(path.parent_path(), ec);
+    out = std::make_shared<output_file>(output_file::open(path));
+  }
+
+  // Whole batches: one write(2) per delivery.
+  caf::message_handler handlers(context& ctx) {
+    return {[this, &ctx](delivery& batch) {
+      const bool ok = start(ctx);
+      std::string lines;
+      std::uint64_t n = 0;
+      batch.consume([&](const event& e) {
+        if (!ok)
+          return;
+        lines += to_json_line(e);
+        lines += '\n';
+        ++n;
+      });
+      if (n == 0)
+        return;
+      if (out->write(lines))
+        written += n;
+      else
+        fail(ctx, out->error());
+    }};
+  }
+
+  void run(context& ctx) { (void)start(ctx); }
+
+  // Empties the file once, at run_atom or the first batch, whichever comes first (delivery may
+  // overtake run_atom): a run refused before it starts leaves the previous file as it was.
+  bool start(context& ctx) {
+    if (!started && !write_failed) {
+      started = true;
+      if (!out->truncate())
+        fail(ctx, out->error());
+    }
+    return !write_failed;
+  }
+
+  void fail(context& ctx, const std::string& what) {
+    write_failed = true; // reported once; the run fails (a recorder that loses events fails)
+    const auto why = fmt::format("writing '{}' failed after {} events: {}", out->path().string(), written, what);
+    ctx.log().error("recorder: {}", why);
+    ctx.failed(why);
+  }
+
+  // Every write went out already: the summary.
+  void on_exit(context& ctx) const {
+    if (out)
+      ctx.log().info("recorder: {} events written to {}", written, out->path().string());
+  }
+
+  std::filesystem::path path;
+  std::vector<event_type> types;
+  std::shared_ptr<output_file> out; // shared: T is copied into the actor
+  std::uint64_t written = 0;
+  bool started = false; // the file was emptied: done when the run starts, not at spawn
+  bool write_failed = false;
+};
+
 } // namespace
 
-actor_type_info recorder_type() {
-  return {[](const params& p) -> spawn_fn {
-            const auto path = p.require_path("file", false);
-            refuse_special_file(p, path);
-            const auto types = types_param(p);
-            return [=](const actor_context& ctx) {
-              std::error_code ec; // a missing directory is created; when that fails, opening says why
-              if (path.has_parent_path())
-                std::filesystem::create_directories(path.parent_path(), ec);
-              // Opened and locked here, before anything runs: a file in use is refused up front.
-              auto out = std::make_shared<output_file>(output_file::open(path));
-              // The directory holds every actor's handle: an actor keeping it would keep itself
-              // alive (and a detached one blocks the actor system's shutdown).
-              auto own = ctx;
-              own.directory.reset();
-              auto self = ctx.system->spawn<caf::detached>(recorder, std::move(own), std::move(out));
-              // Subscribed before spawn_fn returns, so before run_atom: no event is missed.
-              for (auto t : types)
-                ctx.bus->subscribe(t, self);
-              return self;
-            };
-          },
-          "writes chosen event types to a JSON-lines file (one event per line)", false};
-}
+actor_type_info recorder_type() { return actor_type<recorder>(); }
 
 } // namespace libra::actors

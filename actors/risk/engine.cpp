@@ -28,11 +28,8 @@
 // On exit the engine logs approved/denied counts per reason and the largest drawdown.
 #include "engine.hpp"
 
-#include <libra/log.hpp>
+#include <libra/actor.hpp>
 
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
 #include <fmt/format.h>
 
 #include <array>
@@ -44,7 +41,191 @@ namespace libra::actors {
 
 namespace {
 
-struct risk_config {
+/// An approved intent whose fill has not reached the positions yet.
+struct in_flight {
+  instrument_id instrument;
+  quantity signed_qty;
+};
+
+constexpr std::size_t reason_count = static_cast<std::size_t>(order_reason::user_cancelled) + 1;
+
+quantity abs_of(quantity q) { return q.raw() < 0 ? -q : q; }
+
+struct engine {
+  static constexpr actor_spec spec{.name = "risk.engine",
+                                   .description =
+                                     "pre-trade limits on intents from signals; drawdown warning and circuit breaker"};
+
+  explicit engine(const params& p) : execution{p.require_actor("execution", "execution")} {
+    // Fixed-point values hold up to ~9.2e9 units: limits default to "none" within that.
+    constexpr double most = 9e9;
+    order_quantity = quantity::from_double(p.get_in("order_quantity", 1.0, 1e-9, most));
+    max_order_quantity = quantity::from_double(p.get_in("max_order_quantity", most, 0.0, most));
+    max_notional = money::from_double(p.get_in("max_notional", most, 0.0, most));
+    max_position = quantity::from_double(p.get_in("max_position", most, 0.0, most));
+    max_orders_per_second = p.get_in("max_orders_per_second", std::int64_t{1000}, 1, 1'000'000'000);
+    capital = money::from_double(p.get_in("capital", 1e6, 1.0, most));
+    drawdown_warning = p.get_in("drawdown_warning", 0.05, 0.0, 1.0);
+    drawdown_halt = p.get_in("drawdown_halt", 0.10, 0.0, 1.0);
+    if (drawdown_halt < drawdown_warning)
+      p.fail("drawdown_halt", fmt::format("drawdown_halt ({}) must not be below drawdown_warning ({})", drawdown_halt,
+                                          drawdown_warning));
+    peak_equity = capital;
+  }
+
+  [[nodiscard]] std::vector<subscription> subscriptions() const {
+    return {{event_type::signal},
+            {event_type::order_rejected},
+            {event_type::position_opened},
+            {event_type::position_updated},
+            {event_type::position_closed}};
+  }
+
+  void on_event(context& ctx, const event& e) {
+    switch (e.type()) {
+      case event_type::signal:
+        return on_signal(ctx, e);
+      case event_type::order_rejected: {
+        const auto& o = e.get<order>();
+        if (o.reason == order_reason::no_market || o.reason == order_reason::venue_rejected)
+          settle(e.trace_id(), o.instrument);
+        return;
+      }
+      default: { // POSITION_OPENED / UPDATED / CLOSED
+        const auto& p = e.get<position>();
+        auto& known = positions[p.instrument];
+        // A fill changes the quantity; a mark-to-market update (a child of a tick, which may be
+        // the tick an in-flight intent came from: same trace id) does not.
+        if (p.qty != known.qty || e.type() != event_type::position_updated)
+          settle(e.trace_id(), p.instrument);
+        known = p;
+        return check_drawdown(ctx, e);
+      }
+    }
+  }
+
+  /// A denial: ORDER_REJECTED and RISK_LIMIT_BREACH, both children of the signal.
+  void deny(context& ctx, const event& sig, order o, order_reason why, risk_rule rule, double limit, double value,
+            const std::string& what) {
+    o.status = order_status::rejected;
+    o.reason = why;
+    ++denied[static_cast<std::size_t>(why)];
+    (void)ctx.publish_child(sig, event_type::order_rejected, o);
+    auto msg = std::make_shared<const std::string>(fmt::format(
+      "order {} {} {} {} denied: {}", o.client_id, to_string(o.sd), o.qty.to_string(), o.instrument.view(), what));
+    (void)ctx.publish_child(sig, event_type::risk_limit_breach, risk{rule, o.instrument, limit, value, std::move(msg)});
+  }
+
+  void on_signal(context& ctx, const event& e) {
+    ++signals;
+    const auto& s = e.get<signal>();
+    order o;
+    o.client_id = next_client_id++;
+    o.instrument = s.instrument;
+    o.qty = order_quantity;
+    o.px = s.reference;
+    o.sd = s.sd;
+    o.type = order_type::market;
+    o.status = order_status::pending;
+    if (halted)
+      return deny(ctx, e, o, order_reason::circuit_breaker, risk_rule::circuit_breaker, drawdown_halt, max_drawdown,
+                  "trading halted by the circuit breaker");
+    if (o.qty > max_order_quantity)
+      return deny(
+        ctx, e, o, order_reason::max_order_quantity, risk_rule::max_order_quantity, max_order_quantity.to_double(),
+        o.qty.to_double(),
+        fmt::format("quantity {} > max_order_quantity {}", o.qty.to_string(), max_order_quantity.to_string()));
+    // Exact in fixed point, unless the product leaves its range (then it is above any limit).
+    const bool huge = o.px.to_double() * o.qty.to_double() > 9e9;
+    const auto notional = huge ? money::from_raw(INT64_MAX) : o.px * o.qty;
+    if (huge || notional > max_notional)
+      return deny(ctx, e, o, order_reason::max_notional, risk_rule::max_notional, max_notional.to_double(),
+                  notional.to_double(),
+                  fmt::format("notional {} > max_notional {}", notional.to_string(), max_notional.to_string()));
+    auto exposure = positions.count(o.instrument) != 0 ? positions[o.instrument].qty : quantity{};
+    for (const auto& [trace, f] : in_flight_)
+      if (f.instrument == o.instrument)
+        exposure += f.signed_qty;
+    const auto signed_qty = o.sd == side::sell ? -o.qty : o.qty;
+    const auto after = abs_of(exposure + signed_qty);
+    if (after > max_position)
+      return deny(ctx, e, o, order_reason::max_position, risk_rule::max_position, max_position.to_double(),
+                  after.to_double(),
+                  fmt::format("position after the order {} (now {} incl. in flight) > max_position {}",
+                              after.to_string(), exposure.to_string(), max_position.to_string()));
+    // Event time (the signal's), not the wall clock: a replay at full speed limits as live did.
+    while (!recent.empty() && ctx.now() - recent.front() >= std::chrono::seconds{1})
+      recent.pop_front();
+    const auto rate = static_cast<std::int64_t>(recent.size()) + 1;
+    if (rate > max_orders_per_second)
+      return deny(ctx, e, o, order_reason::rate_limit, risk_rule::rate_limit,
+                  static_cast<double>(max_orders_per_second), static_cast<double>(rate),
+                  fmt::format("{} orders in 1 s > max_orders_per_second {}", rate, max_orders_per_second));
+    if (!venue)
+      venue = ctx.find(execution);
+    if (!venue) {
+      if (unsent++ == 0)
+        ctx.log().error("no execution actor named '{}': approved intents are dropped", execution);
+      return;
+    }
+    ++approved;
+    recent.push_back(ctx.now());
+    in_flight_.emplace(e.trace_id(), in_flight{o.instrument, signed_qty});
+    ctx.self()->send(venue, e.child_event(event_type::order_new, ctx.source(), o, e.time()));
+  }
+
+  /// Removes one in-flight intent of this trace and instrument (its fill is now in the position,
+  /// or the venue rejected it).
+  void settle(const trace_id& trace, const instrument_id& inst) {
+    auto [lo, hi] = in_flight_.equal_range(trace);
+    for (auto it = lo; it != hi; ++it)
+      if (it->second.instrument == inst) {
+        in_flight_.erase(it);
+        return;
+      }
+  }
+
+  void check_drawdown(context& ctx, const event& e) {
+    money equity = capital;
+    for (const auto& [inst, pos] : positions)
+      equity += pos.realized_pnl + pos.unrealized_pnl;
+    peak_equity = std::max(peak_equity, equity);
+    const double drawdown = (peak_equity - equity).to_double() / capital.to_double();
+    max_drawdown = std::max(max_drawdown, drawdown);
+    auto notice = [&](event_type type, risk_rule rule, double limit, const char* what) {
+      auto msg = std::make_shared<const std::string>(
+        fmt::format("{}: drawdown {:.4f}% of capital >= {:.4f}% (equity {}, peak {}, capital {})", what, drawdown * 100,
+                    limit * 100, equity.to_string(), peak_equity.to_string(), capital.to_string()));
+      ctx.log().warn("{}", *msg);
+      (void)ctx.publish_child(e, type, risk{rule, {}, limit, drawdown, std::move(msg)});
+    };
+    if (drawdown >= drawdown_warning && !warned) {
+      warned = true;
+      notice(event_type::drawdown_warning, risk_rule::drawdown, drawdown_warning, "drawdown warning");
+    } else if (equity >= peak_equity) {
+      warned = false; // re-armed at a new peak: equity hovering at the level warns only once
+    }
+    if (drawdown >= drawdown_halt && !halted) {
+      halted = true;
+      notice(event_type::circuit_breaker, risk_rule::circuit_breaker, drawdown_halt, "circuit breaker, trading halted");
+    }
+  }
+
+  void on_exit(context& ctx) const {
+    std::string by_reason;
+    std::uint64_t denied_total = 0;
+    for (std::size_t i = 0; i < reason_count; ++i)
+      if (denied[i] != 0) {
+        by_reason += fmt::format(" {}={}", to_string(static_cast<order_reason>(i)), denied[i]);
+        denied_total += denied[i];
+      }
+    ctx.log().info("risk summary: signals={} approved={} denied={}{} unsent={} unpublished={} max_drawdown={:.6f} "
+                   "circuit_breaker={}",
+                   signals, approved, denied_total, by_reason, unsent, ctx.unpublished(), max_drawdown,
+                   halted ? "tripped" : "no");
+  }
+
+  // configuration (from params)
   std::string execution;
   quantity order_quantity;
   quantity max_order_quantity;
@@ -54,38 +235,8 @@ struct risk_config {
   money capital;
   double drawdown_warning = 0;
   double drawdown_halt = 0;
-};
-
-/// An approved intent whose fill has not reached the positions yet.
-struct in_flight {
-  instrument_id instrument;
-  quantity signed_qty;
-};
-
-constexpr std::size_t reason_count = static_cast<std::size_t>(order_reason::user_cancelled) + 1;
-
-struct risk_state {
-  risk_state() = default; // user-declared: see the CAF 0.17 notes (stateful_actor init)
-  risk_state(const risk_state&) = delete;
-  risk_state& operator=(const risk_state&) = delete;
-  ~risk_state() {
-    if (!log)
-      return;
-    std::string by_reason;
-    std::uint64_t denied_total = 0;
-    for (std::size_t i = 0; i < reason_count; ++i)
-      if (denied[i] != 0) {
-        by_reason += fmt::format(" {}={}", to_string(static_cast<order_reason>(i)), denied[i]);
-        denied_total += denied[i];
-      }
-    log->info("risk summary: signals={} approved={} denied={}{} unsent={} unpublished={} max_drawdown={:.6f} "
-              "circuit_breaker={}",
-              signals, approved, denied_total, by_reason, unsent, unpublished.total(), max_drawdown,
-              halted ? "tripped" : "no");
-  }
-
-  std::shared_ptr<spdlog::logger> log;
-  caf::actor execution;
+  // state
+  caf::actor venue;
   std::uint64_t next_client_id = 1;
   std::map<instrument_id, position> positions;   // last reported per instrument
   std::multimap<trace_id, in_flight> in_flight_; // by the trace id of the intent
@@ -98,196 +249,10 @@ struct risk_state {
   std::uint64_t approved = 0;
   std::uint64_t unsent = 0; // approved but no execution actor to send to
   std::array<std::uint64_t, reason_count> denied{};
-  log_limiter unpublished; // a full or stopping bus refuses every event: log a few
 };
-
-using risk_actor = caf::stateful_actor<risk_state>;
-
-void publish(risk_actor* self, const actor_context& ctx, event e) {
-  const auto type = e.type();
-  if (ctx.bus->publish(std::move(e)))
-    return;
-  if (const auto n = self->state.unpublished.count())
-    ctx.log->error("risk event not published: bus full or stopping: type={} occurrences={}", to_string(type), n);
-}
-
-/// A denial: ORDER_REJECTED and RISK_LIMIT_BREACH, both children of the signal.
-void deny(risk_actor* self, const actor_context& ctx, const event& sig, order o, order_reason why, risk_rule rule,
-          double limit, double value, const std::string& what) {
-  o.status = order_status::rejected;
-  o.reason = why;
-  ++self->state.denied[static_cast<std::size_t>(why)];
-  publish(self, ctx, sig.child_event(event_type::order_rejected, ctx.source, o, sig.time()));
-  auto msg = std::make_shared<const std::string>(fmt::format(
-    "order {} {} {} {} denied: {}", o.client_id, to_string(o.sd), o.qty.to_string(), o.instrument.view(), what));
-  publish(self, ctx,
-          sig.child_event(event_type::risk_limit_breach, ctx.source,
-                          risk{rule, o.instrument, limit, value, std::move(msg)}, sig.time()));
-}
-
-quantity abs_of(quantity q) { return q.raw() < 0 ? -q : q; }
-
-void on_signal(risk_actor* self, const actor_context& ctx, const risk_config& cfg, const event& e) {
-  auto& st = self->state;
-  ++st.signals;
-  const auto& s = e.get<signal>();
-  order o;
-  o.client_id = st.next_client_id++;
-  o.instrument = s.instrument;
-  o.qty = cfg.order_quantity;
-  o.px = s.reference;
-  o.sd = s.sd;
-  o.type = order_type::market;
-  o.status = order_status::pending;
-  if (st.halted)
-    return deny(self, ctx, e, o, order_reason::circuit_breaker, risk_rule::circuit_breaker, cfg.drawdown_halt,
-                st.max_drawdown, "trading halted by the circuit breaker");
-  if (o.qty > cfg.max_order_quantity)
-    return deny(
-      self, ctx, e, o, order_reason::max_order_quantity, risk_rule::max_order_quantity,
-      cfg.max_order_quantity.to_double(), o.qty.to_double(),
-      fmt::format("quantity {} > max_order_quantity {}", o.qty.to_string(), cfg.max_order_quantity.to_string()));
-  // Exact in fixed point, unless the product leaves its range (then it is above any limit).
-  const bool huge = o.px.to_double() * o.qty.to_double() > 9e9;
-  const auto notional = huge ? money::from_raw(INT64_MAX) : o.px * o.qty;
-  if (huge || notional > cfg.max_notional)
-    return deny(self, ctx, e, o, order_reason::max_notional, risk_rule::max_notional, cfg.max_notional.to_double(),
-                notional.to_double(),
-                fmt::format("notional {} > max_notional {}", notional.to_string(), cfg.max_notional.to_string()));
-  auto exposure = st.positions.count(o.instrument) != 0 ? st.positions[o.instrument].qty : quantity{};
-  for (const auto& [trace, f] : st.in_flight_)
-    if (f.instrument == o.instrument)
-      exposure += f.signed_qty;
-  const auto signed_qty = o.sd == side::sell ? -o.qty : o.qty;
-  const auto after = abs_of(exposure + signed_qty);
-  if (after > cfg.max_position)
-    return deny(self, ctx, e, o, order_reason::max_position, risk_rule::max_position, cfg.max_position.to_double(),
-                after.to_double(),
-                fmt::format("position after the order {} (now {} incl. in flight) > max_position {}", after.to_string(),
-                            exposure.to_string(), cfg.max_position.to_string()));
-  while (!st.recent.empty() && e.time() - st.recent.front() >= std::chrono::seconds{1})
-    st.recent.pop_front();
-  const auto rate = static_cast<std::int64_t>(st.recent.size()) + 1;
-  if (rate > cfg.max_orders_per_second)
-    return deny(self, ctx, e, o, order_reason::rate_limit, risk_rule::rate_limit,
-                static_cast<double>(cfg.max_orders_per_second), static_cast<double>(rate),
-                fmt::format("{} orders in 1 s > max_orders_per_second {}", rate, cfg.max_orders_per_second));
-  if (!st.execution && ctx.directory)
-    st.execution = ctx.directory->find(cfg.execution);
-  if (!st.execution) {
-    if (st.unsent++ == 0)
-      ctx.log->error("no execution actor named '{}': approved intents are dropped", cfg.execution);
-    return;
-  }
-  ++st.approved;
-  st.recent.push_back(e.time());
-  st.in_flight_.emplace(e.trace_id(), in_flight{o.instrument, signed_qty});
-  self->send(st.execution, e.child_event(event_type::order_new, ctx.source, o, e.time()));
-}
-
-/// Removes one in-flight intent of this trace and instrument (its fill is now in the position,
-/// or the venue rejected it).
-void settle(risk_state& st, const trace_id& trace, const instrument_id& inst) {
-  auto [lo, hi] = st.in_flight_.equal_range(trace);
-  for (auto it = lo; it != hi; ++it)
-    if (it->second.instrument == inst) {
-      st.in_flight_.erase(it);
-      return;
-    }
-}
-
-void check_drawdown(risk_actor* self, const actor_context& ctx, const risk_config& cfg, const event& e) {
-  auto& st = self->state;
-  money equity = cfg.capital;
-  for (const auto& [inst, pos] : st.positions)
-    equity += pos.realized_pnl + pos.unrealized_pnl;
-  st.peak_equity = std::max(st.peak_equity, equity);
-  const double drawdown = (st.peak_equity - equity).to_double() / cfg.capital.to_double();
-  st.max_drawdown = std::max(st.max_drawdown, drawdown);
-  auto notice = [&](event_type type, risk_rule rule, double limit, const char* what) {
-    auto msg = std::make_shared<const std::string>(
-      fmt::format("{}: drawdown {:.4f}% of capital >= {:.4f}% (equity {}, peak {}, capital {})", what, drawdown * 100,
-                  limit * 100, equity.to_string(), st.peak_equity.to_string(), cfg.capital.to_string()));
-    ctx.log->warn("{}", *msg);
-    publish(self, ctx, e.child_event(type, ctx.source, risk{rule, {}, limit, drawdown, std::move(msg)}, e.time()));
-  };
-  if (drawdown >= cfg.drawdown_warning && !st.warned) {
-    st.warned = true;
-    notice(event_type::drawdown_warning, risk_rule::drawdown, cfg.drawdown_warning, "drawdown warning");
-  } else if (equity >= st.peak_equity) {
-    st.warned = false; // re-armed at a new peak: equity hovering at the level warns only once
-  }
-  if (drawdown >= cfg.drawdown_halt && !st.halted) {
-    st.halted = true;
-    notice(event_type::circuit_breaker, risk_rule::circuit_breaker, cfg.drawdown_halt,
-           "circuit breaker, trading halted");
-  }
-}
-
-void on_event(risk_actor* self, const actor_context& ctx, const risk_config& cfg, const event& e) {
-  auto& st = self->state;
-  switch (e.type()) {
-    case event_type::signal:
-      return on_signal(self, ctx, cfg, e);
-    case event_type::order_rejected: {
-      const auto& o = e.get<order>();
-      if (o.reason == order_reason::no_market || o.reason == order_reason::venue_rejected)
-        settle(st, e.trace_id(), o.instrument);
-      return;
-    }
-    default: { // POSITION_OPENED / UPDATED / CLOSED
-      const auto& p = e.get<position>();
-      auto& known = st.positions[p.instrument];
-      // A fill changes the quantity; a mark-to-market update (a child of a tick, which may be
-      // the tick an in-flight intent came from: same trace id) does not.
-      if (p.qty != known.qty || e.type() != event_type::position_updated)
-        settle(st, e.trace_id(), p.instrument);
-      known = p;
-      return check_drawdown(self, ctx, cfg, e);
-    }
-  }
-}
-
-caf::behavior risk_engine(risk_actor* self, actor_context ctx, risk_config cfg) {
-  self->state.log = ctx.log;
-  self->state.peak_equity = cfg.capital;
-  return {
-    on_events([self, ctx, cfg](const event& e) { on_event(self, ctx, cfg, e); }),
-    [](run_atom) {},
-    [](halt_atom) {},
-  };
-}
 
 } // namespace
 
-actor_type_info risk_engine_type() {
-  return {[](const params& p) -> spawn_fn {
-            risk_config cfg;
-            cfg.execution = p.require_actor("execution", "execution");
-            // Fixed-point values hold up to ~9.2e9 units: limits default to "none" within that.
-            constexpr double most = 9e9;
-            cfg.order_quantity = quantity::from_double(p.get_in("order_quantity", 1.0, 1e-9, most));
-            cfg.max_order_quantity = quantity::from_double(p.get_in("max_order_quantity", most, 0.0, most));
-            cfg.max_notional = money::from_double(p.get_in("max_notional", most, 0.0, most));
-            cfg.max_position = quantity::from_double(p.get_in("max_position", most, 0.0, most));
-            cfg.max_orders_per_second = p.get_in("max_orders_per_second", std::int64_t{1000}, 1, 1'000'000'000);
-            cfg.capital = money::from_double(p.get_in("capital", 1e6, 1.0, most));
-            cfg.drawdown_warning = p.get_in("drawdown_warning", 0.05, 0.0, 1.0);
-            cfg.drawdown_halt = p.get_in("drawdown_halt", 0.10, 0.0, 1.0);
-            if (cfg.drawdown_halt < cfg.drawdown_warning)
-              p.fail("drawdown_halt", fmt::format("drawdown_halt ({}) must not be below drawdown_warning ({})",
-                                                  cfg.drawdown_halt, cfg.drawdown_warning));
-            return [cfg](const actor_context& ctx) {
-              auto a = ctx.system->spawn(risk_engine, ctx, cfg);
-              // Subscribed before the spawn function returns, not in the actor's init (CAF runs that
-              // later on a worker): no event published once the runtime sends run_atom is missed.
-              for (auto t : {event_type::signal, event_type::order_rejected, event_type::position_opened,
-                             event_type::position_updated, event_type::position_closed})
-                ctx.bus->subscribe(t, a);
-              return a;
-            };
-          },
-          "pre-trade limits on intents from signals; drawdown warning and circuit breaker", false};
-}
+actor_type_info risk_engine_type() { return actor_type<engine>(); }
 
 } // namespace libra::actors

@@ -1,5 +1,6 @@
 #include <libra/fixed_point.hpp>
 
+#include <cmath>
 #include <limits>
 
 namespace libra {
@@ -77,5 +78,11 @@ std::string fixed_decimal<Tag>::to_string() const {
 template class fixed_decimal<price_tag>;
 template class fixed_decimal<quantity_tag>;
 template class fixed_decimal<money_tag>;
+
+money apply_rate(money amount, double rate) noexcept {
+  const auto rate_raw = static_cast<std::int64_t>(std::llround(rate * static_cast<double>(money::scale)));
+  return money::from_raw(static_cast<std::int64_t>(
+    detail::divide_rounded(static_cast<detail::int128>(amount.raw()) * rate_raw, money::scale)));
+}
 
 } // namespace libra

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -88,6 +89,55 @@ constexpr money operator*(price p, quantity q) noexcept {
   return money::from_raw(static_cast<std::int64_t>(prod / price::scale));
 }
 constexpr money operator*(quantity q, price p) noexcept { return p * q; }
+
+namespace detail {
+/// n / d rounded half away from zero (d > 0).
+constexpr int128 divide_rounded(int128 n, int128 d) noexcept {
+  const int128 half = d / 2;
+  return n < 0 ? (n - half) / d : (n + half) / d;
+}
+} // namespace detail
+
+/// The quantity-weighted average of two prices, (a x qa + b x qb) / (qa + qb), exact with a
+/// 128-bit intermediate, rounded half away from zero (a position's average entry price after a
+/// fill). qa and qb are taken by magnitude; both zero gives a zero price.
+constexpr price average_price(price a, quantity qa, price b, quantity qb) noexcept {
+  const detail::int128 wa = qa.raw() < 0 ? -static_cast<detail::int128>(qa.raw()) : qa.raw();
+  const detail::int128 wb = qb.raw() < 0 ? -static_cast<detail::int128>(qb.raw()) : qb.raw();
+  if (wa + wb == 0)
+    return price{};
+  return price::from_raw(static_cast<std::int64_t>(detail::divide_rounded(wa * a.raw() + wb * b.raw(), wa + wb)));
+}
+
+/// amount x rate (a fee from a fee rate): the rate is taken to 9 decimals, the product is exact
+/// and rounded half away from zero to 1e-9.
+money apply_rate(money amount, double rate) noexcept;
+
+/// An exact sum of prices (128-bit: a million prices of any size cannot overflow it), for moving
+/// averages that must compare without rounding drift.
+class price_sum {
+public:
+  constexpr price_sum& operator+=(price p) noexcept {
+    sum_ += p.raw();
+    return *this;
+  }
+  constexpr price_sum& operator-=(price p) noexcept {
+    sum_ -= p.raw();
+    return *this;
+  }
+  /// The mean of n prices summed here (n > 0), rounded half away from zero.
+  [[nodiscard]] constexpr price mean(std::size_t n) const noexcept {
+    return price::from_raw(static_cast<std::int64_t>(detail::divide_rounded(sum_, static_cast<detail::int128>(n))));
+  }
+  /// Compares the mean of a's na prices with the mean of b's nb prices, exactly (no division).
+  [[nodiscard]] friend constexpr std::strong_ordering compare_means(const price_sum& a, std::size_t na,
+                                                                    const price_sum& b, std::size_t nb) noexcept {
+    return a.sum_ * static_cast<detail::int128>(nb) <=> b.sum_ * static_cast<detail::int128>(na);
+  }
+
+private:
+  detail::int128 sum_ = 0;
+};
 
 extern template class fixed_decimal<price_tag>;
 extern template class fixed_decimal<quantity_tag>;

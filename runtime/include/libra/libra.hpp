@@ -3,6 +3,7 @@
 // actors share (JSON lines, rate-limited logging, output files, quoting input in messages).
 #pragma once
 
+#include <libra/actor.hpp>
 #include <libra/bus.hpp>
 #include <libra/bus_config.hpp>
 #include <libra/bus_stats.hpp>
