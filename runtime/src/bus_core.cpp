@@ -17,7 +17,8 @@ std::int64_t steady_now_ns() noexcept {
 }
 
 bus_core::bus_core(caf::actor_system& system, bus_config config)
-  : sys{system}, cfg{std::move(config)}, log{cfg.logger ? cfg.logger : spdlog::default_logger()->clone("libra." + cfg.name)} {
+  : sys{system}, cfg{std::move(config)}, log{cfg.logger ? cfg.logger
+                                                        : spdlog::default_logger()->clone("libra." + cfg.name)} {
   for (std::size_t p = 0; p < priority_count; ++p)
     admission_limit[p] = libra::admission_limit(cfg, static_cast<priority>(p)); // >= 1: validated
 }
