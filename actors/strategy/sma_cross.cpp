@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <compare>
 #include <deque>
 #include <map>
 
@@ -94,7 +95,7 @@ struct sma_cross {
     if (!s.slow.full())
       return;
     const auto cmp = s.fast <=> s.slow;
-    const int now = cmp > 0 ? 1 : (cmp < 0 ? -1 : 0);
+    const int now = std::is_gt(cmp) ? 1 : (std::is_lt(cmp) ? -1 : 0);
     if (now == 0)
       return;
     const int before = s.side;

@@ -162,13 +162,18 @@ caf::behavior actor_body(caf::stateful_actor<actor_state<T>>* self, actor_contex
   caf::message_handler common{
     on_events([self](const event& e) { self->state.handle(e, false); }),
     [self](const event& e) { self->state.handle(e, true); },
+    // run/halt default to doing nothing; self is unused then.
     [self](run_atom) {
       if constexpr (requires(T & t, context & c) { t.run(c); })
         self->state.impl->run(*self->state.ctx);
+      else
+        (void)self;
     },
     [self](halt_atom) {
       if constexpr (requires(T & t, context & c) { t.halt(c); })
         self->state.impl->halt(*self->state.ctx);
+      else
+        (void)self;
     },
   };
   if constexpr (requires(T & t, context & c) { t.handlers(c); })

@@ -21,9 +21,7 @@
 #include <utility>
 #include <vector>
 
-namespace libra {
-
-namespace detail {
+namespace libra::detail {
 class bus_core;
 struct subscription_state;
 class endpoint_channel;
@@ -216,6 +214,4 @@ bool endpoint_channel::drain(F& f) {
   }
 }
 
-} // namespace detail
-
-} // namespace libra
+} // namespace libra::detail
