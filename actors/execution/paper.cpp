@@ -99,7 +99,7 @@ struct paper {
     if (it == markets.end())
       return reject(ctx, intent, o, order_reason::no_market);
     auto& m = it->second;
-    o.id = next_id++;
+    o.id = order_id{next_id++};
     o.status = order_status::accepted;
     ++accepted;
     auto acc = intent.child_event(event_type::order_new, ctx.source(), o, intent.time());
@@ -130,12 +130,12 @@ struct paper {
   /// Fills an accepted order (ORDER_NEW accepted, a child of the intent) at quote q.
   void fill_order(context& ctx, const event& acc, const tick& q, timestamp ts) {
     const auto& o = acc.get<order>();
-    const auto px = o.sd == side::buy ? q.ask : q.bid;
-    const auto fee = apply_rate(px * o.qty, fee_rate);
+    const auto px = o.side == side::buy ? q.ask : q.bid;
+    const auto fee = apply_rate(px * o.quantity, fee_rate);
     ++filled;
     fees += fee;
     (void)ctx.publish(acc.child_event(event_type::order_filled, ctx.source(),
-                                      fill{o.id, o.client_id, o.instrument, px, o.qty, fee, o.sd}, ts));
+                                      fill{o.id, o.client_id, o.instrument, px, o.quantity, fee, o.side}, ts));
   }
 
   void on_exit(context& ctx) const {
@@ -146,7 +146,7 @@ struct paper {
   double fee_rate;
   std::int64_t latency_ms;
   std::map<instrument_id, market> markets;
-  order_id next_id = 1;
+  std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;
   std::uint64_t filled = 0;
   std::uint64_t rejected = 0;

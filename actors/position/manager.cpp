@@ -76,7 +76,7 @@ struct manager {
     b.mids.push_back(stamped_mid{e.time(), now, t.mid()});
     while (b.mids.size() > max_mids || (b.mids.size() > 1 && b.mids[1].read <= now - keep_mids))
       b.mids.pop_front();
-    if (b.pos.qty.is_zero() || e.time() - b.last_mark < interval)
+    if (b.pos.quantity.is_zero() || e.time() - b.last_mark < interval)
       return;
     const auto unrealized = mark_to_market(b.pos, t.mid());
     if (unrealized == b.pos.unrealized_pnl)
@@ -91,14 +91,15 @@ struct manager {
     auto& b = book[f.instrument];
     b.pos.instrument = f.instrument;
     ++b.fills;
-    const bool was_flat = b.pos.qty.is_zero();
+    const bool was_flat = b.pos.quantity.is_zero();
     apply_fill(b.pos, f);
     // Marked at the mid in force at the fill's event time, not at whichever tick this actor read
     // last (its tick stream runs ahead of or behind the fills): the same on every replay.
-    b.pos.unrealized_pnl = mark_to_market(b.pos, mid_at(b, e.time(), f.px));
+    b.pos.unrealized_pnl = mark_to_market(b.pos, mid_at(b, e.time(), f.price));
     b.last_mark = e.time();
-    const auto type = was_flat ? event_type::position_opened
-                               : (b.pos.qty.is_zero() ? event_type::position_closed : event_type::position_updated);
+    const auto type = was_flat
+                        ? event_type::position_opened
+                        : (b.pos.quantity.is_zero() ? event_type::position_closed : event_type::position_updated);
     (void)ctx.publish_child(e, type, b.pos);
   }
 
@@ -106,7 +107,7 @@ struct manager {
     for (const auto& [inst, b] : book)
       if (b.fills != 0)
         ctx.log().info("position summary: instrument={} fills={} qty={} avg_price={} realized_pnl={} unrealized_pnl={}",
-                       inst.view(), b.fills, b.pos.qty.to_string(), b.pos.avg_price.to_string(),
+                       inst.view(), b.fills, b.pos.quantity.to_string(), b.pos.average_price.to_string(),
                        b.pos.realized_pnl.to_string(), b.pos.unrealized_pnl.to_string());
   }
 

@@ -17,11 +17,11 @@ const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
 /// An approved intent as risk.engine sends it.
 event intent(side sd, const char* qty, std::uint64_t client_id, instrument_id inst = "EUR/USD") {
   order o;
-  o.client_id = client_id;
+  o.client_id = client_order_id{client_id};
   o.instrument = inst;
-  o.qty = *quantity::parse(qty);
-  o.px = *price::parse("1.1");
-  o.sd = sd;
+  o.quantity = *quantity::parse(qty);
+  o.price = *price::parse("1.1");
+  o.side = sd;
   o.type = order_type::market;
   o.status = order_status::pending;
   return event::create(event_type::order_new, "risk", o, trace_context::new_root(), t0);
@@ -53,7 +53,7 @@ TEST_CASE_METHOD(trading_fixture, "paper rejects an intent without a quote (no_m
   const auto& o = evs[0].get<order>();
   CHECK(o.reason == order_reason::no_market);
   CHECK(o.status == order_status::rejected);
-  CHECK(o.client_id == 7);
+  CHECK(o.client_id == client_order_id{7});
 }
 
 TEST_CASE_METHOD(trading_fixture, "paper accepts and fills a buy at the ask and a sell at the bid with the fee",
@@ -78,25 +78,25 @@ TEST_CASE_METHOD(trading_fixture, "paper accepts and fills a buy at the ask and 
   CHECK(of_type(evs, event_type::order_rejected).empty());
 
   CHECK(accepted[0].get<order>().status == order_status::accepted);
-  CHECK(accepted[0].get<order>().id == 1);
-  CHECK(accepted[1].get<order>().id == 2);
+  CHECK(accepted[0].get<order>().id == order_id{1});
+  CHECK(accepted[1].get<order>().id == order_id{2});
   CHECK(accepted[0].trace_id() == buy.trace_id());
   CHECK(accepted[0].source() == "venue");
 
   const auto& fb = fills[0].get<fill>();
   CHECK(fills[0].trace_id() == buy.trace_id());
   CHECK(fills[0].time() == buy.time());
-  CHECK(fb.id == 1);
-  CHECK(fb.client_id == 1);
-  CHECK(fb.sd == side::buy);
-  CHECK(fb.px == *price::parse("1.10012"));
-  CHECK(fb.qty == *quantity::parse("100000"));
+  CHECK(fb.id == order_id{1});
+  CHECK(fb.client_id == client_order_id{1});
+  CHECK(fb.side == side::buy);
+  CHECK(fb.price == *price::parse("1.10012"));
+  CHECK(fb.quantity == *quantity::parse("100000"));
   CHECK(fb.fee == *money::parse("11.0012")); // 110012 x 0.0001
 
   const auto& fs = fills[1].get<fill>();
   CHECK(fills[1].trace_id() == sell.trace_id());
-  CHECK(fs.sd == side::sell);
-  CHECK(fs.px == *price::parse("1.10002"));
+  CHECK(fs.side == side::sell);
+  CHECK(fs.price == *price::parse("1.10002"));
   CHECK(fs.fee == *money::parse("5.5001")); // 55001 x 0.0001
 }
 
@@ -114,7 +114,7 @@ TEST_CASE_METHOD(trading_fixture, "paper fills at the quote in force at the inte
   REQUIRE(out->wait(2));
   auto fills = of_type(out->events(), event_type::order_filled);
   REQUIRE(fills.size() == 1);
-  CHECK(fills[0].get<fill>().px == *price::parse("1.10010")); // the quote of t0, in force at t0 + 1 s
+  CHECK(fills[0].get<fill>().price == *price::parse("1.10010")); // the quote of t0, in force at t0 + 1 s
   CHECK(fills[0].time() == t0 + 1s);
 
   // An intent younger than every quote read so far waits for the tick stream to reach it.
@@ -130,7 +130,7 @@ TEST_CASE_METHOD(trading_fixture, "paper fills at the quote in force at the inte
   REQUIRE(out->wait(4));
   fills = of_type(out->events(), event_type::order_filled);
   REQUIRE(fills.size() == 2);
-  CHECK(fills[1].get<fill>().px == *price::parse("1.30010")); // in force at t0 + 5 s
+  CHECK(fills[1].get<fill>().price == *price::parse("1.30010")); // in force at t0 + 5 s
   CHECK(fills[1].trace_id() == early.trace_id());
   CHECK(fills[1].time() == t0 + 5s);
 }
@@ -149,7 +149,7 @@ TEST_CASE_METHOD(trading_fixture, "paper with latency fills at the quote of fill
   REQUIRE(out->wait(2));
   const auto fills = of_type(out->events(), event_type::order_filled);
   REQUIRE(fills.size() == 1);
-  CHECK(fills[0].get<fill>().px == *price::parse("1.20010"));
+  CHECK(fills[0].get<fill>().price == *price::parse("1.20010"));
   CHECK(fills[0].get<fill>().fee == money{});
   CHECK(fills[0].trace_id() == buy.trace_id());
   CHECK(fills[0].time() == buy.time() + 300ms);

@@ -59,18 +59,18 @@ TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actor
     tick{"EUR/USD", *price::parse("1.1212"), *price::parse("1.12172"), *quantity::parse("1000000"), {}, {}, {}},
     trace_context::new_root(), t0);
   order o;
-  o.id = 7;
-  o.client_id = 3;
+  o.id = order_id{7};
+  o.client_id = client_order_id{3};
   o.instrument = "EUR/USD";
-  o.qty = *quantity::parse("100000");
-  o.px = *price::parse("1.12172");
-  o.sd = side::buy;
+  o.quantity = *quantity::parse("100000");
+  o.price = *price::parse("1.12172");
+  o.side = side::buy;
   o.type = order_type::limit;
   o.status = order_status::accepted;
   const auto order_ev = tick_ev.child_event(event_type::order_new, "risk", o);
-  const auto fill_ev = order_ev.child_event(
-    event_type::order_filled, "venue",
-    fill{7, 3, "EUR/USD", *price::parse("1.12172"), *quantity::parse("100000"), *money::parse("2.24"), side::buy});
+  const auto fill_ev = order_ev.child_event(event_type::order_filled, "venue",
+                                            fill{order_id{7}, client_order_id{3}, "EUR/USD", *price::parse("1.12172"),
+                                                 *quantity::parse("100000"), *money::parse("2.24"), side::buy});
   const auto risk_ev =
     event::create(event_type::risk_limit_breach, "risk",
                   risk{risk_rule::max_position, "EUR/USD", 100000.0, 250000.5,
@@ -122,7 +122,7 @@ TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actor
   CHECK(field(on["payload"], "order_type") == std::string{to_string(order_type::limit)});
   CHECK(field(on["payload"], "status") == std::string{to_string(order_status::accepted)});
   CHECK(field(on["payload"], "reason") == std::string{to_string(order_reason::none)});
-  CHECK(field(on["payload"], "qty") == "100000");
+  CHECK(field(on["payload"], "quantity") == "100000");
   CHECK(field(on["payload"], "price") == "1.12172");
 
   const auto& f = by_type.at("ORDER_FILLED");

@@ -30,8 +30,8 @@ void check_denied(const std::vector<event>& rejected, const std::vector<event>& 
   const auto& o = rejected[i].get<order>();
   CHECK(o.status == order_status::rejected);
   CHECK(o.reason == why);
-  CHECK(o.sd == sig.get<signal>().sd);
-  CHECK(o.px == sig.get<signal>().reference);
+  CHECK(o.side == sig.get<signal>().side);
+  CHECK(o.price == sig.get<signal>().reference);
   CHECK(rejected[i].trace_id() == sig.trace_id());
   CHECK(rejected[i].source() == "risk");
   const auto& r = breaches[i].get<risk>();
@@ -57,12 +57,12 @@ TEST_CASE_METHOD(trading_fixture, "risk approves a signal as a pending market in
   CHECK(intent.trace_id() == sig.trace_id());
   CHECK(intent.time() == sig.time());
   const auto& o = intent.get<order>();
-  CHECK(o.client_id == 1);
-  CHECK(o.id == 0); // the venue assigns ids
+  CHECK(o.client_id == client_order_id{1});
+  CHECK(o.id == order_id{}); // the venue assigns ids
   CHECK(o.instrument == "EUR/USD");
-  CHECK(o.sd == side::sell);
-  CHECK(o.qty == *quantity::parse("1000"));
-  CHECK(o.px == *price::parse("1.12345"));
+  CHECK(o.side == side::sell);
+  CHECK(o.quantity == *quantity::parse("1000"));
+  CHECK(o.price == *price::parse("1.12345"));
   CHECK(o.type == order_type::market);
   CHECK(o.status == order_status::pending);
 }

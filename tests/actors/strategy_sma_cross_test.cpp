@@ -23,8 +23,8 @@ constexpr std::array<const char*, 10> path{"1.10", "1.09", "1.08", "1.07", "1.08
 
 struct expected_signal {
   std::size_t index;
-  side sd;
-  const char* px;
+  libra::side side;
+  const char* price;
 };
 const std::array<expected_signal, 3> crosses{{{5, side::buy, "1.10"}, {7, side::sell, "1.05"}, {9, side::buy, "1.12"}}};
 
@@ -44,8 +44,8 @@ void check_signals(const std::vector<event>& sigs, const std::vector<event>& cau
     const auto& s = sigs[i].get<signal>();
     const auto& origin = cause[crosses[i].index];
     CHECK(s.instrument == "EUR/USD");
-    CHECK(s.sd == crosses[i].sd);
-    CHECK(s.reference == *price::parse(crosses[i].px));
+    CHECK(s.side == crosses[i].side);
+    CHECK(s.reference == *price::parse(crosses[i].price));
     CHECK(s.strength == Approx(strength));
     CHECK(sigs[i].trace_id() == origin.trace_id()); // a child of the event that crossed
     CHECK(sigs[i].span_id() != origin.span_id());

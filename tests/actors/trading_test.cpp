@@ -85,8 +85,8 @@ TEST_CASE_METHOD(trading_fixture, "tick -> signal -> order -> fill -> position k
     CHECK(chain[2].source() == "venue");
     CHECK(chain[3].source() == "positions");
     CHECK(chain[1].get<order>().status == order_status::accepted);
-    CHECK(chain[1].get<order>().client_id == k + 1);
-    CHECK(chain[1].get<order>().id == k + 1);
+    CHECK(chain[1].get<order>().client_id == client_order_id{k + 1});
+    CHECK(chain[1].get<order>().id == order_id{k + 1});
   }
 
   // buy 1000 @ ask 1.10005, sell 1000 @ bid 1.04995: -50.1, fees 0.110005 + 0.104995.
@@ -96,8 +96,8 @@ TEST_CASE_METHOD(trading_fixture, "tick -> signal -> order -> fill -> position k
   const auto opened = of_type(evs, event_type::position_opened);
   REQUIRE(opened.size() == 2);
   const auto& last = opened[1].get<position>();
-  CHECK(last.qty == *quantity::parse("1000"));
-  CHECK(last.avg_price == *price::parse("1.12005"));
+  CHECK(last.quantity == *quantity::parse("1000"));
+  CHECK(last.average_price == *price::parse("1.12005"));
   CHECK(last.realized_pnl == *money::parse("-50.427005")); // - 0.112005 fee
   CHECK(last.unrealized_pnl == *money::parse("-0.05"));    // (1.12 - 1.12005) x 1000
 }

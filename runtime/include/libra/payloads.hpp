@@ -44,7 +44,13 @@ enum class risk_rule : std::uint8_t {
   other,
 };
 
-using order_id = std::uint64_t; ///< venue/bus-wide order id; 0 = none
+/// Venue/bus-wide order id, assigned when an order is first published. A strong type: it does not
+/// mix with a client order id or a count. `order_id{}` (0) means none; value() gives the number.
+enum class order_id : std::uint64_t {};
+/// The strategy's own id for an order, carried unchanged through risk, venue and fills.
+enum class client_order_id : std::uint64_t {};
+[[nodiscard]] constexpr std::uint64_t value(order_id id) noexcept { return static_cast<std::uint64_t>(id); }
+[[nodiscard]] constexpr std::uint64_t value(client_order_id id) noexcept { return static_cast<std::uint64_t>(id); }
 
 /// Quote and/or trade tick. A quote-only tick has zero last/last_size; a trade-only tick zero sizes.
 struct tick {
@@ -71,7 +77,7 @@ struct bar {
 
 /// One price level of a book.
 struct book_level {
-  price px;
+  ::libra::price price;
   quantity size;
 };
 
@@ -83,14 +89,17 @@ struct order_book {
 };
 using order_book_ptr = std::shared_ptr<const order_book>;
 
+// Field names follow the trading vocabulary (order.price, order.side); where a field is named
+// after its type, the type is written qualified (::libra::price) so that the name stays unambiguous.
+
 /// Order intent / order state (ORDER_NEW, ORDER_CANCELLED, ORDER_REJECTED).
 struct order {
-  order_id id = 0;
-  std::uint64_t client_id = 0; ///< the strategy's own id for the order
+  order_id id{};
+  client_order_id client_id{};
   instrument_id instrument;
-  quantity qty;
-  price px; ///< limit price; for market orders the reference price at decision time
-  side sd = side::none;
+  ::libra::quantity quantity;
+  ::libra::price price; ///< limit price; for market orders the reference price at decision time
+  ::libra::side side = ::libra::side::none;
   order_type type = order_type::market;
   order_status status = order_status::pending;
   order_reason reason = order_reason::none;
@@ -98,20 +107,20 @@ struct order {
 
 /// Execution report (ORDER_FILLED).
 struct fill {
-  order_id id = 0;
-  std::uint64_t client_id = 0;
+  order_id id{};
+  client_order_id client_id{};
   instrument_id instrument;
-  price px;
-  quantity qty;
+  ::libra::price price;
+  ::libra::quantity quantity;
   money fee;
-  side sd = side::none;
+  ::libra::side side = ::libra::side::none;
 };
 
-/// Position state (POSITION_OPENED/UPDATED/CLOSED); qty < 0 is short.
+/// Position state (POSITION_OPENED/UPDATED/CLOSED); quantity < 0 is short.
 struct position {
   instrument_id instrument;
-  quantity qty;
-  price avg_price;
+  ::libra::quantity quantity;
+  price average_price;
   money realized_pnl;
   money unrealized_pnl;
 };
@@ -132,7 +141,7 @@ struct risk {
 /// Strategy intent (SIGNAL); strength in [0, 1].
 struct signal {
   instrument_id instrument;
-  side sd = side::none;
+  ::libra::side side = ::libra::side::none;
   double strength = 0;
   price reference; ///< price the signal was computed on
 };

@@ -247,8 +247,8 @@ bool print_summary(std::FILE* out, const topology& topo, const std::string& reas
                count(mon, event_type::risk_limit_breach), count(mon, event_type::drawdown_warning),
                count(mon, event_type::circuit_breaker));
     for (const auto& [inst, p] : mon.positions)
-      fmt::print(out, "position {:<10} qty {} avg {} realized {} unrealized {}\n", inst, p.qty.to_string(),
-                 p.avg_price.to_string(), p.realized_pnl.to_string(), p.unrealized_pnl.to_string());
+      fmt::print(out, "position {:<10} qty {} avg {} realized {} unrealized {}\n", inst, p.quantity.to_string(),
+                 p.average_price.to_string(), p.realized_pnl.to_string(), p.unrealized_pnl.to_string());
   }
   fmt::print(out, "PnL                realized {:.2f}, unrealized {:.2f}\n", realized, unrealized);
   for (std::size_t p = 0; p < priority_count; ++p) {
