@@ -24,7 +24,7 @@ namespace libra::testing {
 
 /// params for one actor, as the loader builds them for actors[0] of test.yaml.
 inline params make_params(const std::string& yaml) {
-  return params{YAML::Load(yaml), "test.yaml", "actors[0].params", "."};
+  return params::from_yaml(yaml, "test.yaml", "actors[0].params", ".");
 }
 
 /// The config_error a factory throws for these params (fails the test when there is none).

@@ -2,6 +2,8 @@
 // trivially copyable; each fits the 64 bytes an event reserves for its payload.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/fixed_point.hpp>
 #include <libra/symbol.hpp>
 
@@ -160,10 +162,10 @@ static_assert(std::is_trivially_copyable_v<signal> && sizeof(signal) <= 64);
 static_assert(std::is_trivially_copyable_v<system> && sizeof(system) <= 64);
 static_assert(sizeof(risk) <= 64 && sizeof(order_book_ptr) <= 64);
 
-std::string_view to_string(side s) noexcept;
-std::string_view to_string(order_type t) noexcept;
-std::string_view to_string(order_status s) noexcept;
-std::string_view to_string(order_reason r) noexcept;
-std::string_view to_string(risk_rule r) noexcept;
+LIBRA_API std::string_view to_string(side s) noexcept;
+LIBRA_API std::string_view to_string(order_type t) noexcept;
+LIBRA_API std::string_view to_string(order_status s) noexcept;
+LIBRA_API std::string_view to_string(order_reason r) noexcept;
+LIBRA_API std::string_view to_string(risk_rule r) noexcept;
 
 } // namespace libra

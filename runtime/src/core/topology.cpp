@@ -1,5 +1,7 @@
 #include "topology.hpp"
 
+#include "params_node.hpp"
+
 #include <libra/output_file.hpp>
 #include <libra/text.hpp>
 
@@ -310,7 +312,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
   const auto base = std::filesystem::absolute(file).parent_path();
   topology topo;
   topo.file = file;
-  params top{root, fname, "", base};
+  auto top = detail::params_access::make(root, fname, "", base);
 
   // bus
   {
@@ -363,7 +365,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     for (std::size_t i = 0; i < list.size(); ++i) {
       YAML::Node holder;
       holder["path"] = list[i];
-      params item{holder, fname, fmt::format("plugins[{}]", i), base};
+      auto item = detail::params_access::make(holder, fname, fmt::format("plugins[{}]", i), base);
       auto path = item.require_path("path");
       load_plugin(path, item, "path", registry);
       topo.plugins.push_back(path);
@@ -382,7 +384,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
   std::vector<std::pair<params, std::size_t>> all_params;
   for (std::size_t i = 0; i < actors.size(); ++i) {
     const auto path = fmt::format("actors[{}]", i);
-    params a{actors[i], fname, path, base};
+    auto a = detail::params_access::make(actors[i], fname, path, base);
     if (!actors[i].IsMap())
       throw at(actors[i], fname, path, "expected a mapping with name, type and params");
     actor_spec spec;
