@@ -132,6 +132,6 @@ struct paper {
 
 } // namespace
 
-actor_type_info paper_execution_type() { return actor_type<paper>(); }
+void register_execution_actors(actor_registry& registry) { add_actor<paper>(registry); }
 
 } // namespace libra::actors

@@ -91,6 +91,6 @@ struct manager {
 
 } // namespace
 
-actor_type_info position_manager_type() { return actor_type<manager>(); }
+void register_position_actors(actor_registry& registry) { add_actor<manager>(registry); }
 
 } // namespace libra::actors
