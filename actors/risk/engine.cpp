@@ -254,6 +254,6 @@ struct engine {
 
 } // namespace
 
-actor_type_info risk_engine_type() { return actor_type<engine>(); }
+void register_risk_actors(actor_registry& registry) { add_actor<engine>(registry); }
 
 } // namespace libra::actors
