@@ -122,8 +122,8 @@ public:
   /// Moves the virtual clock forward by d, delivers the delayed messages due by then, and runs
   /// until idle; returns how many jobs ran.
   std::size_t advance_time(caf::timespan d);
-  /// Stops the bus (drains it: every staged event is handled) and ends every actor of the
-  /// fixture; idempotent. The destructor calls it.
+  /// Runs until idle, stops the bus (draining it) and ends every actor of the fixture (their
+  /// on_exit runs); idempotent. The destructor calls it.
   void stop();
 
   // -- inspecting ---------------------------------------------------------------------------------
