@@ -144,7 +144,7 @@ TEST_CASE("fixture: direct events, stubs and the directory", "[testing]") {
   CHECK_THROWS_AS(f.state<burst>("echo"), std::logic_error); // not a burst
 }
 
-TEST_CASE("fixture: a detached producer runs on the test's thread; finished and failed are recorded", "[testing]") {
+TEST_CASE("fixture: a detached producer runs on the test's thread, and finished and failed are recorded", "[testing]") {
   testing::fixture f;
   f.add<burst>("gen", "{count: 3}");
   f.add<burst>("broken", "{count: 0}");
@@ -171,7 +171,7 @@ TEST_CASE("fixture: params are checked as the loader checks them", "[testing][co
   CHECK_THROWS_AS(f.add(reg, "test.nope", "other"), std::invalid_argument);
 }
 
-TEST_CASE("fixture: stop handles what is staged and ends the actors; the bus refuses afterwards", "[testing]") {
+TEST_CASE("fixture: stop handles what is staged and ends the actors, then the bus refuses", "[testing]") {
   testing::fixture f;
   f.add<echo>("echo");
   f.start();
