@@ -74,22 +74,29 @@ TEST_CASE("position math rounds a weighted average to the nearest 1e-9 only", "[
   CHECK(p.realized_pnl == money{}); // (2e-9 - 2e-9) x 3
 }
 
-TEST_CASE_METHOD(trading_fixture, "position manager publishes OPENED, UPDATED, CLOSED as children of fills",
+namespace {
+/// The fixture, with the POSITION_* events it saw.
+struct position_fixture : trading_fixture {
+  std::vector<event> positions() const {
+    return published({event_type::position_opened, event_type::position_updated, event_type::position_closed});
+  }
+};
+} // namespace
+
+TEST_CASE_METHOD(position_fixture, "position manager publishes OPENED, UPDATED, CLOSED as children of fills",
                  "[actors][position]") {
   spawn("position.manager", "positions", "{mark_interval_ms: 1000}");
-  auto out = watch({event_type::position_opened, event_type::position_updated, event_type::position_closed});
-  run();
+  start();
   publish(quote("1.19", "1.21", "EUR/USD", t0)); // mid 1.2
-  idle();
+  run_until_idle();
   const std::vector<event> fills{
     fill_event(side::buy, "100", "1.1", "0.01"), fill_event(side::buy, "300", "1.2", "0.02"),
     fill_event(side::sell, "150", "1.3", "0.03"), fill_event(side::sell, "350", "1.0", "0.04"),
     fill_event(side::buy, "100", "1.1", "0")};
   for (const auto& f : fills)
     publish(f);
-  REQUIRE(out->wait(fills.size()));
-  idle();
-  const auto evs = out->events();
+  run_until_idle();
+  const auto evs = positions();
   REQUIRE(evs.size() == fills.size());
   const std::vector<event_type> types{event_type::position_opened, event_type::position_updated,
                                       event_type::position_updated, event_type::position_updated,
@@ -114,16 +121,16 @@ TEST_CASE_METHOD(trading_fixture, "position manager publishes OPENED, UPDATED, C
   CHECK(closed.unrealized_pnl == money{});
 }
 
-TEST_CASE_METHOD(trading_fixture, "position manager marks to market at most every mark_interval_ms of event time",
+TEST_CASE_METHOD(position_fixture, "position manager marks to market at most every mark_interval_ms of event time",
                  "[actors][position]") {
   spawn("position.manager", "positions", "{mark_interval_ms: 1000}");
-  auto out = watch({event_type::position_opened, event_type::position_updated, event_type::position_closed});
-  run();
+  start();
   publish(quote("1.0999", "1.1001", "EUR/USD", t0)); // flat: no marks
-  idle();
-  CHECK(out->size() == 0);
+  run_until_idle();
+  CHECK(positions().empty());
   publish(fill_event(side::buy, "1000", "1.1", "0", t0));
-  REQUIRE(out->wait(1));
+  run_until_idle();
+  REQUIRE(positions().size() == 1);
   // Ticks at +0.5 s (too early), +1.0 s (mark), +1.5 s (too early), +2.5 s (mark).
   std::vector<event> ticks{
     quote("1.1009", "1.1011", "EUR/USD", t0 + 500ms), quote("1.1019", "1.1021", "EUR/USD", t0 + 1000ms),
@@ -131,9 +138,8 @@ TEST_CASE_METHOD(trading_fixture, "position manager marks to market at most ever
     quote("1.0989", "1.0991", "GBP/USD", t0 + 5000ms)}; // no GBP position
   for (const auto& t : ticks)
     publish(t);
-  REQUIRE(out->wait(3));
-  idle();
-  const auto evs = out->events();
+  run_until_idle();
+  const auto evs = positions();
   REQUIRE(evs.size() == 3);
   CHECK(evs[1].type() == event_type::position_updated);
   CHECK(evs[1].trace_id() == ticks[1].trace_id());

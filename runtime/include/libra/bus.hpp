@@ -120,7 +120,9 @@ public:
   /// Waits until no event is pending and every delivered event's handler has returned (or the
   /// timeout passes); true when quiet. The deterministic hook for tests and tools. After stop(),
   /// true once no handler call is running (none starts again): from then on it is safe to
-  /// destroy what the handlers use.
+  /// destroy what the handlers use. On CAF's test coordinator (libra::testing) this and stop()
+  /// run the coordinator's jobs on the calling thread until the broker answers, instead of
+  /// waiting for other threads.
   bool wait_idle(std::chrono::milliseconds timeout);
 
   /// Events pending (admitted, not yet dispatched).
