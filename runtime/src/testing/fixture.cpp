@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
-#include <yaml-cpp/yaml.h>
 
 #include <map>
 #include <mutex>
@@ -80,13 +79,8 @@ struct actor_record {
 
 params yaml_params(std::string_view yaml, const std::filesystem::path& base_dir) {
   const auto file = base_dir.empty() ? std::filesystem::path{"test.yaml"} : base_dir / "test.yaml";
-  YAML::Node node;
-  try {
-    node = YAML::Load(std::string{yaml});
-  } catch (const YAML::Exception& e) {
-    throw config_error(file.string(), e.mark.line + 1, e.mark.column + 1, "actors[0].params", e.msg);
-  }
-  return params{node, file.string(), "actors[0].params", base_dir.empty() ? std::filesystem::path{"."} : base_dir};
+  return params::from_yaml(yaml, file.string(), "actors[0].params",
+                           base_dir.empty() ? std::filesystem::path{"."} : base_dir);
 }
 
 struct fixture::impl {
