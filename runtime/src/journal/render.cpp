@@ -162,7 +162,8 @@ std::string utc_text(timestamp t) {
                      secs % 60, ns % 1'000'000'000);
 }
 
-std::optional<timestamp> parse_utc(std::string_view s) {
+std::optional<timestamp> parse_utc(std::string_view text) {
+  auto s = text;
   std::int64_t v = 0;
   if (parse_int(s, v))
     return timestamp{std::chrono::nanoseconds{v}};
@@ -211,7 +212,8 @@ std::optional<timestamp> parse_utc(std::string_view s) {
   return timestamp{t};
 }
 
-std::optional<trace_id> parse_trace_id(std::string_view s) {
+std::optional<trace_id> parse_trace_id(std::string_view text) {
+  const auto s = text;
   if (auto tc = trace_context::parse_traceparent(s))
     return tc->trace;
   if (s.size() != 32)
