@@ -25,7 +25,8 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$out"
 
-targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory)
+targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory
+  libra-bench-journal)
 # Configure every time: cheap, and it stamps the current commit into the results.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBRA_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" --target "${targets[@]}"
@@ -53,6 +54,7 @@ if [ "$quick" = 1 ]; then
   run latency --quick
   run priority --quick
   run memory --quick
+  run journal --quick
   disruptor_args=(--quick --batch 64 --json)
 else
   run throughput --events 1000000 --trials 5 --combos "$combos"
@@ -60,6 +62,7 @@ else
   run latency --seconds 1 --trials 3
   run priority --combos "$combos"
   run memory
+  run journal --events 1000000 --trials 5
   disruptor_args=(--events 1000000 --trials 5 --batch 64 --json)
 fi
 
@@ -79,7 +82,7 @@ fi
   echo "  \"quick\": $([ "$quick" = 1 ] && echo true || echo false),"
   echo "  \"seconds\": $(( $(date +%s) - start )),"
   sep=""
-  for name in throughput publish latency priority memory; do
+  for name in throughput publish latency priority memory journal; do
     printf '%s  "%s": ' "$sep" "$name"
     cat "$tmp/$name.json"
     sep=","

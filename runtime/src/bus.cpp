@@ -223,6 +223,8 @@ bool bus::is_running() const noexcept { return core_->running.load() && !core_->
 
 bus_stats bus::stats() const { return core_->stats(); }
 
+std::uint64_t bus::published() const noexcept { return core_->published(); }
+
 const bus_config& bus::config() const noexcept { return core_->cfg; }
 
 caf::actor bus::broker() const { return core_->broker; }

@@ -128,6 +128,8 @@ public:
   /// Events pending (admitted, not yet dispatched).
   [[nodiscard]] std::size_t pending() const noexcept;
   [[nodiscard]] bool is_running() const noexcept;
+  /// Events admitted so far: stats().published, read alone (an atomic load, no snapshot).
+  [[nodiscard]] std::uint64_t published() const noexcept;
   /// A snapshot of the counters.
   [[nodiscard]] bus_stats stats() const;
   [[nodiscard]] const bus_config& config() const noexcept;
