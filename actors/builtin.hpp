@@ -2,7 +2,7 @@
 // every family); the runtime calls register_builtin_actors once at start-up.
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 namespace libra::actors {
 

@@ -1,7 +1,7 @@
 // execution.paper: a simulated venue (see paper.cpp).
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 namespace libra::actors {
 

@@ -2,7 +2,7 @@
 // spec's name. Factories only validate: nothing opens or starts until the actor is spawned.
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 namespace libra::actors {
 

@@ -1,7 +1,7 @@
 // position.manager: positions per instrument from fills (see position_math.hpp).
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 namespace libra::actors {
 

@@ -1,7 +1,7 @@
 // recorder: writes chosen event types to a JSON-lines file, one event per line.
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 namespace libra::actors {
 

@@ -1,7 +1,7 @@
 // risk.engine: pre-trade limits and the drawdown circuit breaker (see engine.cpp).
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 namespace libra::actors {
 

@@ -1,7 +1,7 @@
 // strategy.sma_cross: a fast/slow moving-average cross (see sma_cross.cpp).
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 namespace libra::actors {
 

@@ -1,4 +1,4 @@
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/config_error.hpp>
 #include <libra/params.hpp>
 #include <libra/text.hpp>

@@ -5,7 +5,7 @@
 #include "../support/bus_fixture.hpp"
 
 #include <builtin.hpp>
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/params.hpp>
 #include <libra/testing.hpp>
 

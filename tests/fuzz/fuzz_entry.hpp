@@ -16,7 +16,7 @@
 
 #include <builtin.hpp>
 #include <gateway/market_data.hpp>
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/config_error.hpp>
 #include <libra/text.hpp>
 

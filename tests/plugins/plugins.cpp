@@ -1,5 +1,5 @@
 // Broken plugins for the loader's tests, one per failure mode (chosen at compile time).
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 
 #include <stdexcept>
 

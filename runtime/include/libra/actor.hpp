@@ -5,7 +5,7 @@
 // Walkthrough: docs/writing-an-actor.md.
 #pragma once
 
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/log.hpp>
 
 #include <caf/actor_system.hpp>

@@ -50,7 +50,7 @@ enum class publish_status : std::uint8_t;
 class publish_result;
 struct publish_many_result;
 
-// actors run by libra-runtime (libra/component.hpp, params.hpp, config_error.hpp)
+// actors run by libra-runtime (libra/actor_registry.hpp, params.hpp, config_error.hpp)
 class params;
 class config_error;
 struct actor_context;

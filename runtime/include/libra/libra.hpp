@@ -7,7 +7,7 @@
 #include <libra/bus.hpp>
 #include <libra/bus_config.hpp>
 #include <libra/bus_stats.hpp>
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/config_error.hpp>
 #include <libra/delivery.hpp>
 #include <libra/event.hpp>

@@ -24,7 +24,7 @@
 #include <libra/actor.hpp>
 #include <libra/bus.hpp>
 #include <libra/bus_config.hpp>
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/event.hpp>
 #include <libra/params.hpp>
 

@@ -5,7 +5,7 @@
 #include "journal/config.hpp"
 
 #include <libra/bus_config.hpp>
-#include <libra/component.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/config_error.hpp>
 #include <libra/system_config.hpp>
 

@@ -1,7 +1,8 @@
-// The SDK for actors that libra-runtime launches from a topology: a factory validates an actor's
-// params (nothing starts) and returns how to spawn it; the runtime spawns all actors, then sends
-// each run_atom, and on shutdown halt_atom, then an exit. Factories are registered by type name,
-// in the runtime or from a plugin library (LIBRA_PLUGIN).
+// The registry of actor types that libra-runtime launches from a topology, and what an actor gets
+// from the runtime. A type's factory validates an actor's params (nothing starts) and returns how
+// to spawn it; the runtime spawns all actors, then sends each run_atom, and on shutdown halt_atom,
+// then an exit. Types are registered by name, in the runtime or from a plugin library
+// (LIBRA_PLUGIN). Most authors use libra/actor.hpp, which fills these in from an actor class.
 #pragma once
 
 #include <libra/export.hpp>
