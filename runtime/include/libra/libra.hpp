@@ -4,10 +4,10 @@
 #pragma once
 
 #include <libra/actor.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/bus.hpp>
 #include <libra/bus_config.hpp>
 #include <libra/bus_stats.hpp>
-#include <libra/actor_registry.hpp>
 #include <libra/config_error.hpp>
 #include <libra/delivery.hpp>
 #include <libra/event.hpp>

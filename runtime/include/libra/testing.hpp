@@ -22,9 +22,9 @@
 #pragma once
 
 #include <libra/actor.hpp>
+#include <libra/actor_registry.hpp>
 #include <libra/bus.hpp>
 #include <libra/bus_config.hpp>
-#include <libra/actor_registry.hpp>
 #include <libra/event.hpp>
 #include <libra/params.hpp>
 

@@ -4,8 +4,8 @@
 
 #include "journal/config.hpp"
 
-#include <libra/bus_config.hpp>
 #include <libra/actor_registry.hpp>
+#include <libra/bus_config.hpp>
 #include <libra/config_error.hpp>
 #include <libra/system_config.hpp>
 
