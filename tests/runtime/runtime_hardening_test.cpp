@@ -224,7 +224,7 @@ TEST_CASE("SIGINT under back-pressure exits within drain_timeout_ms, not a multi
   CHECK(summary_field(p.out(), "dropped") > 0); // the budget ran out: this run tested it
   // 1 s of budget, the actors' 100 ms, process exit; the per-phase waits took 2 s and more.
   // Sanitizer builds run everything several times slower (2.1-3.4 s seen under TSan at load 12).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef LIBRA_SANITIZED // tests/CMakeLists.txt
   constexpr double slowdown = 4.0;
 #else
   constexpr double slowdown = 1.0;
