@@ -6,16 +6,19 @@
 # Builds a gcc Debug tree with gcov instrumentation (-DLIBRA_COVERAGE=ON; build-coverage by
 # default), runs the suite in it (ctest -j2), then prints gcovr's summary and per-file table of
 # runtime/ and actors/ (tests/, bench/ and build trees are not counted). Exits 1 when line coverage
-# is below N percent (default below; raise it as coverage grows, goal 90), 2 on a usage error.
-# Branch figures leave out the branches only exception handling adds (--exclude-throw-branches)
-# and those gcc proves unreachable. --html DIR also writes a browsable report there.
+# is below N percent (default 90: 90.4% measured at 1ee1f37; raise it as coverage grows), 2 on a
+# usage error.
+# Only runtime/ and actors/ are instrumented: a public header's inline code counts as far as those
+# libraries use it. Branch figures leave out the branches only exception handling adds
+# (--exclude-throw-branches) and those gcc proves unreachable. --html DIR also writes a browsable
+# report there.
 # Needs gcovr (scripts/setup.sh --ci). The SDK package test (an install and an out-of-tree build)
 # is left out: it adds no coverage. Environment: LIBRA_STRESS_EVENTS (default 50000, as under the
 # sanitizers: the stress test's code paths are the same with fewer events).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-fail_under=74
+fail_under=90
 build="$root/build-coverage"
 html=""
 usage() { sed -n '4,4p' "$0" | sed 's/^# \{0,1\}/usage: /' >&2; exit 2; }
@@ -25,7 +28,7 @@ while [ $# -gt 0 ]; do
     --fail-under-line=*) fail_under="${1#*=}"; shift ;;
     --build) [ $# -ge 2 ] || usage; build="$2"; shift 2 ;;
     --html) [ $# -ge 2 ] || usage; html="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "coverage.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
