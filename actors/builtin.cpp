@@ -1,5 +1,6 @@
 // Registration of the actor types that ship with libra: the one place that knows every family,
-// so that the families do not include each other's files.
+// so that the families do not include each other's files. Each family registers its own types,
+// under the names their specs declare.
 #include "builtin.hpp"
 
 #include "execution/paper.hpp"
@@ -12,16 +13,15 @@
 namespace libra::actors {
 
 void register_io_actors(actor_registry& registry) {
-  registry.add("gateway.replay", replay_type());
-  registry.add("gateway.synthetic", synthetic_type());
-  registry.add("recorder", recorder_type());
+  register_gateway_actors(registry);
+  register_recorder_actors(registry);
 }
 
 void register_trading_actors(actor_registry& registry) {
-  registry.add("strategy.sma_cross", sma_cross_type());
-  registry.add("risk.engine", risk_engine_type());
-  registry.add("execution.paper", paper_execution_type());
-  registry.add("position.manager", position_manager_type());
+  register_strategy_actors(registry);
+  register_risk_actors(registry);
+  register_execution_actors(registry);
+  register_position_actors(registry);
 }
 
 } // namespace libra::actors

@@ -27,7 +27,8 @@ while [ $# -gt 0 ]; do
 done
 mkdir -p "$out"
 
-targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory)
+targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory
+  libra-bench-journal)
 # Configure every time: cheap, and it stamps the current commit into the results. A tree that
 # --build names and that is configured already keeps its settings (CI's smoke run uses the test
 # tree, which has built the benchmarks: nothing to compile); a new one is Release, without tests.
@@ -61,6 +62,7 @@ if [ "$quick" = 1 ]; then
   run latency --quick
   run priority --quick
   run memory --quick
+  run journal --quick
   disruptor_args=(--quick --batch 64 --json)
 else
   run throughput --events 1000000 --trials 5 --combos "$combos"
@@ -68,6 +70,7 @@ else
   run latency --seconds 1 --trials 3
   run priority --combos "$combos"
   run memory
+  run journal --events 1000000 --trials 5
   disruptor_args=(--events 1000000 --trials 5 --batch 64 --json)
 fi
 
@@ -87,7 +90,7 @@ fi
   echo "  \"quick\": $([ "$quick" = 1 ] && echo true || echo false),"
   echo "  \"seconds\": $(( $(date +%s) - start )),"
   sep=""
-  for name in throughput publish latency priority memory; do
+  for name in throughput publish latency priority memory journal; do
     printf '%s  "%s": ' "$sep" "$name"
     cat "$tmp/$name.json"
     sep=","

@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev # logging
   libyaml-cpp-dev          # topology files
   libcli11-dev             # command lines of tools and benchmarks
+  libxxhash-dev            # XXH3 checksums of the event journal
   catch2                   # tests (v2)
   clang-format clang-tidy  # formatting and lint checks
 )

@@ -18,9 +18,9 @@
 // reproducible in a fast replay.
 #include "paper.hpp"
 
+#include <common/price_history.hpp>
 #include <libra/actor.hpp>
 
-#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -32,30 +32,10 @@ namespace {
 
 using fill_atom = caf::atom_constant<caf::atom("fill")>;
 
-/// Quotes kept per instrument: those read in the last keep_quotes of WALL time (an intent
-/// reaches the venue within milliseconds of its tick, however far a fast replay's tick stream
-/// has run ahead in event time), at most max_quotes (~8 MB). Wall time only bounds memory.
-constexpr std::chrono::seconds keep_quotes{10};
-constexpr std::size_t max_quotes = 100'000;
-
-struct stamped_quote {
-  timestamp time;                             // event time
-  std::chrono::steady_clock::time_point read; // when this actor read it
-  tick quote;
-};
-
 struct market {
-  std::deque<stamped_quote> quotes; // in arrival (= event time) order
-  std::deque<event> waiting;        // accepted orders, newer than the last quote
+  price_history<tick> quotes; // the venue's quotes, by event time
+  std::deque<event> waiting;  // accepted orders, newer than the last quote
 };
-
-/// The quote in force at time t: the last one stamped at or before t (the oldest kept if all are
-/// later). m.quotes is not empty.
-const tick& quote_at(const market& m, timestamp t) {
-  auto it = std::upper_bound(m.quotes.begin(), m.quotes.end(), t,
-                             [](timestamp x, const stamped_quote& q) { return x < q.time; });
-  return it == m.quotes.begin() ? it->quote : std::prev(it)->quote;
-}
 
 struct paper {
   static constexpr actor_spec spec{
@@ -74,14 +54,11 @@ struct paper {
     if (t.bid.is_zero() || t.ask.is_zero())
       return; // a trade-only tick is no quote
     auto& m = markets[t.instrument];
-    const auto now = std::chrono::steady_clock::now();
-    m.quotes.push_back(stamped_quote{e.time(), now, t});
-    while (m.quotes.size() > max_quotes || (m.quotes.size() > 1 && m.quotes[1].read <= now - keep_quotes))
-      m.quotes.pop_front();
+    m.quotes.add(e.time(), t);
     while (!m.waiting.empty() && m.waiting.front().time() <= e.time()) {
       const auto acc = std::move(m.waiting.front());
       m.waiting.pop_front();
-      fill_order(ctx, acc, quote_at(m, acc.time()), acc.time());
+      fill_order(ctx, acc, m.quotes.at(acc.time()), acc.time());
     }
   }
 
@@ -99,15 +76,15 @@ struct paper {
     if (it == markets.end())
       return reject(ctx, intent, o, order_reason::no_market);
     auto& m = it->second;
-    o.id = next_id++;
+    o.id = order_id{next_id++};
     o.status = order_status::accepted;
     ++accepted;
     auto acc = intent.child_event(event_type::order_new, ctx.source(), o, intent.time());
     (void)ctx.publish(acc);
     if (latency_ms > 0)
       ctx.self()->delayed_send(ctx.self(), std::chrono::milliseconds{latency_ms}, fill_atom::value, std::move(acc));
-    else if (m.quotes.back().time >= intent.time())
-      fill_order(ctx, acc, quote_at(m, intent.time()), intent.time());
+    else if (m.quotes.latest_time() >= intent.time())
+      fill_order(ctx, acc, m.quotes.at(intent.time()), intent.time());
     else
       m.waiting.push_back(std::move(acc)); // our tick stream lags: fill once it reaches the intent
   }
@@ -116,7 +93,7 @@ struct paper {
   caf::message_handler handlers(context& ctx) {
     return {[this, &ctx](fill_atom, const event& acc) {
       const auto& m = markets.at(acc.get<order>().instrument); // kept once created
-      fill_order(ctx, acc, m.quotes.back().quote, acc.time() + std::chrono::milliseconds{latency_ms});
+      fill_order(ctx, acc, m.quotes.latest(), acc.time() + std::chrono::milliseconds{latency_ms});
     }};
   }
 
@@ -130,12 +107,12 @@ struct paper {
   /// Fills an accepted order (ORDER_NEW accepted, a child of the intent) at quote q.
   void fill_order(context& ctx, const event& acc, const tick& q, timestamp ts) {
     const auto& o = acc.get<order>();
-    const auto px = o.sd == side::buy ? q.ask : q.bid;
-    const auto fee = apply_rate(px * o.qty, fee_rate);
+    const auto px = o.side == side::buy ? q.ask : q.bid;
+    const auto fee = apply_rate(px * o.quantity, fee_rate);
     ++filled;
     fees += fee;
     (void)ctx.publish(acc.child_event(event_type::order_filled, ctx.source(),
-                                      fill{o.id, o.client_id, o.instrument, px, o.qty, fee, o.sd}, ts));
+                                      fill{o.id, o.client_id, o.instrument, px, o.quantity, fee, o.side}, ts));
   }
 
   void on_exit(context& ctx) const {
@@ -146,7 +123,7 @@ struct paper {
   double fee_rate;
   std::int64_t latency_ms;
   std::map<instrument_id, market> markets;
-  order_id next_id = 1;
+  std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;
   std::uint64_t filled = 0;
   std::uint64_t rejected = 0;
@@ -155,6 +132,6 @@ struct paper {
 
 } // namespace
 
-actor_type_info paper_execution_type() { return actor_type<paper>(); }
+void register_execution_actors(actor_registry& registry) { add_actor<paper>(registry); }
 
 } // namespace libra::actors

@@ -1,11 +1,5 @@
 #include "producer.hpp"
 
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
-#include <fmt/format.h>
-
-#include <chrono>
 #include <exception>
 
 namespace libra::actors {
@@ -25,103 +19,14 @@ constexpr auto close_backoff = std::chrono::milliseconds{1};
 // Skipped rows are logged one by one up to this many, then at each power of two.
 constexpr std::uint64_t skip_log_burst = 10;
 
-enum class phase { idle, running, closing, done };
+event notice(const context& ctx, event_type t) { return event::create(t, ctx.source(), system{ctx.source()}); }
 
-struct producer_state {
-  producer_state() = default; // user-declared: see CAF 0.17 notes (stateful_actor init)
-  std::optional<publisher> pub;
-  std::optional<feed_item> pending; // read, not yet accepted by the bus
-  bool pending_from_feed = false;   // else it is GATEWAY_CONNECTED
-  steady::time_point anchor;        // run_atom: due times count from here
-  phase ph = phase::idle;
-  std::string error;      // why the feed failed; empty when it ended or was halted
-  std::string end_reason; // for the summary
-  int close_tries = 0;
-  std::uint64_t rows = 0;      // events the feed produced
-  std::uint64_t published = 0; // of those, accepted by the bus
-  std::uint64_t skipped = 0;   // bad rows skipped
-  std::uint64_t retries = 0;   // refusals by the bus, each retried
-};
+} // namespace
 
-using producer_actor = caf::stateful_actor<producer_state>;
-
-void settle(producer_actor* self, const actor_context& ctx) {
-  auto& st = self->state;
-  st.ph = phase::done;
-  st.pending.reset();
-  ctx.log->info("gateway stopped ({}): rows={} published={} skipped={} retries={}", st.end_reason, st.rows,
-                st.published, st.skipped, st.retries);
-  if (st.error.empty()) {
-    if (ctx.finished)
-      ctx.finished();
-  } else if (ctx.failed) {
-    ctx.failed(st.error);
-  }
-}
-
-void try_close(producer_actor* self, const actor_context& ctx) {
-  auto& st = self->state;
-  if (st.pub->publish(event::create(event_type::gateway_disconnected, ctx.source, system{ctx.source}))) {
-    settle(self, ctx);
-  } else if (++st.close_tries >= close_attempts) {
-    ctx.log->error("GATEWAY_DISCONNECTED not published: the bus refused it {} times", st.close_tries);
-    settle(self, ctx);
-  } else {
-    ++st.retries;
-    self->delayed_send(self, close_backoff, close_atom::value);
-  }
-}
-
-// Stops publishing: announces the disconnect, then reports finished (error empty) or failed.
-void close(producer_actor* self, const actor_context& ctx, std::string reason, std::string error = {}) {
-  auto& st = self->state;
-  if (st.ph != phase::running)
-    return;
-  st.ph = phase::closing;
-  st.end_reason = std::move(reason);
-  st.error = std::move(error);
-  if (st.pending && st.pending_from_feed)
-    ctx.log->info("stopped with 1 row read but not published");
-  st.pending.reset();
-  try_close(self, ctx);
-}
-
-// Fills st.pending from the feed; false when the producer closed instead (end, failure).
-bool fetch(producer_actor* self, const actor_context& ctx, feed& f, bad_row_policy on_bad_row) {
-  auto& st = self->state;
-  for (;;) {
-    try {
-      st.pending = f.next();
-    } catch (const bad_row& ex) {
-      if (on_bad_row == bad_row_policy::fail) {
-        ctx.log->error("bad row: {}", ex.what());
-        close(self, ctx, "bad row", ex.what());
-        return false;
-      }
-      ++st.skipped;
-      if (st.skipped <= skip_log_burst || (st.skipped & (st.skipped - 1)) == 0)
-        ctx.log->warn("skipped bad row ({} so far): {}", st.skipped, ex.what());
-      continue;
-    } catch (const std::exception& ex) {
-      ctx.log->error("feed failed: {}", ex.what());
-      close(self, ctx, "feed failed", ex.what());
-      return false;
-    }
-    if (!st.pending) {
-      close(self, ctx, "end of data");
-      return false;
-    }
-    st.pending_from_feed = true;
-    ++st.rows;
-    return true;
-  }
-}
-
-caf::behavior producer(producer_actor* self, actor_context ctx, std::shared_ptr<feed> f, bad_row_policy on_bad_row) {
-  self->state.pub.emplace(ctx.bus->make_publisher());
+caf::message_handler producer::handlers(context& ctx, feed f) {
+  pub_ = std::make_shared<publisher>(ctx.bus().make_publisher());
   // A handler that throws ends the actor; the run must still hear about it.
-  self->set_exception_handler([ctx](caf::scheduled_actor* ptr, std::exception_ptr& ep) -> caf::error {
-    auto* me = static_cast<producer_actor*>(ptr);
+  ctx.self()->set_exception_handler([this, &ctx](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
     std::string what = "unknown exception";
     try {
       std::rethrow_exception(ep);
@@ -129,74 +34,131 @@ caf::behavior producer(producer_actor* self, actor_context ctx, std::shared_ptr<
       what = ex.what();
     } catch (...) {
     }
-    ctx.log->error("gateway crashed: {}", what);
-    if (me->state.ph != phase::done) {
-      me->state.ph = phase::done;
-      if (ctx.failed)
-        ctx.failed("gateway crashed: " + what);
+    ctx.log().error("gateway crashed: {}", what);
+    if (ph_ != phase::done) {
+      ph_ = phase::done;
+      ctx.failed("gateway crashed: " + what);
     }
     return caf::sec::runtime_error;
   });
   return {
-    [self, ctx](run_atom) {
-      auto& st = self->state;
-      if (st.ph != phase::idle)
-        return;
-      st.ph = phase::running;
-      st.anchor = steady::now();
-      // Goes out first, through the same retry path as the events.
-      st.pending = feed_item{event::create(event_type::gateway_connected, ctx.source, system{ctx.source}), 0};
-      st.pending_from_feed = false;
-      self->send(self, next_atom::value);
-    },
-    [self, ctx, f, on_bad_row](next_atom) {
-      auto& st = self->state;
-      if (st.ph != phase::running)
-        return;
-      for (int i = 0; i < producer_chunk; ++i) {
-        if (!st.pending && !fetch(self, ctx, *f, on_bad_row))
-          return;
-        if (st.pending->due_ns > 0) {
-          const auto due = st.anchor + std::chrono::nanoseconds{st.pending->due_ns};
-          if (const auto now = steady::now(); due > now) {
-            self->delayed_send(self, due - now, next_atom::value);
-            return;
-          }
-        }
-        if (!st.pub->publish(st.pending->ev)) {
-          ++st.retries; // back-pressure: the same event again shortly, never dropped
-          self->delayed_send(self, full_bus_backoff, next_atom::value);
-          return;
-        }
-        if (st.pending_from_feed)
-          ++st.published;
-        st.pending.reset();
-      }
-      self->send(self, next_atom::value);
-    },
-    [self, ctx](close_atom) {
-      if (self->state.ph == phase::closing)
-        try_close(self, ctx);
-    },
-    [self, ctx](halt_atom) {
-      auto& st = self->state;
-      if (st.ph == phase::idle) { // never started: nothing to announce
-        st.end_reason = "halted before run";
-        settle(self, ctx);
-      } else {
-        close(self, ctx, "halted");
-      }
+    [this, &ctx, f = std::move(f)](next_atom) { next_chunk(ctx, f); },
+    [this, &ctx](close_atom) {
+      if (ph_ == phase::closing)
+        try_close(ctx);
     },
   };
 }
 
-} // namespace
+void producer::run(context& ctx) {
+  if (ph_ != phase::idle)
+    return;
+  ph_ = phase::running;
+  anchor_ = steady::now();
+  // Goes out first, through the same retry path as the events.
+  pending_ = feed_item{notice(ctx, event_type::gateway_connected), 0};
+  pending_from_feed_ = false;
+  ctx.self()->send(ctx.self(), next_atom::value);
+}
 
-caf::actor spawn_producer(const actor_context& ctx, std::shared_ptr<feed> f, bad_row_policy on_bad_row) {
-  // The directory holds every actor's handle: an actor keeping it would keep itself alive.
-  auto own = ctx;
-  own.directory.reset();
-  return ctx.system->spawn(producer, std::move(own), std::move(f), on_bad_row);
+void producer::halt(context& ctx) {
+  if (ph_ == phase::idle) { // never started: nothing to announce
+    end_reason_ = "halted before run";
+    settle(ctx);
+  } else {
+    close(ctx, "halted");
+  }
+}
+
+void producer::next_chunk(context& ctx, const feed& f) {
+  if (ph_ != phase::running)
+    return;
+  for (int i = 0; i < producer_chunk; ++i) {
+    if (!pending_ && !fetch(ctx, f))
+      return;
+    if (pending_->due_ns > 0) {
+      const auto due = anchor_ + std::chrono::nanoseconds{pending_->due_ns};
+      if (const auto now = steady::now(); due > now) {
+        ctx.self()->delayed_send(ctx.self(), due - now, next_atom::value);
+        return;
+      }
+    }
+    if (!pub_->publish(pending_->ev)) {
+      ++retries_; // back-pressure: the same event again shortly, never dropped
+      ctx.self()->delayed_send(ctx.self(), full_bus_backoff, next_atom::value);
+      return;
+    }
+    if (pending_from_feed_)
+      ++published_;
+    pending_.reset();
+  }
+  ctx.self()->send(ctx.self(), next_atom::value);
+}
+
+// Fills pending_ from the feed; false when the producer closed instead (end, failure).
+bool producer::fetch(context& ctx, const feed& f) {
+  for (;;) {
+    try {
+      pending_ = f();
+    } catch (const bad_row& ex) {
+      if (on_bad_row_ == bad_row_policy::fail) {
+        ctx.log().error("bad row: {}", ex.what());
+        close(ctx, "bad row", ex.what());
+        return false;
+      }
+      ++skipped_;
+      if (skipped_ <= skip_log_burst || (skipped_ & (skipped_ - 1)) == 0)
+        ctx.log().warn("skipped bad row ({} so far): {}", skipped_, ex.what());
+      continue;
+    } catch (const std::exception& ex) {
+      ctx.log().error("feed failed: {}", ex.what());
+      close(ctx, "feed failed", ex.what());
+      return false;
+    }
+    if (!pending_) {
+      close(ctx, "end of data");
+      return false;
+    }
+    pending_from_feed_ = true;
+    ++rows_;
+    return true;
+  }
+}
+
+// Stops publishing: announces the disconnect, then reports finished (error empty) or failed.
+void producer::close(context& ctx, std::string reason, std::string error) {
+  if (ph_ != phase::running)
+    return;
+  ph_ = phase::closing;
+  end_reason_ = std::move(reason);
+  error_ = std::move(error);
+  if (pending_ && pending_from_feed_)
+    ctx.log().info("stopped with 1 row read but not published");
+  pending_.reset();
+  try_close(ctx);
+}
+
+void producer::try_close(context& ctx) {
+  if (pub_->publish(notice(ctx, event_type::gateway_disconnected))) {
+    settle(ctx);
+  } else if (++close_tries_ >= close_attempts) {
+    ctx.log().error("GATEWAY_DISCONNECTED not published: the bus refused it {} times", close_tries_);
+    settle(ctx);
+  } else {
+    ++retries_;
+    ctx.self()->delayed_send(ctx.self(), close_backoff, close_atom::value);
+  }
+}
+
+void producer::settle(context& ctx) {
+  ph_ = phase::done;
+  pending_.reset();
+  ctx.log().info("gateway stopped ({}): rows={} published={} skipped={} retries={}", end_reason_, rows_, published_,
+                 skipped_, retries_);
+  if (error_.empty())
+    ctx.finished();
+  else
+    ctx.failed(error_);
 }
 
 } // namespace libra::actors

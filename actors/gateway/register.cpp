@@ -1,25 +1,10 @@
 #include "register.hpp"
 
-#include <fmt/format.h>
-#include <libra/text.hpp>
-
 namespace libra::actors {
 
-instrument_id require_instrument(const params& p) {
-  return instrument_id{p.require_name("instrument", instrument_id::max_length)};
-}
-
-price decimal_param(const params& p, std::string_view key, price fallback, price min, bool min_exclusive) {
-  if (!p.has(key))
-    return fallback;
-  const auto text = p.require<std::string>(key);
-  const auto v = price::parse(text);
-  if (!v)
-    p.fail(key, fmt::format("expected a plain decimal number with at most {} decimals (e.g. 0.00001), got '{}'",
-                            price::decimals, printable(text)));
-  if (min_exclusive ? *v <= min : *v < min)
-    p.fail(key, fmt::format("must be {} {}", min_exclusive ? "above" : "at least", min.to_string()));
-  return *v;
+void register_gateway_actors(actor_registry& registry) {
+  register_replay(registry);
+  register_synthetic(registry);
 }
 
 } // namespace libra::actors

@@ -1,21 +1,15 @@
-// The gateway types (gateway.replay, gateway.synthetic) and the param helpers they share.
-// Factories only validate: nothing opens or starts until the spawn_fn runs.
+// The gateway family's registration: gateway.replay and gateway.synthetic, each under its own
+// spec's name. Factories only validate: nothing opens or starts until the actor is spawned.
 #pragma once
 
 #include <libra/component.hpp>
 
-#include <string_view>
-
 namespace libra::actors {
 
-actor_type_info replay_type();
-actor_type_info synthetic_type();
+/// gateway.replay and gateway.synthetic.
+void register_gateway_actors(actor_registry& registry);
 
-/// The required `instrument` param: a name of 1 to instrument_id::max_length bytes (params::require_name).
-instrument_id require_instrument(const params& p);
-
-/// A price param given as a plain decimal ("1.1", "0.00001"), parsed exactly; fallback when
-/// absent. Fails unless the value is at least min (or above it, when min_exclusive).
-price decimal_param(const params& p, std::string_view key, price fallback, price min, bool min_exclusive);
+void register_replay(actor_registry& registry);
+void register_synthetic(actor_registry& registry);
 
 } // namespace libra::actors

@@ -11,44 +11,21 @@
 
 #include "position_math.hpp"
 
+#include <common/price_history.hpp>
 #include <libra/actor.hpp>
 
-#include <algorithm>
-#include <deque>
 #include <map>
 
 namespace libra::actors {
 
 namespace {
 
-/// Mids kept per instrument: those read in the last keep_mids of WALL time (a fill arrives within
-/// milliseconds of its tick, however far a fast replay's tick stream has run ahead in event
-/// time), at most max_mids. Wall time only bounds memory here; no decision reads it.
-constexpr std::chrono::seconds keep_mids{10};
-constexpr std::size_t max_mids = 100'000;
-
-struct stamped_mid {
-  timestamp time;                             // event time
-  std::chrono::steady_clock::time_point read; // when this actor read it
-  price mid;
-};
-
 struct book_entry {
   position pos;
-  std::deque<stamped_mid> mids; // in arrival (= event time) order
-  timestamp last_mark{};        // event time of the last published POSITION_* event
+  price_history<price> mids; // by event time
+  timestamp last_mark{};     // event time of the last published POSITION_* event
   std::uint64_t fills = 0;
 };
-
-/// The mid in force at time t (the last stamped at or before it; the oldest kept if all are
-/// later; fallback when there is none).
-price mid_at(const book_entry& b, timestamp t, price fallback) {
-  if (b.mids.empty())
-    return fallback;
-  auto it =
-    std::upper_bound(b.mids.begin(), b.mids.end(), t, [](timestamp x, const stamped_mid& m) { return x < m.time; });
-  return it == b.mids.begin() ? it->mid : std::prev(it)->mid;
-}
 
 struct manager {
   static constexpr actor_spec spec{
@@ -72,11 +49,8 @@ struct manager {
   void on_tick(context& ctx, const event& e) {
     const auto& t = e.get<tick>();
     auto& b = book[t.instrument];
-    const auto now = std::chrono::steady_clock::now();
-    b.mids.push_back(stamped_mid{e.time(), now, t.mid()});
-    while (b.mids.size() > max_mids || (b.mids.size() > 1 && b.mids[1].read <= now - keep_mids))
-      b.mids.pop_front();
-    if (b.pos.qty.is_zero() || e.time() - b.last_mark < interval)
+    b.mids.add(e.time(), t.mid());
+    if (b.pos.quantity.is_zero() || e.time() - b.last_mark < interval)
       return;
     const auto unrealized = mark_to_market(b.pos, t.mid());
     if (unrealized == b.pos.unrealized_pnl)
@@ -91,14 +65,15 @@ struct manager {
     auto& b = book[f.instrument];
     b.pos.instrument = f.instrument;
     ++b.fills;
-    const bool was_flat = b.pos.qty.is_zero();
+    const bool was_flat = b.pos.quantity.is_zero();
     apply_fill(b.pos, f);
     // Marked at the mid in force at the fill's event time, not at whichever tick this actor read
     // last (its tick stream runs ahead of or behind the fills): the same on every replay.
-    b.pos.unrealized_pnl = mark_to_market(b.pos, mid_at(b, e.time(), f.px));
+    b.pos.unrealized_pnl = mark_to_market(b.pos, b.mids.empty() ? f.price : b.mids.at(e.time()));
     b.last_mark = e.time();
-    const auto type = was_flat ? event_type::position_opened
-                               : (b.pos.qty.is_zero() ? event_type::position_closed : event_type::position_updated);
+    const auto type = was_flat
+                        ? event_type::position_opened
+                        : (b.pos.quantity.is_zero() ? event_type::position_closed : event_type::position_updated);
     (void)ctx.publish_child(e, type, b.pos);
   }
 
@@ -106,7 +81,7 @@ struct manager {
     for (const auto& [inst, b] : book)
       if (b.fills != 0)
         ctx.log().info("position summary: instrument={} fills={} qty={} avg_price={} realized_pnl={} unrealized_pnl={}",
-                       inst.view(), b.fills, b.pos.qty.to_string(), b.pos.avg_price.to_string(),
+                       inst.view(), b.fills, b.pos.quantity.to_string(), b.pos.average_price.to_string(),
                        b.pos.realized_pnl.to_string(), b.pos.unrealized_pnl.to_string());
   }
 
@@ -116,6 +91,6 @@ struct manager {
 
 } // namespace
 
-actor_type_info position_manager_type() { return actor_type<manager>(); }
+void register_position_actors(actor_registry& registry) { add_actor<manager>(registry); }
 
 } // namespace libra::actors

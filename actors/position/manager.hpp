@@ -6,6 +6,7 @@
 namespace libra::actors {
 
 /// Params: mark_interval_ms (integer >= 0, default 1000).
-actor_type_info position_manager_type();
+/// Registers position.manager (the position family).
+void register_position_actors(actor_registry& registry);
 
 } // namespace libra::actors

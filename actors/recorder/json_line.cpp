@@ -64,7 +64,7 @@ void levels(object_writer& w, std::string_view k, const std::vector<book_level>&
     if (i > 0)
       out += ',';
     object_writer level{out};
-    level.dec("price", side_levels[i].px);
+    level.dec("price", side_levels[i].price);
     level.dec("size", side_levels[i].size);
   }
   out += ']';
@@ -97,31 +97,31 @@ void payload(object_writer& w, const order_book_ptr& p) {
 }
 
 void payload(object_writer& w, const order& p) {
-  w.num("id", p.id);
-  w.num("client_id", p.client_id);
+  w.num("id", value(p.id));
+  w.num("client_id", value(p.client_id));
   w.str("instrument", p.instrument.view());
-  w.str("side", to_string(p.sd));
+  w.str("side", to_string(p.side));
   w.str("order_type", to_string(p.type));
-  w.dec("qty", p.qty);
-  w.dec("price", p.px);
+  w.dec("quantity", p.quantity);
+  w.dec("price", p.price);
   w.str("status", to_string(p.status));
   w.str("reason", to_string(p.reason));
 }
 
 void payload(object_writer& w, const fill& p) {
-  w.num("id", p.id);
-  w.num("client_id", p.client_id);
+  w.num("id", value(p.id));
+  w.num("client_id", value(p.client_id));
   w.str("instrument", p.instrument.view());
-  w.str("side", to_string(p.sd));
-  w.dec("price", p.px);
-  w.dec("qty", p.qty);
+  w.str("side", to_string(p.side));
+  w.dec("price", p.price);
+  w.dec("quantity", p.quantity);
   w.dec("fee", p.fee);
 }
 
 void payload(object_writer& w, const position& p) {
   w.str("instrument", p.instrument.view());
-  w.dec("qty", p.qty);
-  w.dec("avg_price", p.avg_price);
+  w.dec("quantity", p.quantity);
+  w.dec("average_price", p.average_price);
   w.dec("realized_pnl", p.realized_pnl);
   w.dec("unrealized_pnl", p.unrealized_pnl);
 }
@@ -136,7 +136,7 @@ void payload(object_writer& w, const risk& p) {
 
 void payload(object_writer& w, const signal& p) {
   w.str("instrument", p.instrument.view());
-  w.str("side", to_string(p.sd));
+  w.str("side", to_string(p.side));
   w.real("strength", p.strength);
   w.dec("reference", p.reference);
 }

@@ -134,6 +134,6 @@ struct recorder {
 
 } // namespace
 
-actor_type_info recorder_type() { return actor_type<recorder>(); }
+void register_recorder_actors(actor_registry& registry) { add_actor<recorder>(registry); }
 
 } // namespace libra::actors

@@ -96,7 +96,7 @@ struct engine {
         auto& known = positions[p.instrument];
         // A fill changes the quantity; a mark-to-market update (a child of a tick, which may be
         // the tick an in-flight intent came from: same trace id) does not.
-        if (p.qty != known.qty || e.type() != event_type::position_updated)
+        if (p.quantity != known.quantity || e.type() != event_type::position_updated)
           settle(e.trace_id(), p.instrument);
         known = p;
         return check_drawdown(ctx, e);
@@ -111,8 +111,9 @@ struct engine {
     o.reason = why;
     ++denied[static_cast<std::size_t>(why)];
     (void)ctx.publish_child(sig, event_type::order_rejected, o);
-    auto msg = std::make_shared<const std::string>(fmt::format(
-      "order {} {} {} {} denied: {}", o.client_id, to_string(o.sd), o.qty.to_string(), o.instrument.view(), what));
+    auto msg = std::make_shared<const std::string>(fmt::format("order {} {} {} {} denied: {}",
+                                                               libra::value(o.client_id), to_string(o.side),
+                                                               o.quantity.to_string(), o.instrument.view(), what));
     (void)ctx.publish_child(sig, event_type::risk_limit_breach, risk{rule, o.instrument, limit, value, std::move(msg)});
   }
 
@@ -120,33 +121,33 @@ struct engine {
     ++signals;
     const auto& s = e.get<signal>();
     order o;
-    o.client_id = next_client_id++;
+    o.client_id = client_order_id{next_client_id++};
     o.instrument = s.instrument;
-    o.qty = order_quantity;
-    o.px = s.reference;
-    o.sd = s.sd;
+    o.quantity = order_quantity;
+    o.price = s.reference;
+    o.side = s.side;
     o.type = order_type::market;
     o.status = order_status::pending;
     if (halted)
       return deny(ctx, e, o, order_reason::circuit_breaker, risk_rule::circuit_breaker, drawdown_halt, max_drawdown,
                   "trading halted by the circuit breaker");
-    if (o.qty > max_order_quantity)
+    if (o.quantity > max_order_quantity)
       return deny(
         ctx, e, o, order_reason::max_order_quantity, risk_rule::max_order_quantity, max_order_quantity.to_double(),
-        o.qty.to_double(),
-        fmt::format("quantity {} > max_order_quantity {}", o.qty.to_string(), max_order_quantity.to_string()));
+        o.quantity.to_double(),
+        fmt::format("quantity {} > max_order_quantity {}", o.quantity.to_string(), max_order_quantity.to_string()));
     // Exact in fixed point, unless the product leaves its range (then it is above any limit).
-    const bool huge = o.px.to_double() * o.qty.to_double() > 9e9;
-    const auto notional = huge ? money::from_raw(INT64_MAX) : o.px * o.qty;
+    const bool huge = o.price.to_double() * o.quantity.to_double() > 9e9;
+    const auto notional = huge ? money::from_raw(INT64_MAX) : o.price * o.quantity;
     if (huge || notional > max_notional)
       return deny(ctx, e, o, order_reason::max_notional, risk_rule::max_notional, max_notional.to_double(),
                   notional.to_double(),
                   fmt::format("notional {} > max_notional {}", notional.to_string(), max_notional.to_string()));
-    auto exposure = positions.count(o.instrument) != 0 ? positions[o.instrument].qty : quantity{};
+    auto exposure = positions.count(o.instrument) != 0 ? positions[o.instrument].quantity : quantity{};
     for (const auto& [trace, f] : in_flight_)
       if (f.instrument == o.instrument)
         exposure += f.signed_qty;
-    const auto signed_qty = o.sd == side::sell ? -o.qty : o.qty;
+    const auto signed_qty = o.side == side::sell ? -o.quantity : o.quantity;
     const auto after = abs_of(exposure + signed_qty);
     if (after > max_position)
       return deny(ctx, e, o, order_reason::max_position, risk_rule::max_position, max_position.to_double(),
@@ -253,6 +254,6 @@ struct engine {
 
 } // namespace
 
-actor_type_info risk_engine_type() { return actor_type<engine>(); }
+void register_risk_actors(actor_registry& registry) { add_actor<engine>(registry); }
 
 } // namespace libra::actors

@@ -9,6 +9,7 @@ namespace libra::actors {
 /// max_notional, max_position (default 9e9 each: no limit), max_orders_per_second (integer,
 /// default 1000), capital (default 1e6), drawdown_warning (fraction of capital, default 0.05),
 /// drawdown_halt (fraction >= drawdown_warning, default 0.10).
-actor_type_info risk_engine_type();
+/// Registers risk.engine (the risk family).
+void register_risk_actors(actor_registry& registry);
 
 } // namespace libra::actors

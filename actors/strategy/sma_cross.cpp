@@ -7,6 +7,7 @@
 // Publishes STRATEGY_STARTED on run_atom and STRATEGY_STOPPED on halt_atom.
 #include "sma_cross.hpp"
 
+#include <common/market_params.hpp>
 #include <libra/actor.hpp>
 
 #include <fmt/format.h>
@@ -62,13 +63,13 @@ struct sma_cross {
     strength = p.get_in("strength", 1.0, 0.0, 1.0);
     bars = p.get_choice("input", "tick", {"tick", "bar"}) == "bar";
     if (p.has("instrument"))
-      instrument = p.require_name("instrument", instrument_id::max_length);
+      instrument = require_instrument(p);
   }
 
   [[nodiscard]] std::vector<subscription> subscriptions() const {
     filter only;
     if (!instrument.empty()) {
-      const instrument_id inst{instrument};
+      const auto inst = instrument;
       if (bars)
         only = [inst](const event& e) { return e.get<bar>().instrument == inst; };
       else
@@ -123,7 +124,7 @@ struct sma_cross {
   std::size_t slow;
   double strength = 1;
   bool bars = false;
-  std::string instrument; // empty: every instrument
+  instrument_id instrument; // empty: every instrument
   std::map<instrument_id, instrument_state> by_instrument;
   std::uint64_t prices = 0;
   std::uint64_t buys = 0;
@@ -132,6 +133,6 @@ struct sma_cross {
 
 } // namespace
 
-actor_type_info sma_cross_type() { return actor_type<sma_cross>(); }
+void register_strategy_actors(actor_registry& registry) { add_actor<sma_cross>(registry); }
 
 } // namespace libra::actors

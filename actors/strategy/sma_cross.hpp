@@ -7,6 +7,7 @@ namespace libra::actors {
 
 /// Params: fast (integer >= 1, default 10), slow (integer > fast, default 30), strength (0..1,
 /// default 1), input (tick | bar, default tick), instrument (optional: all when absent).
-actor_type_info sma_cross_type();
+/// Registers strategy.sma_cross (the strategy family).
+void register_strategy_actors(actor_registry& registry);
 
 } // namespace libra::actors

@@ -31,8 +31,8 @@ constexpr double duration_hi = 30.0 * 86400;
 constexpr const char* exit_codes_help = R"(Exit codes:
   0    the run ended cleanly (data done, --duration, SIGINT/SIGTERM/SIGHUP), or --check passed
   1    the run failed: an actor failed, failed to start or died; an output write failed
-  2    refused before anything ran: bad topology, or an output file that cannot be used
-       (unwritable, locked by another run, not a regular file)
+  2    refused before anything ran: bad topology, or an output file (or the journal) that
+       cannot be used (unwritable, locked by another run, not a regular file)
   64   bad command line (unknown option, missing topology, number out of range)
   128+N  signal N came again during shutdown: exit at once, no drain, no summary
 See config/README.md (topology schema, what libra does on each kind of failure).)";
@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   app.add_option("--stats-json", opts.stats_json,
                  "write statistics to this file as JSON lines: one per stats interval, then the final one "
                  "(\"final\":true); a regular file, refused before the run when it cannot be written");
+  app.add_option("--journal", opts.journal,
+                 "journal every event the bus admits to this directory (created when missing; overrides the "
+                 "topology's journal.dir, keeps its other journal settings); read it with libra-journal");
   bool progress = false;
   bool no_progress = false;
   auto* progress_flag = app.add_flag("--progress", progress, "progress lines on stderr even when it is not a terminal");

@@ -1,3 +1,4 @@
+#include <libra/actor.hpp>
 #include <libra/bus.hpp>
 #include <libra/system_config.hpp>
 
@@ -7,6 +8,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/defaults.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -40,6 +42,18 @@ std::pair<detail::reply_slot, std::future<std::uint64_t>> make_reply() {
   detail::reply_slot slot{std::make_shared<std::promise<std::uint64_t>>()};
   auto fut = slot.promise->get_future();
   return {std::move(slot), std::move(fut)};
+}
+
+/// Waits for a reply of the broker. On CAF's test coordinator (libra::testing) nothing runs unless
+/// the caller runs it: run jobs, on this thread, until the reply is there or none is left.
+bool await_reply(caf::actor_system& sys, std::future<std::uint64_t>& fut, std::chrono::milliseconds timeout) {
+  using namespace std::chrono_literals;
+  if (auto* sched = dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler())) {
+    while (fut.wait_for(0s) != std::future_status::ready && sched->try_run_once()) {
+    }
+    return fut.wait_for(0s) == std::future_status::ready;
+  }
+  return fut.wait_for(timeout) == std::future_status::ready;
 }
 
 } // namespace
@@ -163,12 +177,13 @@ std::uint64_t bus::stop(std::chrono::milliseconds drain_timeout) {
   if (core_->running.load()) {
     auto [slot, fut] = make_reply();
     caf::anon_send<caf::message_priority::high>(core_->broker, detail::drain_atom::value, slot);
-    drained = fut.wait_for(drain_timeout) == std::future_status::ready;
+    drained = await_reply(core_->sys, fut, drain_timeout);
   }
   if (!drained) {
     // Timed out, or never started: discard what is left (the broker counts it exactly).
     auto [slot, fut] = make_reply();
     caf::anon_send<caf::message_priority::high>(core_->broker, detail::abort_atom::value, slot);
+    (void)await_reply(core_->sys, fut, std::chrono::milliseconds{0}); // runs the test coordinator, if any
     dropped = fut.get();
   }
   core_->running.store(false);
@@ -199,7 +214,7 @@ bool bus::wait_idle(std::chrono::milliseconds timeout) {
   }
   auto [slot, fut] = make_reply();
   caf::anon_send(core_->broker, detail::idle_atom::value, slot);
-  return fut.wait_for(timeout) == std::future_status::ready && fut.get() == 0;
+  return await_reply(core_->sys, fut, timeout) && fut.get() == 0;
 }
 
 std::size_t bus::pending() const noexcept { return core_->pending(); }
@@ -207,6 +222,8 @@ std::size_t bus::pending() const noexcept { return core_->pending(); }
 bool bus::is_running() const noexcept { return core_->running.load() && !core_->stopped.load(); }
 
 bus_stats bus::stats() const { return core_->stats(); }
+
+std::uint64_t bus::published() const noexcept { return core_->published(); }
 
 const bus_config& bus::config() const noexcept { return core_->cfg; }
 

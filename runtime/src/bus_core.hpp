@@ -118,6 +118,8 @@ public:
 
   // -- stats ------------------------------------------------------------------------------------
   bus_stats stats() const;
+  /// Events admitted so far (stats().published without the rest of the snapshot).
+  [[nodiscard]] std::uint64_t published() const noexcept { return next_seq_.load(std::memory_order_acquire) - 1; }
   /// Counts one handler/filter exception; returns the total so far.
   std::uint64_t count_error() noexcept { return errors_.fetch_add(1, std::memory_order_relaxed) + 1; }
 

@@ -3,6 +3,8 @@
 #include <libra/params.hpp>
 #include <libra/text.hpp>
 
+#include "params_node.hpp"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -96,15 +98,31 @@ T convert(const YAML::Node& n, const std::string& file, const std::string& path)
 
 } // namespace
 
-params::params(const YAML::Node& node, std::string file, std::string key_path, std::filesystem::path base_dir)
-  : impl_{std::make_shared<impl>()} {
-  impl_->node = node;
-  impl_->path = std::move(key_path);
-  impl_->file = std::move(file);
-  impl_->base_dir = std::move(base_dir);
+params::params(std::shared_ptr<impl> state) noexcept : impl_{std::move(state)} {}
+
+params detail::params_access::make(const YAML::Node& node, std::string file, std::string key_path,
+                                   std::filesystem::path base_dir) {
+  auto state = std::make_shared<params::impl>();
+  state->node = node;
+  state->path = std::move(key_path);
+  state->file = std::move(file);
+  state->base_dir = std::move(base_dir);
   if (node && !node.IsNull() && !node.IsMap())
-    throw located(node, impl_->file, impl_->path, "expected a mapping of parameters");
+    throw located(node, state->file, state->path, "expected a mapping of parameters");
+  return params{std::move(state)};
 }
+
+params params::from_yaml(std::string_view yaml, std::string file, std::string key_path,
+                         std::filesystem::path base_dir) {
+  YAML::Node node;
+  try {
+    node = YAML::Load(std::string{yaml});
+  } catch (const YAML::Exception& ex) {
+    throw config_error{std::move(file), ex.mark.line + 1, ex.mark.column + 1, std::move(key_path), ex.msg};
+  }
+  return detail::params_access::make(node, std::move(file), std::move(key_path), std::move(base_dir));
+}
+
 params::params(const params&) = default;
 params& params::operator=(const params&) = default;
 params::params(params&&) noexcept = default;
@@ -211,7 +229,8 @@ std::string params::get_choice(std::string_view key, std::string fallback,
 params params::child(std::string_view key) const {
   impl_->read.emplace(key);
   YAML::Node n = impl_->node.IsMap() ? impl_->node[std::string{key}] : YAML::Node{};
-  params c{n.IsDefined() ? n : YAML::Node{}, impl_->file, join(impl_->path, key), impl_->base_dir};
+  params c =
+    detail::params_access::make(n.IsDefined() ? n : YAML::Node{}, impl_->file, join(impl_->path, key), impl_->base_dir);
   impl_->children.push_back(c.impl_);
   return c;
 }

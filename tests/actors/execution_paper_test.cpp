@@ -17,11 +17,11 @@ const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
 /// An approved intent as risk.engine sends it.
 event intent(side sd, const char* qty, std::uint64_t client_id, instrument_id inst = "EUR/USD") {
   order o;
-  o.client_id = client_id;
+  o.client_id = client_order_id{client_id};
   o.instrument = inst;
-  o.qty = *quantity::parse(qty);
-  o.px = *price::parse("1.1");
-  o.sd = sd;
+  o.quantity = *quantity::parse(qty);
+  o.price = *price::parse("1.1");
+  o.side = sd;
   o.type = order_type::market;
   o.status = order_status::pending;
   return event::create(event_type::order_new, "risk", o, trace_context::new_root(), t0);
@@ -37,40 +37,36 @@ TEST_CASE("paper fee is notional x rate, exact in fixed point", "[actors][execut
 }
 
 TEST_CASE_METHOD(trading_fixture, "paper rejects an intent without a quote (no_market)", "[actors][execution]") {
-  auto exec = spawn("execution.paper", "venue", "{}");
-  auto out = watch({event_type::order_new, event_type::order_rejected, event_type::order_filled});
-  run();
+  spawn("execution.paper", "venue", "{}");
+  start();
   publish(quote("1.30000", "1.30010", "GBP/USD")); // another instrument's quote does not help
-  idle();
+  run_until_idle();
   const auto in = intent(side::buy, "1000", 7);
-  caf::anon_send(exec, in);
-  REQUIRE(out->wait(1));
-  idle();
-  const auto evs = out->events();
+  send("venue", in);
+  run_until_idle();
+  const auto evs = published({event_type::order_new, event_type::order_rejected, event_type::order_filled});
   REQUIRE(evs.size() == 1);
   CHECK(evs[0].type() == event_type::order_rejected);
   CHECK(evs[0].trace_id() == in.trace_id());
   const auto& o = evs[0].get<order>();
   CHECK(o.reason == order_reason::no_market);
   CHECK(o.status == order_status::rejected);
-  CHECK(o.client_id == 7);
+  CHECK(o.client_id == client_order_id{7});
 }
 
 TEST_CASE_METHOD(trading_fixture, "paper accepts and fills a buy at the ask and a sell at the bid with the fee",
                  "[actors][execution]") {
-  auto exec = spawn("execution.paper", "venue", "{fee_rate: 0.0001}");
-  auto out = watch({event_type::order_new, event_type::order_filled, event_type::order_rejected});
-  run();
+  spawn("execution.paper", "venue", "{fee_rate: 0.0001}");
+  start();
   publish(quote("1.10000", "1.10010", "EUR/USD", t0 - 1s));
   publish(quote("1.10002", "1.10012", "EUR/USD", t0)); // in force at t0, the intents' time
-  idle();
+  run_until_idle();
   const auto buy = intent(side::buy, "100000", 1);
   const auto sell = intent(side::sell, "50000", 2);
-  caf::anon_send(exec, buy);
-  caf::anon_send(exec, sell);
-  REQUIRE(out->wait(4));
-  idle();
-  const auto evs = out->events();
+  send("venue", buy);
+  send("venue", sell);
+  run_until_idle();
+  const auto evs = published({event_type::order_new, event_type::order_filled, event_type::order_rejected});
   const auto accepted = of_type(evs, event_type::order_new);
   const auto fills = of_type(evs, event_type::order_filled);
   REQUIRE(accepted.size() == 2);
@@ -78,78 +74,79 @@ TEST_CASE_METHOD(trading_fixture, "paper accepts and fills a buy at the ask and 
   CHECK(of_type(evs, event_type::order_rejected).empty());
 
   CHECK(accepted[0].get<order>().status == order_status::accepted);
-  CHECK(accepted[0].get<order>().id == 1);
-  CHECK(accepted[1].get<order>().id == 2);
+  CHECK(accepted[0].get<order>().id == order_id{1});
+  CHECK(accepted[1].get<order>().id == order_id{2});
   CHECK(accepted[0].trace_id() == buy.trace_id());
   CHECK(accepted[0].source() == "venue");
 
   const auto& fb = fills[0].get<fill>();
   CHECK(fills[0].trace_id() == buy.trace_id());
   CHECK(fills[0].time() == buy.time());
-  CHECK(fb.id == 1);
-  CHECK(fb.client_id == 1);
-  CHECK(fb.sd == side::buy);
-  CHECK(fb.px == *price::parse("1.10012"));
-  CHECK(fb.qty == *quantity::parse("100000"));
+  CHECK(fb.id == order_id{1});
+  CHECK(fb.client_id == client_order_id{1});
+  CHECK(fb.side == side::buy);
+  CHECK(fb.price == *price::parse("1.10012"));
+  CHECK(fb.quantity == *quantity::parse("100000"));
   CHECK(fb.fee == *money::parse("11.0012")); // 110012 x 0.0001
 
   const auto& fs = fills[1].get<fill>();
   CHECK(fills[1].trace_id() == sell.trace_id());
-  CHECK(fs.sd == side::sell);
-  CHECK(fs.px == *price::parse("1.10002"));
+  CHECK(fs.side == side::sell);
+  CHECK(fs.price == *price::parse("1.10002"));
   CHECK(fs.fee == *money::parse("5.5001")); // 55001 x 0.0001
 }
 
 TEST_CASE_METHOD(trading_fixture, "paper fills at the quote in force at the intent's event time",
                  "[actors][execution]") {
-  auto exec = spawn("execution.paper", "venue", "{fee_rate: 0}");
-  auto out = watch({event_type::order_new, event_type::order_filled});
-  run();
+  spawn("execution.paper", "venue", "{fee_rate: 0}");
+  start();
   publish(quote("1.10000", "1.10010", "EUR/USD", t0));
   publish(quote("1.20000", "1.20010", "EUR/USD", t0 + 2s)); // read before the intent of t0 + 1 s arrives
-  idle();
+  run_until_idle();
   auto late = intent(side::buy, "1000", 1);
   late = event::create(event_type::order_new, "risk", late.get<order>(), trace_context::new_root(), t0 + 1s);
-  caf::anon_send(exec, late);
-  REQUIRE(out->wait(2));
-  auto fills = of_type(out->events(), event_type::order_filled);
+  send("venue", late);
+  run_until_idle();
+  REQUIRE(published({event_type::order_new, event_type::order_filled}).size() == 2);
+  auto fills = published(event_type::order_filled);
   REQUIRE(fills.size() == 1);
-  CHECK(fills[0].get<fill>().px == *price::parse("1.10010")); // the quote of t0, in force at t0 + 1 s
+  CHECK(fills[0].get<fill>().price == *price::parse("1.10010")); // the quote of t0, in force at t0 + 1 s
   CHECK(fills[0].time() == t0 + 1s);
 
   // An intent younger than every quote read so far waits for the tick stream to reach it.
   auto early = event::create(event_type::order_new, "risk", late.get<order>(), trace_context::new_root(), t0 + 5s);
-  caf::anon_send(exec, early);
-  REQUIRE(out->wait(3)); // accepted
-  idle();
-  CHECK(of_type(out->events(), event_type::order_filled).size() == 1);
+  send("venue", early);
+  run_until_idle();
+  REQUIRE(published(event_type::order_new).size() == 2); // accepted
+  CHECK(published(event_type::order_filled).size() == 1);
   publish(quote("1.30000", "1.30010", "EUR/USD", t0 + 4s));
-  idle();
-  CHECK(of_type(out->events(), event_type::order_filled).size() == 1);
+  run_until_idle();
+  CHECK(published(event_type::order_filled).size() == 1);
   publish(quote("1.40000", "1.40010", "EUR/USD", t0 + 6s));
-  REQUIRE(out->wait(4));
-  fills = of_type(out->events(), event_type::order_filled);
+  run_until_idle();
+  fills = published(event_type::order_filled);
   REQUIRE(fills.size() == 2);
-  CHECK(fills[1].get<fill>().px == *price::parse("1.30010")); // in force at t0 + 5 s
+  CHECK(fills[1].get<fill>().price == *price::parse("1.30010")); // in force at t0 + 5 s
   CHECK(fills[1].trace_id() == early.trace_id());
   CHECK(fills[1].time() == t0 + 5s);
 }
 
 TEST_CASE_METHOD(trading_fixture, "paper with latency fills at the quote of fill time", "[actors][execution]") {
-  auto exec = spawn("execution.paper", "venue", "{latency_ms: 300, fee_rate: 0}");
-  auto out = watch({event_type::order_new, event_type::order_filled});
-  run();
+  spawn("execution.paper", "venue", "{latency_ms: 300, fee_rate: 0}");
+  start();
   publish(quote("1.10000", "1.10010"));
-  idle();
+  run_until_idle();
   const auto buy = intent(side::buy, "1000", 1);
-  caf::anon_send(exec, buy);
-  REQUIRE(out->wait(1)); // accepted now, filled 300 ms later
+  send("venue", buy);
+  run_until_idle();
+  REQUIRE(published(event_type::order_new).size() == 1); // accepted now, filled 300 ms later
   publish(quote("1.20000", "1.20010"));
-  idle();
-  REQUIRE(out->wait(2));
-  const auto fills = of_type(out->events(), event_type::order_filled);
+  advance_time(299ms); // the virtual clock: the fill is not due yet
+  CHECK(published(event_type::order_filled).empty());
+  advance_time(1ms);
+  const auto fills = published(event_type::order_filled);
   REQUIRE(fills.size() == 1);
-  CHECK(fills[0].get<fill>().px == *price::parse("1.20010"));
+  CHECK(fills[0].get<fill>().price == *price::parse("1.20010"));
   CHECK(fills[0].get<fill>().fee == money{});
   CHECK(fills[0].trace_id() == buy.trace_id());
   CHECK(fills[0].time() == buy.time() + 300ms);

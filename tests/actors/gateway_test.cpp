@@ -3,6 +3,8 @@
 // pacing, back-pressure, and param validation. Multi-threaded; waits use the harness (no sleeps).
 #include "io_fixture.hpp"
 
+#include <gateway/register.hpp>
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
@@ -34,6 +36,33 @@ const std::initializer_list<event_type> gateway_types{event_type::gateway_connec
                                                       event_type::gateway_disconnected};
 
 } // namespace
+
+TEST_CASE("gateways: the family registers its types under their specs' names, as producers", "[actors][gateway]") {
+  actor_registry registry;
+  actors::register_gateway_actors(registry);
+  CHECK(registry.types() == std::vector<std::string>{"gateway.replay", "gateway.synthetic"});
+  for (const auto& name : registry.types()) {
+    CHECK(registry.find(name)->producer);
+    CHECK_FALSE(registry.find(name)->description.empty());
+  }
+  CHECK_THROWS_AS(actors::register_gateway_actors(registry), std::invalid_argument); // names are taken
+}
+
+TEST_CASE("replay: the file is opened at spawn: one gone since the check refuses the start",
+          "[actors][gateway][replay]") {
+  temp_dir dir;
+  io_harness h;
+  const auto file = dir.write("q.csv", histdata_rows);
+  const auto spawn = io_type("gateway.replay").factory(make_params(replay_yaml(file), dir.path()));
+  std::filesystem::remove(file);
+  actor_context ctx;
+  ctx.system = &h.sys;
+  ctx.bus = &h.b;
+  ctx.name = "gw.test";
+  ctx.source = source_id{"gw.test"};
+  ctx.log = std::make_shared<spdlog::logger>("libra.gw.test");
+  CHECK_THROWS_WITH(spawn(ctx), Catch::Contains(file.string() + ": cannot open"));
+}
 
 TEST_CASE("replay: every row becomes a TICK with the file's time in UTC, between CONNECTED and DISCONNECTED",
           "[actors][gateway][replay]") {

@@ -55,7 +55,7 @@ private:
 
 /// Params of one actor from YAML text, as the loader builds them (relative paths against dir).
 inline params make_params(const std::string& yaml, const std::filesystem::path& dir) {
-  return params{YAML::Load(yaml), (dir / "topology.yaml").string(), "actors[0].params", dir};
+  return params::from_yaml(yaml, (dir / "topology.yaml").string(), "actors[0].params", dir);
 }
 
 /// The factory of a registered I/O actor type.

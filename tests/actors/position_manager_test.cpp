@@ -15,7 +15,8 @@ namespace {
 const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
 
 fill make_fill(side sd, const char* qty, const char* px, const char* fee = "0") {
-  return fill{1, 1, "EUR/USD", *price::parse(px), *quantity::parse(qty), *money::parse(fee), sd};
+  return fill{order_id{1},           client_order_id{1}, "EUR/USD", *price::parse(px),
+              *quantity::parse(qty), *money::parse(fee), sd};
 }
 
 event fill_event(side sd, const char* qty, const char* px, const char* fee, timestamp ts = t0) {
@@ -32,34 +33,34 @@ TEST_CASE("position math: open, add, partial close, flip, close", "[actors][posi
   position p{};
   p.instrument = "EUR/USD";
   actors::apply_fill(p, make_fill(side::buy, "100", "1.1", "0.01")); // open long 100 @ 1.1
-  CHECK(p.qty == q("100"));
-  CHECK(p.avg_price == px("1.1"));
+  CHECK(p.quantity == q("100"));
+  CHECK(p.average_price == px("1.1"));
   CHECK(p.realized_pnl == m("-0.01")); // fees count against realized PnL
 
   actors::apply_fill(p, make_fill(side::buy, "300", "1.2", "0.02")); // add: (100x1.1 + 300x1.2) / 400
-  CHECK(p.qty == q("400"));
-  CHECK(p.avg_price == px("1.175"));
+  CHECK(p.quantity == q("400"));
+  CHECK(p.average_price == px("1.175"));
   CHECK(p.realized_pnl == m("-0.03"));
   CHECK(actors::mark_to_market(p, px("1.18")) == m("2")); // (1.18 - 1.175) x 400
 
   actors::apply_fill(p, make_fill(side::sell, "150", "1.3", "0.03")); // reduce: avg unchanged
-  CHECK(p.qty == q("250"));
-  CHECK(p.avg_price == px("1.175"));
+  CHECK(p.quantity == q("250"));
+  CHECK(p.average_price == px("1.175"));
   CHECK(p.realized_pnl == m("18.69")); // -0.03 + (1.3 - 1.175) x 150 - 0.03
 
   actors::apply_fill(p, make_fill(side::sell, "350", "1.0", "0.04")); // flip to short 100 @ 1.0
-  CHECK(p.qty == q("-100"));
-  CHECK(p.avg_price == px("1.0"));
+  CHECK(p.quantity == q("-100"));
+  CHECK(p.average_price == px("1.0"));
   CHECK(p.realized_pnl == m("-25.1"));                    // 18.69 + (1.0 - 1.175) x 250 - 0.04
   CHECK(actors::mark_to_market(p, px("0.99")) == m("1")); // short gains when the price falls
 
   actors::apply_fill(p, make_fill(side::sell, "100", "0.95")); // add to the short
-  CHECK(p.qty == q("-200"));
-  CHECK(p.avg_price == px("0.975"));
+  CHECK(p.quantity == q("-200"));
+  CHECK(p.average_price == px("0.975"));
 
   actors::apply_fill(p, make_fill(side::buy, "200", "0.9", "0.05")); // close the short
-  CHECK(p.qty.is_zero());
-  CHECK(p.avg_price == price{});
+  CHECK(p.quantity.is_zero());
+  CHECK(p.average_price == price{});
   CHECK(p.realized_pnl == m("-10.15")); // -25.1 + (0.9 - 0.975) x 200 x -1 - 0.05
   CHECK(actors::mark_to_market(p, px("2")) == money{});
 }
@@ -68,27 +69,34 @@ TEST_CASE("position math rounds a weighted average to the nearest 1e-9 only", "[
   position p{};
   actors::apply_fill(p, make_fill(side::buy, "1", "1.000000001"));
   actors::apply_fill(p, make_fill(side::buy, "2", "1.000000002")); // (1.000000001 + 2 x 1.000000002) / 3
-  CHECK(p.avg_price == px("1.000000002"));
+  CHECK(p.average_price == px("1.000000002"));
   actors::apply_fill(p, make_fill(side::sell, "3", "1.000000002"));
   CHECK(p.realized_pnl == money{}); // (2e-9 - 2e-9) x 3
 }
 
-TEST_CASE_METHOD(trading_fixture, "position manager publishes OPENED, UPDATED, CLOSED as children of fills",
+namespace {
+/// The fixture, with the POSITION_* events it saw.
+struct position_fixture : trading_fixture {
+  std::vector<event> positions() const {
+    return published({event_type::position_opened, event_type::position_updated, event_type::position_closed});
+  }
+};
+} // namespace
+
+TEST_CASE_METHOD(position_fixture, "position manager publishes OPENED, UPDATED, CLOSED as children of fills",
                  "[actors][position]") {
   spawn("position.manager", "positions", "{mark_interval_ms: 1000}");
-  auto out = watch({event_type::position_opened, event_type::position_updated, event_type::position_closed});
-  run();
+  start();
   publish(quote("1.19", "1.21", "EUR/USD", t0)); // mid 1.2
-  idle();
+  run_until_idle();
   const std::vector<event> fills{
     fill_event(side::buy, "100", "1.1", "0.01"), fill_event(side::buy, "300", "1.2", "0.02"),
     fill_event(side::sell, "150", "1.3", "0.03"), fill_event(side::sell, "350", "1.0", "0.04"),
     fill_event(side::buy, "100", "1.1", "0")};
   for (const auto& f : fills)
     publish(f);
-  REQUIRE(out->wait(fills.size()));
-  idle();
-  const auto evs = out->events();
+  run_until_idle();
+  const auto evs = positions();
   REQUIRE(evs.size() == fills.size());
   const std::vector<event_type> types{event_type::position_opened, event_type::position_updated,
                                       event_type::position_updated, event_type::position_updated,
@@ -100,29 +108,29 @@ TEST_CASE_METHOD(trading_fixture, "position manager publishes OPENED, UPDATED, C
     CHECK(evs[i].time() == fills[i].time());
   }
   const auto& opened = evs[0].get<position>();
-  CHECK(opened.qty == q("100"));
+  CHECK(opened.quantity == q("100"));
   CHECK(opened.unrealized_pnl == m("10")); // marked at mid 1.2
   const auto& flipped = evs[3].get<position>();
-  CHECK(flipped.qty == q("-100"));
-  CHECK(flipped.avg_price == px("1.0"));
+  CHECK(flipped.quantity == q("-100"));
+  CHECK(flipped.average_price == px("1.0"));
   CHECK(flipped.realized_pnl == m("-25.1"));
   CHECK(flipped.unrealized_pnl == m("-20")); // (1.2 - 1.0) x -100
   const auto& closed = evs[4].get<position>();
-  CHECK(closed.qty.is_zero());
+  CHECK(closed.quantity.is_zero());
   CHECK(closed.realized_pnl == m("-35.1")); // + (1.1 - 1.0) x 100 x -1
   CHECK(closed.unrealized_pnl == money{});
 }
 
-TEST_CASE_METHOD(trading_fixture, "position manager marks to market at most every mark_interval_ms of event time",
+TEST_CASE_METHOD(position_fixture, "position manager marks to market at most every mark_interval_ms of event time",
                  "[actors][position]") {
   spawn("position.manager", "positions", "{mark_interval_ms: 1000}");
-  auto out = watch({event_type::position_opened, event_type::position_updated, event_type::position_closed});
-  run();
+  start();
   publish(quote("1.0999", "1.1001", "EUR/USD", t0)); // flat: no marks
-  idle();
-  CHECK(out->size() == 0);
+  run_until_idle();
+  CHECK(positions().empty());
   publish(fill_event(side::buy, "1000", "1.1", "0", t0));
-  REQUIRE(out->wait(1));
+  run_until_idle();
+  REQUIRE(positions().size() == 1);
   // Ticks at +0.5 s (too early), +1.0 s (mark), +1.5 s (too early), +2.5 s (mark).
   std::vector<event> ticks{
     quote("1.1009", "1.1011", "EUR/USD", t0 + 500ms), quote("1.1019", "1.1021", "EUR/USD", t0 + 1000ms),
@@ -130,9 +138,8 @@ TEST_CASE_METHOD(trading_fixture, "position manager marks to market at most ever
     quote("1.0989", "1.0991", "GBP/USD", t0 + 5000ms)}; // no GBP position
   for (const auto& t : ticks)
     publish(t);
-  REQUIRE(out->wait(3));
-  idle();
-  const auto evs = out->events();
+  run_until_idle();
+  const auto evs = positions();
   REQUIRE(evs.size() == 3);
   CHECK(evs[1].type() == event_type::position_updated);
   CHECK(evs[1].trace_id() == ticks[1].trace_id());
@@ -140,5 +147,5 @@ TEST_CASE_METHOD(trading_fixture, "position manager marks to market at most ever
   CHECK(evs[1].get<position>().unrealized_pnl == m("2")); // (1.102 - 1.1) x 1000
   CHECK(evs[2].trace_id() == ticks[3].trace_id());
   CHECK(evs[2].get<position>().unrealized_pnl == m("-1")); // (1.099 - 1.1) x 1000
-  CHECK(evs[2].get<position>().qty == q("1000"));
+  CHECK(evs[2].get<position>().quantity == q("1000"));
 }

@@ -1,10 +1,12 @@
-// recorder through the registry on a real actor system and bus: events of different kinds are
-// published, the recorder is stopped, and its file is read back line by line (each line parsed
-// as a JSON object with yaml-cpp, which reads JSON's flow syntax).
+// recorder through the registry on a libra::testing::fixture (and, with gateway.replay, on a real
+// actor system and bus): events of different kinds are published, the recorder is stopped, and its
+// file is read back line by line (each line parsed as a JSON object with yaml-cpp, which reads
+// JSON's flow syntax).
 #include "io_fixture.hpp"
 
 #include <libra/json.hpp>
 #include <libra/output_file.hpp>
+#include <libra/testing.hpp>
 #include <recorder/json_line.hpp>
 
 #include <catch2/catch.hpp>
@@ -37,21 +39,29 @@ YAML::Node parse_json(const std::string& line) {
 
 std::string field(const YAML::Node& n, const char* key) { return n[key].as<std::string>(); }
 
+/// The I/O actor types, registered as libra-runtime registers them.
+const actor_registry& io_registry() {
+  static const actor_registry registry = [] {
+    actor_registry r;
+    actors::register_io_actors(r);
+    return r;
+  }();
+  return registry;
+}
+
 } // namespace
 
 TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actors][recorder]") {
   temp_dir dir;
-  io_harness h;
+  fixture fx;
   const auto file = dir.path() / "out" / "events.jsonl";
   std::filesystem::create_directories(file.parent_path());
   std::ofstream{file} << "old content that must go\n";
-  auto rec = h.spawn("recorder",
-                     make_params("file: out/events.jsonl\ntypes: [TICK, ORDER_NEW, ORDER_FILLED, RISK_LIMIT_BREACH, "
-                                 "SIGNAL, GATEWAY_CONNECTED]\n",
-                                 dir.path()),
-                     "recorder");
-  REQUIRE(h.b.start());
-  caf::anon_send(rec, run_atom::value);
+  fx.add(io_registry(), "recorder", "recorder",
+         yaml_params("file: out/events.jsonl\ntypes: [TICK, ORDER_NEW, ORDER_FILLED, RISK_LIMIT_BREACH, "
+                     "SIGNAL, GATEWAY_CONNECTED]\n",
+                     dir.path()));
+  fx.start();
 
   const timestamp t0 = std::chrono::sys_days{2020y / 1 / 1} + 22h + 65ms;
   const auto tick_ev = event::create(
@@ -59,18 +69,18 @@ TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actor
     tick{"EUR/USD", *price::parse("1.1212"), *price::parse("1.12172"), *quantity::parse("1000000"), {}, {}, {}},
     trace_context::new_root(), t0);
   order o;
-  o.id = 7;
-  o.client_id = 3;
+  o.id = order_id{7};
+  o.client_id = client_order_id{3};
   o.instrument = "EUR/USD";
-  o.qty = *quantity::parse("100000");
-  o.px = *price::parse("1.12172");
-  o.sd = side::buy;
+  o.quantity = *quantity::parse("100000");
+  o.price = *price::parse("1.12172");
+  o.side = side::buy;
   o.type = order_type::limit;
   o.status = order_status::accepted;
   const auto order_ev = tick_ev.child_event(event_type::order_new, "risk", o);
-  const auto fill_ev = order_ev.child_event(
-    event_type::order_filled, "venue",
-    fill{7, 3, "EUR/USD", *price::parse("1.12172"), *quantity::parse("100000"), *money::parse("2.24"), side::buy});
+  const auto fill_ev = order_ev.child_event(event_type::order_filled, "venue",
+                                            fill{order_id{7}, client_order_id{3}, "EUR/USD", *price::parse("1.12172"),
+                                                 *quantity::parse("100000"), *money::parse("2.24"), side::buy});
   const auto risk_ev =
     event::create(event_type::risk_limit_breach, "risk",
                   risk{risk_rule::max_position, "EUR/USD", 100000.0, 250000.5,
@@ -79,10 +89,11 @@ TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actor
   const auto system_ev = event::create(event_type::gateway_connected, "gw.eurusd", libra::system{"gw.eurusd"});
   const auto not_recorded = event::create(event_type::position_updated, "positions", position{});
   for (const auto& e : {tick_ev, order_ev, fill_ev, risk_ev, signal_ev, system_ev, not_recorded})
-    REQUIRE(h.b.publish(e));
-  REQUIRE(h.b.wait_idle(patience));
-  h.send_then_end(rec, halt_atom::value); // flushes, then the actor ends
-  CHECK(h.failed_calls() == 0);
+    fx.publish(e);
+  fx.run_until_idle();
+  fx.halt("recorder");
+  fx.stop(); // the actor ends
+  CHECK(fx.failures("recorder").empty());
 
   const auto lines = read_lines(file);
   REQUIRE(lines.size() == 6);
@@ -122,7 +133,7 @@ TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actor
   CHECK(field(on["payload"], "order_type") == std::string{to_string(order_type::limit)});
   CHECK(field(on["payload"], "status") == std::string{to_string(order_status::accepted)});
   CHECK(field(on["payload"], "reason") == std::string{to_string(order_reason::none)});
-  CHECK(field(on["payload"], "qty") == "100000");
+  CHECK(field(on["payload"], "quantity") == "100000");
   CHECK(field(on["payload"], "price") == "1.12172");
 
   const auto& f = by_type.at("ORDER_FILLED");
@@ -142,21 +153,21 @@ TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actor
   CHECK(s["payload"]["strength"].as<double>() == 0.75);
 
   CHECK(field(by_type.at("GATEWAY_CONNECTED")["payload"], "component") == "gw.eurusd");
-  CHECK_THAT(h.log_text(), Catch::Contains("recorder: 6 events written to"));
+  CHECK_THAT(fx.log("recorder"), Catch::Contains("recorder: 6 events written to"));
 }
 
 TEST_CASE("recorder: all types when types is absent; directories are created; the file is complete once the bus "
           "is idle",
           "[actors][recorder]") {
   temp_dir dir;
-  io_harness h;
-  auto rec = h.spawn("recorder", make_params("file: sub/dir/all.jsonl\n", dir.path()), "recorder");
-  REQUIRE(h.b.start());
+  fixture fx;
+  fx.add(io_registry(), "recorder", "recorder", yaml_params("file: sub/dir/all.jsonl\n", dir.path()));
+  fx.start();
   for (std::int64_t i = 0; i < 500; ++i)
-    REQUIRE(h.b.publish(make_tick(i)));
-  REQUIRE(h.b.publish(make_signal(1)));
-  REQUIRE(h.b.publish(make_order(event_type::order_rejected, 9)));
-  REQUIRE(h.b.wait_idle(patience));
+    fx.publish(make_tick(i));
+  fx.publish(make_signal(1));
+  fx.publish(make_order(event_type::order_rejected, 9));
+  fx.run_until_idle();
   // Flushed per delivered batch: readable while the recorder still runs.
   const auto lines = read_lines(dir.path() / "sub" / "dir" / "all.jsonl");
   REQUIRE(lines.size() == 502);
@@ -164,7 +175,6 @@ TEST_CASE("recorder: all types when types is absent; directories are created; th
   for (const auto& line : lines)
     sequences.insert(parse_json(line)["sequence"].as<std::uint64_t>());
   CHECK(sequences.size() == 502);
-  (void)rec;
 }
 
 TEST_CASE("recorder: JSON strings are escaped", "[actors][recorder]") {
@@ -200,32 +210,24 @@ TEST_CASE("recorder: params are validated by the factory", "[actors][recorder][p
 
 TEST_CASE("recorder: an unwritable file fails at spawn, before anything runs", "[actors][recorder]") {
   temp_dir dir;
-  io_harness h;
+  fixture fx;
   dir.write("blocker", "a file, not a directory");
-  auto fn = io_type("recorder").factory(make_params("file: blocker/x.jsonl\n", dir.path()));
-  actor_context ctx;
-  ctx.system = &h.sys;
-  ctx.bus = &h.b;
-  ctx.name = "recorder";
-  ctx.source = source_id{"recorder"};
-  ctx.log = spdlog::default_logger();
-  CHECK_THROWS_WITH(fn(ctx), Catch::Contains("cannot write") && Catch::Contains("x.jsonl"));
+  REQUIRE(factory_error("recorder", "file: blocker/x.jsonl\n", dir.path()) == "no error");
+  CHECK_THROWS_WITH(fx.add(io_registry(), "recorder", "recorder", yaml_params("file: blocker/x.jsonl\n", dir.path())),
+                    Catch::Contains("cannot write") && Catch::Contains("x.jsonl"));
 }
 
 TEST_CASE("recorder: a file another writer holds is refused at spawn and left as it was", "[actors][recorder][lock]") {
   temp_dir dir;
-  io_harness h;
+  fixture fx;
   const auto file = dir.write("held.jsonl", "another run's line\n");
   auto held = output_file::open(file); // as another run (or another output of this run) holds it
-  auto fn = io_type("recorder").factory(make_params("file: held.jsonl\n", dir.path()));
-  actor_context ctx;
-  ctx.system = &h.sys;
-  ctx.bus = &h.b;
-  ctx.name = "recorder";
-  ctx.source = source_id{"recorder"};
-  ctx.log = spdlog::default_logger();
-  CHECK_THROWS_AS(fn(ctx), output_error);
-  CHECK_THROWS_WITH(fn(ctx), Catch::Contains("held.jsonl") && Catch::Contains("locked"));
+  REQUIRE(factory_error("recorder", "file: held.jsonl\n", dir.path()) == "no error");
+  const auto spawn = [&] {
+    fx.add(io_registry(), "recorder", "recorder", yaml_params("file: held.jsonl\n", dir.path()));
+  };
+  CHECK_THROWS_AS(spawn(), output_error);
+  CHECK_THROWS_WITH(spawn(), Catch::Contains("held.jsonl") && Catch::Contains("locked"));
   CHECK(read_lines(file) == std::vector<std::string>{"another run's line"});
 }
 

@@ -30,8 +30,8 @@ void check_denied(const std::vector<event>& rejected, const std::vector<event>& 
   const auto& o = rejected[i].get<order>();
   CHECK(o.status == order_status::rejected);
   CHECK(o.reason == why);
-  CHECK(o.sd == sig.get<signal>().sd);
-  CHECK(o.px == sig.get<signal>().reference);
+  CHECK(o.side == sig.get<signal>().side);
+  CHECK(o.price == sig.get<signal>().reference);
   CHECK(rejected[i].trace_id() == sig.trace_id());
   CHECK(rejected[i].source() == "risk");
   const auto& r = breaches[i].get<risk>();
@@ -46,39 +46,39 @@ void check_denied(const std::vector<event>& rejected, const std::vector<event>& 
 
 TEST_CASE_METHOD(trading_fixture, "risk approves a signal as a pending market intent sent to execution",
                  "[actors][risk]") {
-  auto venue = direct("venue");
+  add_stub("venue");
   spawn("risk.engine", "risk", risk_yaml("order_quantity: 1000"));
-  run();
+  start();
   const auto sig = make_signal(side::sell, "1.12345", t0);
   publish(sig);
-  REQUIRE(venue->wait(1));
-  const auto intent = venue->events()[0];
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 1);
+  const auto intent = sent_to("venue")[0];
   CHECK(intent.type() == event_type::order_new);
   CHECK(intent.trace_id() == sig.trace_id());
   CHECK(intent.time() == sig.time());
   const auto& o = intent.get<order>();
-  CHECK(o.client_id == 1);
-  CHECK(o.id == 0); // the venue assigns ids
+  CHECK(o.client_id == client_order_id{1});
+  CHECK(o.id == order_id{}); // the venue assigns ids
   CHECK(o.instrument == "EUR/USD");
-  CHECK(o.sd == side::sell);
-  CHECK(o.qty == *quantity::parse("1000"));
-  CHECK(o.px == *price::parse("1.12345"));
+  CHECK(o.side == side::sell);
+  CHECK(o.quantity == *quantity::parse("1000"));
+  CHECK(o.price == *price::parse("1.12345"));
   CHECK(o.type == order_type::market);
   CHECK(o.status == order_status::pending);
 }
 
 TEST_CASE_METHOD(trading_fixture, "risk denies by max_order_quantity and max_notional", "[actors][risk]") {
-  auto venue = direct("venue");
-  auto out = watch({event_type::order_rejected, event_type::risk_limit_breach});
+  add_stub("venue");
   const bool by_quantity = GENERATE(true, false);
   spawn("risk.engine", "risk",
         risk_yaml(by_quantity ? "order_quantity: 10, max_order_quantity: 5" : "order_quantity: 10, max_notional: 11"));
-  run();
+  start();
   const auto sig = make_signal(side::buy, "1.2", t0); // notional 12
   publish(sig);
-  REQUIRE(out->wait(2));
-  idle();
-  const auto evs = out->events();
+  run_until_idle();
+  const auto evs = published({event_type::order_rejected, event_type::risk_limit_breach});
+  REQUIRE(evs.size() == 2);
   check_denied(of_type(evs, event_type::order_rejected), of_type(evs, event_type::risk_limit_breach), 0, sig,
                by_quantity ? order_reason::max_order_quantity : order_reason::max_notional,
                by_quantity ? risk_rule::max_order_quantity : risk_rule::max_notional);
@@ -86,28 +86,30 @@ TEST_CASE_METHOD(trading_fixture, "risk denies by max_order_quantity and max_not
   const auto& r = breach.get<risk>();
   CHECK(r.limit == Approx(by_quantity ? 5.0 : 11.0));
   CHECK(r.value == Approx(by_quantity ? 10.0 : 12.0));
-  CHECK(venue->size() == 0);
+  CHECK(sent_to("venue").empty());
 }
 
 TEST_CASE_METHOD(trading_fixture, "risk denies by max_position counting filled and in-flight quantity",
                  "[actors][risk]") {
-  auto venue = direct("venue");
-  auto out = watch({event_type::order_rejected, event_type::risk_limit_breach});
+  add_stub("venue");
+  const auto denials = [this] { return published({event_type::order_rejected, event_type::risk_limit_breach}); };
   spawn("risk.engine", "risk", risk_yaml("order_quantity: 1, max_position: 2"));
-  run();
+  start();
   // Filled: long 1 (reported by the position manager).
   publish(position_event(event_type::position_opened, "1", "0", "0"));
-  idle();
+  run_until_idle();
   // In flight: one more buy -> 2 (allowed), a third -> 3 (denied), then a sell -> 1 (allowed).
   publish(make_signal(side::buy, "1.1", t0));
-  REQUIRE(venue->wait(1));
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 1);
   const auto third = make_signal(side::buy, "1.1", t0 + 1s);
   publish(third);
-  REQUIRE(out->wait(2));
+  run_until_idle();
+  REQUIRE(denials().size() == 2);
   publish(make_signal(side::sell, "1.1", t0 + 2s));
-  REQUIRE(venue->wait(2));
-  idle();
-  const auto evs = out->events();
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 2);
+  const auto evs = denials();
   check_denied(of_type(evs, event_type::order_rejected), of_type(evs, event_type::risk_limit_breach), 0, third,
                order_reason::max_position, risk_rule::max_position);
   CHECK(of_type(evs, event_type::risk_limit_breach)[0].get<risk>().value == Approx(3.0));
@@ -116,7 +118,7 @@ TEST_CASE_METHOD(trading_fixture, "risk denies by max_position counting filled a
   SECTION("a venue rejection releases the in-flight quantity") {
     // Position 1 + in flight (+1 -1) = 1. The venue rejects the sell: exposure 2, a buy is denied;
     // then it rejects the buy too: exposure 1, a buy is approved.
-    const auto intents = venue->events();
+    const auto intents = sent_to("venue");
     auto rejected_by_venue = [](const event& intent) {
       auto o = intent.get<order>();
       o.status = order_status::rejected;
@@ -125,12 +127,13 @@ TEST_CASE_METHOD(trading_fixture, "risk denies by max_position counting filled a
     };
     publish(rejected_by_venue(intents[1]));
     publish(make_signal(side::buy, "1.1", t0 + 3s));
-    REQUIRE(out->wait(5)); // venue rejection + denial (2 events)
+    run_until_idle();
+    REQUIRE(denials().size() == 5); // venue rejection + denial (2 events)
     publish(rejected_by_venue(intents[0]));
     publish(make_signal(side::buy, "1.1", t0 + 4s));
-    REQUIRE(venue->wait(3));
-    idle();
-    const auto all = out->events();
+    run_until_idle();
+    REQUIRE(sent_to("venue").size() == 3);
+    const auto all = denials();
     CHECK(of_type(all, event_type::risk_limit_breach).size() == 2);
     CHECK(of_type(all, event_type::order_rejected).back().get<order>().reason == order_reason::no_market);
   }
@@ -138,36 +141,37 @@ TEST_CASE_METHOD(trading_fixture, "risk denies by max_position counting filled a
 
 TEST_CASE_METHOD(trading_fixture, "risk keeps an intent in flight through a mark of the tick it came from",
                  "[actors][risk]") {
-  auto venue = direct("venue");
-  auto out = watch({event_type::order_rejected});
+  add_stub("venue");
   spawn("risk.engine", "risk", risk_yaml("max_position: 1"));
-  run();
+  start();
   const auto sig = make_signal(side::buy, "1.1", t0);
   publish(sig);
-  REQUIRE(venue->wait(1));
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 1);
   // The position manager marks an older position on the same tick (same trace id, qty unchanged).
   publish(sig.child_event(event_type::position_updated, "positions",
                           position{"EUR/USD", quantity{}, price{}, money{}, money{}}));
   publish(make_signal(side::buy, "1.1", t0 + 1s)); // 1 in flight + 1 > 1
-  REQUIRE(out->wait(1));
-  CHECK(out->events()[0].get<order>().reason == order_reason::max_position);
+  run_until_idle();
+  REQUIRE(published(event_type::order_rejected).size() == 1);
+  CHECK(published(event_type::order_rejected)[0].get<order>().reason == order_reason::max_position);
   // The fill's position event (qty changed) settles it: now a sell is fine, another buy is not.
-  publish(
-    venue->events()[0].child_event(event_type::position_opened, "positions",
-                                   position{"EUR/USD", *quantity::parse("1"), *price::parse("1.1"), money{}, money{}}));
+  publish(sent_to("venue")[0].child_event(
+    event_type::position_opened, "positions",
+    position{"EUR/USD", *quantity::parse("1"), *price::parse("1.1"), money{}, money{}}));
   publish(make_signal(side::buy, "1.1", t0 + 2s));
-  REQUIRE(out->wait(2));
+  run_until_idle();
+  REQUIRE(published(event_type::order_rejected).size() == 2);
   publish(make_signal(side::sell, "1.1", t0 + 3s));
-  REQUIRE(venue->wait(2));
-  idle();
-  CHECK(out->size() == 2);
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 2);
+  CHECK(published(event_type::order_rejected).size() == 2);
 }
 
 TEST_CASE_METHOD(trading_fixture, "risk rate limit is a sliding second of event time", "[actors][risk]") {
-  auto venue = direct("venue");
-  auto out = watch({event_type::order_rejected, event_type::risk_limit_breach});
+  add_stub("venue");
   spawn("risk.engine", "risk", risk_yaml("max_orders_per_second: 2"));
-  run();
+  start();
   // Published back to back (wall time ~0) but stamped with market time: 0, 0.4, 0.8 s -> the
   // third is the third order within one second; at 1.0 s the first has left the window.
   const auto s0 = make_signal(side::buy, "1.1", t0);
@@ -177,10 +181,10 @@ TEST_CASE_METHOD(trading_fixture, "risk rate limit is a sliding second of event 
   const auto s4 = make_signal(side::sell, "1.1", t0 + 1100ms);
   for (const auto& s : {s0, s1, s2, s3, s4})
     publish(s);
-  REQUIRE(venue->wait(3));
-  REQUIRE(out->wait(4));
-  idle();
-  const auto evs = out->events();
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 3);
+  const auto evs = published({event_type::order_rejected, event_type::risk_limit_breach});
+  REQUIRE(evs.size() == 4);
   const auto rejected = of_type(evs, event_type::order_rejected);
   const auto breaches = of_type(evs, event_type::risk_limit_breach);
   REQUIRE(rejected.size() == 2);
@@ -189,33 +193,36 @@ TEST_CASE_METHOD(trading_fixture, "risk rate limit is a sliding second of event 
   CHECK(breaches[0].get<risk>().limit == Approx(2.0));
   CHECK(breaches[0].get<risk>().value == Approx(3.0));
   std::vector<trace_id> approved;
-  for (const auto& e : venue->events())
+  for (const auto& e : sent_to("venue"))
     approved.push_back(e.trace_id());
   CHECK(approved == std::vector<trace_id>{s0.trace_id(), s1.trace_id(), s3.trace_id()});
 }
 
 TEST_CASE_METHOD(trading_fixture, "risk drawdown: warning, then circuit breaker, then every intent is denied",
                  "[actors][risk][drawdown]") {
-  auto venue = direct("venue");
-  auto out = watch({event_type::drawdown_warning, event_type::circuit_breaker, event_type::order_rejected,
-                    event_type::risk_limit_breach});
+  add_stub("venue");
+  const auto watched = [this] {
+    return published({event_type::drawdown_warning, event_type::circuit_breaker, event_type::order_rejected,
+                      event_type::risk_limit_breach});
+  };
   spawn("risk.engine", "risk", risk_yaml("capital: 10000, drawdown_warning: 0.01, drawdown_halt: 0.02"));
-  run();
+  start();
   publish(make_signal(side::buy, "1.1", t0)); // approved while healthy
-  REQUIRE(venue->wait(1));
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 1);
   // Equity 10000 + 50 = peak 10050; then 10050 - 120 -> drawdown 1.2% of capital: warning.
   publish(position_event(event_type::position_opened, "1000", "0", "50"));
   publish(position_event(event_type::position_updated, "1000", "0", "-70"));
-  REQUIRE(out->wait(1));
+  run_until_idle();
+  REQUIRE(watched().size() == 1);
   // Hovering at the level (0.8%, then 1.2% again) warns once: re-armed only at a new peak.
   publish(position_event(event_type::position_updated, "1000", "0", "-30"));
   publish(position_event(event_type::position_updated, "1000", "0", "-70"));
   // 1.5%: still in the warning zone, no second warning. GBP adds -100: 2.5% -> circuit breaker.
   publish(position_event(event_type::position_updated, "1000", "0", "-100"));
   publish(position_event(event_type::position_opened, "-5", "-30", "-70", "GBP/USD"));
-  REQUIRE(out->wait(2));
-  idle();
-  auto evs = out->events();
+  run_until_idle();
+  auto evs = watched();
   REQUIRE(evs.size() == 2);
   CHECK(evs[0].type() == event_type::drawdown_warning);
   CHECK(evs[0].get<risk>().rule == risk_rule::drawdown);
@@ -233,15 +240,16 @@ TEST_CASE_METHOD(trading_fixture, "risk drawdown: warning, then circuit breaker,
     after.push_back(make_signal(i % 2 == 0 ? side::sell : side::buy, "1.1", t0 + std::chrono::seconds{10 + i}));
   for (const auto& s : after)
     publish(s);
-  REQUIRE(out->wait(2 + 2 * after.size()));
+  run_until_idle();
+  REQUIRE(watched().size() == 2 + 2 * after.size());
   // A new peak re-arms the warning (10400, then 10290: 1.1%), but nothing lifts the halt.
   publish(position_event(event_type::position_updated, "1000", "0", "500"));
   publish(position_event(event_type::position_updated, "1000", "0", "390"));
   after.push_back(make_signal(side::buy, "1.1", t0 + 20s));
   publish(after.back());
-  REQUIRE(out->wait(3 + 2 * (after.size())));
-  idle();
-  evs = out->events();
+  run_until_idle();
+  evs = watched();
+  REQUIRE(evs.size() == 3 + 2 * after.size());
   const auto rejected = of_type(evs, event_type::order_rejected);
   const auto breaches = of_type(evs, event_type::risk_limit_breach);
   REQUIRE(rejected.size() == after.size());
@@ -251,16 +259,16 @@ TEST_CASE_METHOD(trading_fixture, "risk drawdown: warning, then circuit breaker,
   REQUIRE(warnings.size() == 2);
   CHECK(warnings[1].get<risk>().value == Approx(0.011));
   CHECK(of_type(evs, event_type::circuit_breaker).size() == 1);
-  CHECK(venue->size() == 1);
+  CHECK(sent_to("venue").size() == 1);
 }
 
 TEST_CASE_METHOD(trading_fixture, "risk without its execution actor logs and sends nothing", "[actors][risk]") {
-  auto out = watch({event_type::order_rejected});
   spawn("risk.engine", "risk", "{execution: nowhere}");
-  run();
+  start();
   publish(make_signal(side::buy, "1.1", t0));
-  idle();
-  CHECK(out->size() == 0);
+  run_until_idle();
+  CHECK(published(event_type::order_rejected).empty());
+  CHECK_THAT(log("risk"), Catch::Contains("nowhere"));
 }
 
 TEST_CASE("risk.engine rejects bad params with their key path", "[actors][risk][config]") {
@@ -282,7 +290,7 @@ TEST_CASE("risk.engine rejects bad params with their key path", "[actors][risk][
           == "actors[0].params.max_orders_per_second");
   }
   SECTION("the execution reference is reported to the loader; unknown keys stay unread") {
-    auto p = make_params("{execution: venue, max_drawdown: 0.1}");
+    auto p = yaml_params("{execution: venue, max_drawdown: 0.1}");
     (void)reg.find("risk.engine")->factory(p);
     REQUIRE(p.actor_refs().size() == 1);
     CHECK(p.actor_refs()[0].name == "venue");

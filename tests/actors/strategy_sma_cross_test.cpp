@@ -23,8 +23,8 @@ constexpr std::array<const char*, 10> path{"1.10", "1.09", "1.08", "1.07", "1.08
 
 struct expected_signal {
   std::size_t index;
-  side sd;
-  const char* px;
+  libra::side side;
+  const char* price;
 };
 const std::array<expected_signal, 3> crosses{{{5, side::buy, "1.10"}, {7, side::sell, "1.05"}, {9, side::buy, "1.12"}}};
 
@@ -44,8 +44,8 @@ void check_signals(const std::vector<event>& sigs, const std::vector<event>& cau
     const auto& s = sigs[i].get<signal>();
     const auto& origin = cause[crosses[i].index];
     CHECK(s.instrument == "EUR/USD");
-    CHECK(s.sd == crosses[i].sd);
-    CHECK(s.reference == *price::parse(crosses[i].px));
+    CHECK(s.side == crosses[i].side);
+    CHECK(s.reference == *price::parse(crosses[i].price));
     CHECK(s.strength == Approx(strength));
     CHECK(sigs[i].trace_id() == origin.trace_id()); // a child of the event that crossed
     CHECK(sigs[i].span_id() != origin.span_id());
@@ -60,14 +60,12 @@ void check_signals(const std::vector<event>& sigs, const std::vector<event>& cau
 TEST_CASE_METHOD(trading_fixture, "sma_cross signals each cross of the fast and slow average of mid prices",
                  "[actors][strategy]") {
   spawn("strategy.sma_cross", "strategy.sma", "{fast: 2, slow: 4, strength: 0.5}");
-  auto out = watch({event_type::signal});
-  run();
+  start();
   const auto ticks = path_ticks();
   for (const auto& t : ticks)
     publish(t);
-  REQUIRE(out->wait(crosses.size()));
-  idle();
-  check_signals(out->events(), ticks, "strategy.sma", 0.5);
+  run_until_idle();
+  check_signals(published(event_type::signal), ticks, "strategy.sma", 0.5);
 }
 
 TEST_CASE_METHOD(trading_fixture, "sma_cross keeps one pair of averages per instrument and honours its filter",
@@ -75,19 +73,17 @@ TEST_CASE_METHOD(trading_fixture, "sma_cross keeps one pair of averages per inst
   const bool filtered = GENERATE(true, false);
   spawn("strategy.sma_cross", "strategy.sma",
         filtered ? "{fast: 2, slow: 4, instrument: EUR/USD}" : "{fast: 2, slow: 4}");
-  auto out = watch({event_type::signal});
-  run();
+  start();
   const auto eur = path_ticks("EUR/USD");
   const auto gbp = path_ticks("GBP/USD");
   for (std::size_t i = 0; i < eur.size(); ++i) { // interleaved: the instruments must not mix
     publish(gbp[i]);
     publish(eur[i]);
   }
-  REQUIRE(out->wait(filtered ? 3 : 6));
-  idle();
+  run_until_idle();
   std::vector<event> eur_sigs;
   std::size_t gbp_sigs = 0;
-  for (const auto& e : out->events())
+  for (const auto& e : published(event_type::signal))
     if (e.get<signal>().instrument == "EUR/USD")
       eur_sigs.push_back(e);
     else
@@ -98,8 +94,7 @@ TEST_CASE_METHOD(trading_fixture, "sma_cross keeps one pair of averages per inst
 
 TEST_CASE_METHOD(trading_fixture, "sma_cross with input: bar uses bar closes", "[actors][strategy]") {
   spawn("strategy.sma_cross", "strategy.bars", "{fast: 2, slow: 4, input: bar}");
-  auto out = watch({event_type::signal});
-  run();
+  start();
   std::vector<event> bars;
   for (std::size_t i = 0; i < path.size(); ++i) {
     const auto close = *price::parse(path[i]);
@@ -111,20 +106,19 @@ TEST_CASE_METHOD(trading_fixture, "sma_cross with input: bar uses bar closes", "
     publish(t);
   for (const auto& e : bars)
     publish(e);
-  REQUIRE(out->wait(crosses.size()));
-  idle();
-  check_signals(out->events(), bars, "strategy.bars");
+  run_until_idle();
+  check_signals(published(event_type::signal), bars, "strategy.bars");
 }
 
 TEST_CASE_METHOD(trading_fixture, "sma_cross publishes STRATEGY_STARTED on run and STRATEGY_STOPPED on halt",
                  "[actors][strategy]") {
-  auto a = spawn("strategy.sma_cross", "strategy.sma", "{}");
-  auto out = watch({event_type::strategy_started, event_type::strategy_stopped});
-  run();
-  REQUIRE(out->wait(1));
-  caf::anon_send(a, halt_atom::value);
-  REQUIRE(out->wait(2));
-  const auto evs = out->events();
+  spawn("strategy.sma_cross", "strategy.sma", "{}");
+  start();
+  CHECK(published({event_type::strategy_started, event_type::strategy_stopped}).size() == 1);
+  halt("strategy.sma");
+  run_until_idle();
+  const auto evs = published({event_type::strategy_started, event_type::strategy_stopped});
+  REQUIRE(evs.size() == 2);
   CHECK(evs[0].type() == event_type::strategy_started);
   CHECK(evs[1].type() == event_type::strategy_stopped);
   for (const auto& e : evs) {
@@ -160,7 +154,7 @@ TEST_CASE("sma_cross rejects bad params with their key path", "[actors][strategy
           == "actors[0].params.instrument");
   }
   SECTION("a misspelt key is left unread, so the loader reports it") {
-    auto p = make_params("{fast: 2, slow: 4, fsat: 3}");
+    auto p = yaml_params("{fast: 2, slow: 4, fsat: 3}");
     (void)reg.find("strategy.sma_cross")->factory(p);
     const auto unread = p.unread();
     REQUIRE(unread.size() == 1);

@@ -30,11 +30,7 @@ TEST_CASE_METHOD(trading_fixture, "tick -> signal -> order -> fill -> position k
   spawn("risk.engine", "risk", "{execution: venue, order_quantity: 1000, max_position: 1000}");
   spawn("execution.paper", "venue", "{fee_rate: 0.0001}");
   spawn("position.manager", "positions", "{mark_interval_ms: 3600000}");
-  auto out = watch({event_type::signal, event_type::order_new, event_type::order_filled, event_type::order_rejected,
-                    event_type::risk_limit_breach, event_type::position_opened, event_type::position_updated,
-                    event_type::position_closed});
-  auto positions = watch({event_type::position_opened, event_type::position_closed});
-  run();
+  start();
 
   // Mid prices crossing at 5 (up), 7 (down) and 9 (up), see strategy_sma_cross_test.cpp;
   // spread 1 pip around the mid.
@@ -53,13 +49,15 @@ TEST_CASE_METHOD(trading_fixture, "tick -> signal -> order -> fill -> position k
     ticks.push_back(event::create(event_type::tick, "gateway.test", t, trace_context::new_root(),
                                   t0 + std::chrono::seconds{static_cast<int>(i)}));
     publish(ticks.back());
-    idle(); // the tick and the signal it may cause are handled ...
+    run_until_idle(); // the tick, the signal it may cause, the order, the fill and the position
     if (i == 5 || i == 7 || i == 9)
-      REQUIRE(positions->wait(++decisions)); // ... and the venue's fill has reached the positions
+      ++decisions;
+    REQUIRE(published({event_type::position_opened, event_type::position_closed}).size() == decisions);
   }
-  idle();
 
-  const auto evs = out->events();
+  const auto evs = published({event_type::signal, event_type::order_new, event_type::order_filled,
+                              event_type::order_rejected, event_type::risk_limit_breach, event_type::position_opened,
+                              event_type::position_updated, event_type::position_closed});
   CHECK(of_type(evs, event_type::order_rejected).empty());
   CHECK(of_type(evs, event_type::risk_limit_breach).empty());
   CHECK(of_type(evs, event_type::position_updated).empty()); // no marks within an hour
@@ -85,8 +83,8 @@ TEST_CASE_METHOD(trading_fixture, "tick -> signal -> order -> fill -> position k
     CHECK(chain[2].source() == "venue");
     CHECK(chain[3].source() == "positions");
     CHECK(chain[1].get<order>().status == order_status::accepted);
-    CHECK(chain[1].get<order>().client_id == k + 1);
-    CHECK(chain[1].get<order>().id == k + 1);
+    CHECK(chain[1].get<order>().client_id == client_order_id{k + 1});
+    CHECK(chain[1].get<order>().id == order_id{k + 1});
   }
 
   // buy 1000 @ ask 1.10005, sell 1000 @ bid 1.04995: -50.1, fees 0.110005 + 0.104995.
@@ -96,8 +94,8 @@ TEST_CASE_METHOD(trading_fixture, "tick -> signal -> order -> fill -> position k
   const auto opened = of_type(evs, event_type::position_opened);
   REQUIRE(opened.size() == 2);
   const auto& last = opened[1].get<position>();
-  CHECK(last.qty == *quantity::parse("1000"));
-  CHECK(last.avg_price == *price::parse("1.12005"));
+  CHECK(last.quantity == *quantity::parse("1000"));
+  CHECK(last.average_price == *price::parse("1.12005"));
   CHECK(last.realized_pnl == *money::parse("-50.427005")); // - 0.112005 fee
   CHECK(last.unrealized_pnl == *money::parse("-0.05"));    // (1.12 - 1.12005) x 1000
 }

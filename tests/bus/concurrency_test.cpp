@@ -37,7 +37,7 @@ event numbered(std::uint64_t publisher_id, std::uint64_t n) {
 std::int64_t key_of(const event& e) {
   switch (e.kind()) {
     case payload_kind::order:
-      return static_cast<std::int64_t>(e.get<order>().client_id);
+      return static_cast<std::int64_t>(value(e.get<order>().client_id));
     case payload_kind::signal:
       return e.get<signal>().reference.raw();
     case payload_kind::risk:

@@ -27,26 +27,27 @@ TEST_CASE_METHOD(system_fixture, "tick -> signal -> order -> fill -> position sh
     record(e);
     const auto& s = e.get<signal>();
     order o;
-    o.id = 42;
-    o.client_id = 7;
+    o.id = order_id{42};
+    o.client_id = client_order_id{7};
     o.instrument = s.instrument;
-    o.qty = quantity::from_double(1000);
-    o.px = s.reference;
-    o.sd = s.sd;
+    o.quantity = quantity::from_double(1000);
+    o.price = s.reference;
+    o.side = s.side;
     o.status = order_status::accepted;
     publish_ok(b, e.child_event(event_type::order_new, "execution.paper", o));
   });
   b.subscribe(event_type::order_new, [&b, record](const event& e) { // venue fills
     record(e);
     const auto& o = e.get<order>();
-    publish_ok(b, e.child_event(event_type::order_filled, "execution.paper",
-                                fill{o.id, o.client_id, o.instrument, o.px, o.qty, money::from_double(0.02), o.sd}));
+    publish_ok(
+      b, e.child_event(event_type::order_filled, "execution.paper",
+                       fill{o.id, o.client_id, o.instrument, o.price, o.quantity, money::from_double(0.02), o.side}));
   });
   b.subscribe(event_type::order_filled, [&b, record](const event& e) { // position manager
     record(e);
     const auto& f = e.get<fill>();
     publish_ok(b, e.child_event(event_type::position_opened, "position.manager",
-                                position{f.instrument, f.qty, f.px, -f.fee, money{}}));
+                                position{f.instrument, f.quantity, f.price, -f.fee, money{}}));
   });
   b.subscribe(event_type::position_opened, record);
   b.start();
@@ -67,6 +68,6 @@ TEST_CASE_METHOD(system_fixture, "tick -> signal -> order -> fill -> position sh
   for (std::size_t i = 1; i < evs.size(); ++i)
     CHECK(evs[i].span_id() != evs[i - 1].span_id()); // each hop is its own span
   const auto& pos = evs.back().get<position>();
-  CHECK(pos.qty == quantity::from_double(1000));
+  CHECK(pos.quantity == quantity::from_double(1000));
   CHECK(pos.realized_pnl == money::from_double(-0.02));
 }

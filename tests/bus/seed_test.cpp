@@ -230,13 +230,13 @@ TEST_CASE_METHOD(system_fixture, "seed: full trading flow tick -> signal -> orde
     flow.emplace_back("tick");
     signal sig;
     sig.instrument = "BTC/USDT";
-    sig.sd = side::buy;
+    sig.side = side::buy;
     (void)b.publish(e.child_event(event_type::signal, "strategy.sma_cross", sig));
   };
   auto on_signal = [&](const event& e) {
     flow.emplace_back("signal");
     order o;
-    o.client_id = 123;
+    o.client_id = client_order_id{123};
     o.instrument = "BTC/USDT";
     (void)b.publish(e.child_event(event_type::order_new, "executor", o));
   };
@@ -245,14 +245,14 @@ TEST_CASE_METHOD(system_fixture, "seed: full trading flow tick -> signal -> orde
     fill f;
     f.client_id = e.get<order>().client_id;
     f.instrument = "BTC/USDT";
-    f.px = price::from_double(50000.0);
+    f.price = price::from_double(50000.0);
     (void)b.publish(e.child_event(event_type::order_filled, "gateway.binance", f));
   };
   auto on_fill = [&](const event& e) {
     flow.emplace_back("fill");
     position p;
     p.instrument = "BTC/USDT";
-    p.qty = quantity::from_double(0.1);
+    p.quantity = quantity::from_double(0.1);
     (void)b.publish(e.child_event(event_type::position_opened, "position_manager", p));
   };
   auto on_position = [&](const event&) { flow.emplace_back("position"); };

@@ -223,12 +223,12 @@ libra::order_book_ptr sample_book() {
 
 libra::order sample_order() {
   libra::order o;
-  o.id = 17;
-  o.client_id = 4;
+  o.id = libra::order_id{17};
+  o.client_id = libra::client_order_id{4};
   o.instrument = "EUR/USD";
-  o.qty = qty(100'000'000'000'000);
-  o.px = px(1'121'300'000);
-  o.sd = libra::side::buy;
+  o.quantity = qty(100'000'000'000'000);
+  o.price = px(1'121'300'000);
+  o.side = libra::side::buy;
   o.type = libra::order_type::limit;
   o.status = libra::order_status::accepted;
   return o;
@@ -236,21 +236,21 @@ libra::order sample_order() {
 
 libra::fill sample_fill() {
   libra::fill f;
-  f.id = 17;
-  f.client_id = 4;
+  f.id = libra::order_id{17};
+  f.client_id = libra::client_order_id{4};
   f.instrument = "EUR/USD";
-  f.px = px(1'121'300'000);
-  f.qty = qty(50'000'000'000'000);
+  f.price = px(1'121'300'000);
+  f.quantity = qty(50'000'000'000'000);
   f.fee = libra::money::from_raw(1'120'000'000);
-  f.sd = libra::side::buy;
+  f.side = libra::side::buy;
   return f;
 }
 
 libra::position sample_position() {
   libra::position p;
   p.instrument = "EUR/USD";
-  p.qty = qty(-50'000'000'000'000);
-  p.avg_price = px(1'121'300'000);
+  p.quantity = qty(-50'000'000'000'000);
+  p.average_price = px(1'121'300'000);
   p.realized_pnl = libra::money::from_raw(-12'500'000'000);
   return p;
 }
@@ -267,7 +267,7 @@ libra::risk sample_risk(std::string text = "drawdown 12% over the 10% limit") {
 libra::signal sample_signal() {
   libra::signal s;
   s.instrument = "EUR/USD";
-  s.sd = libra::side::sell;
+  s.side = libra::side::sell;
   s.strength = 0.75;
   s.reference = px(1'121'200'000);
   return s;
@@ -520,7 +520,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
     CHECK(held.get() == book.get());
     CHECK(held->bids.size() == 2);
     CHECK(held->asks.size() == 1);
-    CHECK(held->bids.front().px.raw() == 1'121'100'000);
+    CHECK(held->bids.front().price.raw() == 1'121'100'000);
     CHECK(book.use_count() == 2);
   }
   SECTION("order, for each order type") {
@@ -528,10 +528,10 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
       INFO(libra::to_string(t));
       const auto e = event::create(t, "risk.engine", sample_order(), fixed_trace(), t0);
       const auto& o = e.get<libra::order>();
-      CHECK(o.id == 17u);
-      CHECK(o.client_id == 4u);
-      CHECK(o.qty.raw() == 100'000'000'000'000);
-      CHECK(o.sd == libra::side::buy);
+      CHECK(o.id == libra::order_id{17});
+      CHECK(o.client_id == libra::client_order_id{4});
+      CHECK(o.quantity.raw() == 100'000'000'000'000);
+      CHECK(o.side == libra::side::buy);
       CHECK(o.type == libra::order_type::limit);
       CHECK(o.status == libra::order_status::accepted);
       CHECK(e.priority() == priority::orders);
@@ -540,16 +540,16 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
   SECTION("fill") {
     const auto e = event::create(event_type::order_filled, "execution.paper", sample_fill(), fixed_trace(), t0);
     const auto& f = e.get<libra::fill>();
-    CHECK(f.id == 17u);
-    CHECK(f.px.raw() == 1'121'300'000);
-    CHECK(f.qty.raw() == 50'000'000'000'000);
+    CHECK(f.id == libra::order_id{17});
+    CHECK(f.price.raw() == 1'121'300'000);
+    CHECK(f.quantity.raw() == 50'000'000'000'000);
     CHECK(f.fee.raw() == 1'120'000'000);
   }
   SECTION("position, for each position type") {
     for (auto t : {event_type::position_opened, event_type::position_updated, event_type::position_closed}) {
       INFO(libra::to_string(t));
       const auto e = event::create(t, "position.manager", sample_position(), fixed_trace(), t0);
-      CHECK(e.get<libra::position>().qty.raw() == -50'000'000'000'000);
+      CHECK(e.get<libra::position>().quantity.raw() == -50'000'000'000'000);
       CHECK(e.get<libra::position>().realized_pnl.raw() == -12'500'000'000);
     }
   }
@@ -578,7 +578,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
   SECTION("signal") {
     const auto e = event::create(event_type::signal, "strategy.sma", sample_signal(), fixed_trace(), t0);
     const auto& s = e.get<libra::signal>();
-    CHECK(s.sd == libra::side::sell);
+    CHECK(s.side == libra::side::sell);
     CHECK(s.strength == Approx(0.75));
     CHECK(s.reference.raw() == 1'121'200'000);
     CHECK(e.priority() == priority::signals);
@@ -801,13 +801,13 @@ TEST_CASE("with_sequence on an rvalue moves the payload and leaves the original'
     auto e = sample_event(event_type::order_new, fixed_trace(), t0);
     const auto s = std::move(e).with_sequence(11);
     CHECK(s.sequence() == 11u);
-    CHECK(s.get<libra::order>().id == 17u);
+    CHECK(s.get<libra::order>().id == libra::order_id{17});
     // NOLINTBEGIN(bugprone-use-after-move): the moved-from event must stay valid and unchanged
     CHECK(e.sequence() == 0u);
     CHECK(e.type() == event_type::order_new);
     CHECK(e.trace() == fixed_trace());
     CHECK(e.time() == t0);
-    CHECK(e.get<libra::order>().id == 17u);
+    CHECK(e.get<libra::order>().id == libra::order_id{17});
     // NOLINTEND(bugprone-use-after-move)
   }
   SECTION("shared book: moved, no extra reference") {

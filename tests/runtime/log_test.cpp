@@ -34,7 +34,7 @@ TEST_CASE("an actor whose events the bus refuses logs a bounded number of warnin
   actor_registry registry;
   actors::register_builtin_actors(registry);
   auto fn = registry.find("execution.paper")
-              ->factory(params{YAML::Load("fee_rate: 0.0001\n"), "test.yaml", "actors[0].params", "."});
+              ->factory(params::from_yaml("fee_rate: 0.0001\n", "test.yaml", "actors[0].params", "."));
   auto sink = std::make_shared<text_sink>();
   actor_context ctx;
   ctx.system = &fx.sys;

@@ -51,10 +51,10 @@ inline event make_signal(std::int64_t n) {
 
 inline event make_order(event_type type, std::uint64_t client_id) {
   order o;
-  o.client_id = client_id;
+  o.client_id = client_order_id{client_id};
   o.instrument = "EUR/USD";
-  o.qty = quantity::from_double(1);
-  o.sd = side::buy;
+  o.quantity = quantity::from_double(1);
+  o.side = side::buy;
   return event::create(type, "execution.test", o);
 }
 

@@ -11,6 +11,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/message_handler.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/logger.h>
 
@@ -128,6 +129,12 @@ concept actor_definition =
 
 namespace detail {
 
+/// True when sys runs on CAF's test coordinator (libra::testing): there, an actor declared
+/// detached runs on the coordinator too, as every other one, so that a test drives it.
+[[nodiscard]] inline bool runs_on_test_coordinator(caf::actor_system& sys) noexcept {
+  return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr;
+}
+
 /// The CAF state: the context and the author's T (constructed once the actor exists).
 template <class T>
 struct actor_state {
@@ -201,14 +208,15 @@ actor_type_info actor_type() {
   auto factory = [](const params& p) -> spawn_fn {
     return [proto = T(p)](const actor_context& ctx) {
       auto rt = ctx;
-      if constexpr (T::spec.detached)
+      const bool detached = T::spec.detached && !detail::runs_on_test_coordinator(*ctx.system);
+      if (detached)
         rt.directory.reset(); // a detached actor keeping every handle would block the system's shutdown
       T impl = proto;
       // What must be taken before anything runs (a file to lock): a throw here stops the start.
       if constexpr (requires(T & t) { t.open(ctx); })
         impl.open(ctx);
       caf::actor a;
-      if constexpr (T::spec.detached)
+      if (detached)
         a = ctx.system->spawn<caf::detached>(detail::actor_body<T>, std::move(rt), std::move(impl));
       else
         a = ctx.system->spawn(detail::actor_body<T>, std::move(rt), std::move(impl));

@@ -4,6 +4,8 @@
 // lock-free and never blocks. Design and measurements: runtime/src/broker.hpp.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/bus_config.hpp>
 #include <libra/bus_stats.hpp>
 #include <libra/delivery.hpp>
@@ -30,14 +32,14 @@ struct producer_tokens;
 
 /// Thrown by subscribe() (too many handlers, bus stopped, bad arguments) and by bus's
 /// constructor (invalid bus_config).
-class bus_error : public std::runtime_error {
+class LIBRA_API bus_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
 
 /// A publishing handle for one thread, holding lock-free producer tokens created up front (the
 /// first enqueue from a thread without one costs microseconds). Not thread-safe: one per thread.
-class publisher {
+class LIBRA_API publisher {
 public:
   publisher(publisher&&) noexcept;
   publisher& operator=(publisher&&) noexcept;
@@ -55,7 +57,7 @@ private:
 };
 
 /// The event bus.
-class bus {
+class LIBRA_API bus {
 public:
   /// Spawns the broker on sys (not yet dispatching: see start()). Throws bus_error when cfg is
   /// invalid (zero capacity, credit or batch size).
@@ -118,12 +120,16 @@ public:
   /// Waits until no event is pending and every delivered event's handler has returned (or the
   /// timeout passes); true when quiet. The deterministic hook for tests and tools. After stop(),
   /// true once no handler call is running (none starts again): from then on it is safe to
-  /// destroy what the handlers use.
+  /// destroy what the handlers use. On CAF's test coordinator (libra::testing) this and stop()
+  /// run the coordinator's jobs on the calling thread until the broker answers, instead of
+  /// waiting for other threads.
   bool wait_idle(std::chrono::milliseconds timeout);
 
   /// Events pending (admitted, not yet dispatched).
   [[nodiscard]] std::size_t pending() const noexcept;
   [[nodiscard]] bool is_running() const noexcept;
+  /// Events admitted so far: stats().published, read alone (an atomic load, no snapshot).
+  [[nodiscard]] std::uint64_t published() const noexcept;
   /// A snapshot of the counters.
   [[nodiscard]] bus_stats stats() const;
   [[nodiscard]] const bus_config& config() const noexcept;

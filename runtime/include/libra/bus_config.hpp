@@ -1,6 +1,8 @@
 // Settings of one bus. Plain value; validated by bus's constructor.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/event_type.hpp>
 
 #include <array>
@@ -58,7 +60,7 @@ struct bus_config {
 
 /// What is wrong with cfg, or empty when it is valid (bus's constructor throws bus_error with it;
 /// loaders call it to report the problem at the setting).
-[[nodiscard]] std::string invalid_reason(const bus_config& cfg);
+[[nodiscard]] LIBRA_API std::string invalid_reason(const bus_config& cfg);
 
 /// Events of priority p that cfg admits at most (floor(capacity x share)).
 [[nodiscard]] constexpr std::uint64_t admission_limit(const bus_config& cfg, priority p) noexcept {

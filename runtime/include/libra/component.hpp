@@ -4,6 +4,8 @@
 // in the runtime or from a plugin library (LIBRA_PLUGIN).
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/bus.hpp>
 #include <libra/params.hpp>
 
@@ -83,7 +85,7 @@ struct actor_type_info {
 };
 
 /// Factories by type name ("gateway.replay", "risk.engine", ...).
-class actor_registry {
+class LIBRA_API actor_registry {
 public:
   /// Registers a type; throws std::invalid_argument when the name is taken.
   void add(std::string type, actor_type_info info);

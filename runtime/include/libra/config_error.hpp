@@ -2,6 +2,8 @@
 // key path, e.g. "actors[2].params.fast").
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -10,7 +12,7 @@ namespace libra {
 
 /// A configuration error with its location. what() is "file:line:column: key.path: message",
 /// one printable line (libra::printable).
-class config_error : public std::runtime_error {
+class LIBRA_API config_error : public std::runtime_error {
 public:
   /// what() shows at most this much of the key path and of the message, cut with a marker: a
   /// backstop for input that was not cut where it was quoted.

@@ -3,6 +3,8 @@
 // on the subscriber actor only.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/detail/handoff.hpp>
 #include <libra/event.hpp>
 
@@ -19,7 +21,7 @@ namespace libra {
 /// RISK events come with an urgent wake and overtake everything: while a subscriber runs its
 /// other events, it checks before each one whether a RISK event is waiting and runs that first.
 /// A RISK event thus waits for at most one handler call, whatever the credit window.
-class delivery {
+class LIBRA_API delivery {
 public:
   delivery() = default;
   delivery(std::shared_ptr<detail::endpoint_channel> channel, caf::actor subscriber, bool urgent)

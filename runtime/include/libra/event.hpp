@@ -3,6 +3,8 @@
 // creation, so copies may be read from any thread.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/event_type.hpp>
 #include <libra/payloads.hpp>
 #include <libra/symbol.hpp>
@@ -58,7 +60,7 @@ concept payload_type = is_payload_v<P>;
 ///
 /// Layout (128 bytes, one cache-line pair): timestamp 8, sequence 8, trace id 16, span id 8,
 /// payload 64, source 22, type 1, trace flags 1. Priority is derived from the type, not stored.
-class event {
+class LIBRA_API event {
 public:
   /// A new event with a fresh trace (or the given one). Throws std::invalid_argument when the
   /// payload does not belong to the type (e.g. a tick payload for ORDER_NEW) or an order book
@@ -218,6 +220,6 @@ decltype(auto) event::visit(F&& f) const {
 }
 
 /// One-line description for logs: type, source, sequence, trace/span ids.
-std::string to_string(const event& e);
+LIBRA_API std::string to_string(const event& e);
 
 } // namespace libra

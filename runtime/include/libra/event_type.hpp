@@ -2,6 +2,8 @@
 // Pure constexpr values: safe from any thread.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -145,7 +147,7 @@ constexpr std::string_view to_string(event_type t) noexcept {
   return i < event_type_count ? event_types[i].name : std::string_view{"INVALID"};
 }
 /// "RISK", "ORDERS", "SIGNALS", "MARKET_DATA".
-std::string_view to_string(priority p) noexcept;
+LIBRA_API std::string_view to_string(priority p) noexcept;
 /// Inverse of to_string(event_type); false when the name is unknown.
 constexpr bool from_string(std::string_view name, event_type& out) noexcept {
   for (const auto& info : event_types)

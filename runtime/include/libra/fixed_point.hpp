@@ -6,6 +6,8 @@
 // and crypto (8), with a range of +-9.2e9 units.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +19,7 @@ namespace libra {
 
 /// Fixed-point decimal with 9 fractional digits; Tag keeps prices, quantities and money apart.
 template <class Tag>
-class fixed_decimal {
+class LIBRA_API fixed_decimal {
 public:
   static constexpr std::int64_t scale = 1'000'000'000; ///< raw units per 1.0
   static constexpr int decimals = 9;
@@ -70,9 +72,9 @@ namespace detail {
 __extension__ using int128 = __int128; // GCC/Clang extension; __extension__ keeps -Wpedantic quiet
 } // namespace detail
 
-struct price_tag {};
-struct quantity_tag {};
-struct money_tag {};
+struct LIBRA_API price_tag {};
+struct LIBRA_API quantity_tag {};
+struct LIBRA_API money_tag {};
 
 /// A price in quote currency per unit.
 using price = fixed_decimal<price_tag>;
@@ -111,7 +113,7 @@ constexpr price average_price(price a, quantity qa, price b, quantity qb) noexce
 
 /// amount x rate (a fee from a fee rate): the rate is taken to 9 decimals, the product is exact
 /// and rounded half away from zero to 1e-9.
-money apply_rate(money amount, double rate) noexcept;
+LIBRA_API money apply_rate(money amount, double rate) noexcept;
 
 /// An exact sum of prices (128-bit: a million prices of any size cannot overflow it), for moving
 /// averages that must compare without rounding drift.

@@ -1,6 +1,8 @@
 // JSON string literals, for actors and tools that write JSON (the recorder, the runtime's stats).
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -8,7 +10,7 @@ namespace libra {
 
 /// Appends `s` to `out` as a quoted JSON string: quote, backslash and control characters escaped,
 /// UTF-8 passed through unchanged.
-void append_json_string(std::string& out, std::string_view s);
+LIBRA_API void append_json_string(std::string& out, std::string_view s);
 
 /// `s` as a quoted JSON string.
 [[nodiscard]] inline std::string json_string(std::string_view s) {

@@ -6,6 +6,8 @@
 // file, and a failure shows at the write that failed. One owner at a time.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -15,16 +17,16 @@ namespace libra {
 
 /// What kind of file a stat() mode names, for messages: "a directory", "a FIFO (named pipe)",
 /// "a character device", ... (inputs and outputs must be regular files).
-[[nodiscard]] std::string_view file_type_name(unsigned mode) noexcept;
+[[nodiscard]] LIBRA_API std::string_view file_type_name(unsigned mode) noexcept;
 
 /// An output file that cannot be used; what() is "cannot write 'path': reason".
-class output_error : public std::runtime_error {
+class LIBRA_API output_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
 
 /// A regular file opened for writing under an exclusive lock.
-class output_file {
+class LIBRA_API output_file {
 public:
   /// Opens path (created when missing, its content kept until truncate()) and locks it; throws
   /// output_error when it cannot be opened, is not a regular file, or is locked.

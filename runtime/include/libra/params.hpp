@@ -3,6 +3,8 @@
 // the loader, so a typo never passes silently. Read during loading only (single thread).
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/config_error.hpp>
 
 #include <chrono>
@@ -15,11 +17,10 @@
 #include <string_view>
 #include <vector>
 
-namespace YAML {
-class Node;
-} // namespace YAML
-
 namespace libra {
+namespace detail {
+struct params_access; // the topology loader's way in (runtime/src/params_node.hpp)
+} // namespace detail
 
 /// A reference from one actor's params to another actor (params::require_actor).
 struct actor_ref {
@@ -30,10 +31,14 @@ struct actor_ref {
 
 /// Typed view of a YAML mapping. Supported T for get/require: std::string, double, bool,
 /// std::int64_t, std::uint64_t, std::vector<std::string>, std::vector<double>.
-class params {
+class LIBRA_API params {
 public:
-  /// A view of node (must be a mapping or null), located in file under key_path.
-  params(const YAML::Node& node, std::string file, std::string key_path, std::filesystem::path base_dir);
+  /// Parameters written as YAML text (a mapping, or nothing), read as if found in file under
+  /// key_path, relative paths resolved against base_dir: how a test or an embedding application
+  /// gives an actor its params. Throws config_error (at the text's line and column) on malformed
+  /// YAML or anything but a mapping.
+  [[nodiscard]] static params from_yaml(std::string_view yaml, std::string file = "<params>",
+                                        std::string key_path = "params", std::filesystem::path base_dir = ".");
   params(const params&);
   params& operator=(const params&);
   params(params&&) noexcept;
@@ -81,6 +86,8 @@ public:
 
 private:
   struct impl;
+  friend struct detail::params_access;
+  explicit params(std::shared_ptr<impl> state) noexcept;
   std::shared_ptr<impl> impl_; // shared by copies: reads through any copy count
 };
 

@@ -2,6 +2,8 @@
 // trivially copyable; each fits the 64 bytes an event reserves for its payload.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/fixed_point.hpp>
 #include <libra/symbol.hpp>
 
@@ -44,7 +46,13 @@ enum class risk_rule : std::uint8_t {
   other,
 };
 
-using order_id = std::uint64_t; ///< venue/bus-wide order id; 0 = none
+/// Venue/bus-wide order id, assigned when an order is first published. A strong type: it does not
+/// mix with a client order id or a count. `order_id{}` (0) means none; value() gives the number.
+enum class order_id : std::uint64_t {};
+/// The strategy's own id for an order, carried unchanged through risk, venue and fills.
+enum class client_order_id : std::uint64_t {};
+[[nodiscard]] constexpr std::uint64_t value(order_id id) noexcept { return static_cast<std::uint64_t>(id); }
+[[nodiscard]] constexpr std::uint64_t value(client_order_id id) noexcept { return static_cast<std::uint64_t>(id); }
 
 /// Quote and/or trade tick. A quote-only tick has zero last/last_size; a trade-only tick zero sizes.
 struct tick {
@@ -71,7 +79,7 @@ struct bar {
 
 /// One price level of a book.
 struct book_level {
-  price px;
+  ::libra::price price;
   quantity size;
 };
 
@@ -83,14 +91,17 @@ struct order_book {
 };
 using order_book_ptr = std::shared_ptr<const order_book>;
 
+// Field names follow the trading vocabulary (order.price, order.side); where a field is named
+// after its type, the type is written qualified (::libra::price) so that the name stays unambiguous.
+
 /// Order intent / order state (ORDER_NEW, ORDER_CANCELLED, ORDER_REJECTED).
 struct order {
-  order_id id = 0;
-  std::uint64_t client_id = 0; ///< the strategy's own id for the order
+  order_id id{};
+  client_order_id client_id{};
   instrument_id instrument;
-  quantity qty;
-  price px; ///< limit price; for market orders the reference price at decision time
-  side sd = side::none;
+  ::libra::quantity quantity;
+  ::libra::price price; ///< limit price; for market orders the reference price at decision time
+  ::libra::side side = ::libra::side::none;
   order_type type = order_type::market;
   order_status status = order_status::pending;
   order_reason reason = order_reason::none;
@@ -98,20 +109,20 @@ struct order {
 
 /// Execution report (ORDER_FILLED).
 struct fill {
-  order_id id = 0;
-  std::uint64_t client_id = 0;
+  order_id id{};
+  client_order_id client_id{};
   instrument_id instrument;
-  price px;
-  quantity qty;
+  ::libra::price price;
+  ::libra::quantity quantity;
   money fee;
-  side sd = side::none;
+  ::libra::side side = ::libra::side::none;
 };
 
-/// Position state (POSITION_OPENED/UPDATED/CLOSED); qty < 0 is short.
+/// Position state (POSITION_OPENED/UPDATED/CLOSED); quantity < 0 is short.
 struct position {
   instrument_id instrument;
-  quantity qty;
-  price avg_price;
+  ::libra::quantity quantity;
+  price average_price;
   money realized_pnl;
   money unrealized_pnl;
 };
@@ -132,7 +143,7 @@ struct risk {
 /// Strategy intent (SIGNAL); strength in [0, 1].
 struct signal {
   instrument_id instrument;
-  side sd = side::none;
+  ::libra::side side = ::libra::side::none;
   double strength = 0;
   price reference; ///< price the signal was computed on
 };
@@ -151,10 +162,10 @@ static_assert(std::is_trivially_copyable_v<signal> && sizeof(signal) <= 64);
 static_assert(std::is_trivially_copyable_v<system> && sizeof(system) <= 64);
 static_assert(sizeof(risk) <= 64 && sizeof(order_book_ptr) <= 64);
 
-std::string_view to_string(side s) noexcept;
-std::string_view to_string(order_type t) noexcept;
-std::string_view to_string(order_status s) noexcept;
-std::string_view to_string(order_reason r) noexcept;
-std::string_view to_string(risk_rule r) noexcept;
+LIBRA_API std::string_view to_string(side s) noexcept;
+LIBRA_API std::string_view to_string(order_type t) noexcept;
+LIBRA_API std::string_view to_string(order_status s) noexcept;
+LIBRA_API std::string_view to_string(order_reason r) noexcept;
+LIBRA_API std::string_view to_string(risk_rule r) noexcept;
 
 } // namespace libra

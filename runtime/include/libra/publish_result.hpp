@@ -2,6 +2,8 @@
 // and why. Plain values, returned by the bus's non-blocking publish calls.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -16,7 +18,7 @@ enum class publish_status : std::uint8_t {
 };
 
 /// "accepted", "full", "closed".
-[[nodiscard]] std::string_view to_string(publish_status s) noexcept;
+[[nodiscard]] LIBRA_API std::string_view to_string(publish_status s) noexcept;
 
 /// What publish() did. Tests like a bool (true: accepted); status() says why it was refused.
 class [[nodiscard]] publish_result {

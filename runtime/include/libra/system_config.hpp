@@ -1,6 +1,8 @@
 // CAF settings libra relies on; apply before constructing the caf::actor_system.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <caf/actor_system_config.hpp>
 
 #include <cstddef>
@@ -24,8 +26,8 @@ enum class idle_policy {
 ///   (measured: broker -> subscriber hop 100-700 us, vs 4-6 us bounded; see the broker header).
 /// - scheduler.max-threads = workers (0 keeps CAF's default of max(cores, 4)).
 /// - work-stealing polling per `idle` (above).
-void configure_system(caf::actor_system_config& cfg, std::size_t workers = 0,
-                      idle_policy idle = idle_policy::responsive);
+LIBRA_API void configure_system(caf::actor_system_config& cfg, std::size_t workers = 0,
+                                idle_policy idle = idle_policy::responsive);
 
 /// The value configure_system sets for scheduler.max-throughput.
 inline constexpr std::size_t default_max_throughput = 32;

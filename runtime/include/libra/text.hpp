@@ -2,6 +2,8 @@
 // functions, thread-safe.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -70,6 +72,6 @@ inline constexpr std::size_t quote_limit = 64;
 /// stray byte makes a log line invalid UTF-8); other text, UTF-8 included, unchanged. Input
 /// longer than max_bytes is cut at a character boundary at most max_bytes in, followed by
 /// "...(N bytes)" with its full size.
-[[nodiscard]] std::string printable(std::string_view s, std::size_t max_bytes = quote_limit);
+[[nodiscard]] LIBRA_API std::string printable(std::string_view s, std::size_t max_bytes = quote_limit);
 
 } // namespace libra

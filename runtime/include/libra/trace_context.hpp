@@ -2,6 +2,8 @@
 // by every event of one causal chain, and a 64-bit span id per event. Values; thread-safe.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -11,7 +13,7 @@
 namespace libra {
 
 /// 128-bit trace id; never all zeros when valid (W3C).
-struct trace_id {
+struct LIBRA_API trace_id {
   std::uint64_t hi = 0;
   std::uint64_t lo = 0;
   [[nodiscard]] constexpr bool valid() const noexcept { return (hi | lo) != 0; }
@@ -22,7 +24,7 @@ struct trace_id {
 };
 
 /// 64-bit span id; never zero when valid (W3C).
-struct span_id {
+struct LIBRA_API span_id {
   std::uint64_t value = 0;
   [[nodiscard]] constexpr bool valid() const noexcept { return value != 0; }
   /// 16 lowercase hex characters.
@@ -31,7 +33,7 @@ struct span_id {
 };
 
 /// The trace context an event carries.
-struct trace_context {
+struct LIBRA_API trace_context {
   trace_id trace;
   span_id span;
   std::uint8_t flags = 0x01; ///< W3C trace-flags; 0x01 = sampled

@@ -1,5 +1,7 @@
 #include "runner.hpp"
 
+#include "journal/writer.hpp"
+
 #include <libra/bus.hpp>
 #include <libra/json.hpp>
 #include <libra/output_file.hpp>
@@ -12,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -181,8 +184,19 @@ caf::behavior watcher_actor(caf::event_based_actor* self, std::vector<std::pair<
 }
 
 /// The statistics as one JSON object (one line of --stats-json); reason is null while running.
+std::string journal_json(const journal::journal_writer* w) {
+  if (w == nullptr)
+    return "null";
+  const auto j = w->stats();
+  return fmt::format(R"({{"dir":{},"fsync":"{}","records":{},"bytes":{},"segments":{},"fsyncs":{},"mb_per_s":{:.3f},)"
+                     R"("busy_s":{:.6f},"max_lag_events":{},"max_held":{}}})",
+                     json_string(w->config().dir.string()), journal::to_string(w->config().fsync), j.records, j.bytes,
+                     j.segments, j.fsyncs, j.mb_per_s(), j.busy_s, j.max_lag_events, j.max_held);
+}
+
 std::string stats_json_line(const topology& topo, const std::string* reason, double wall, const bus_stats& s,
-                            std::uint64_t dropped, std::size_t failures, monitor_state& mon) {
+                            std::uint64_t dropped, std::size_t failures, monitor_state& mon,
+                            const journal::journal_writer* jw) {
   const auto [realized, unrealized] = pnl(mon);
   auto out = fmt::format(
     "{{\"topology\":{},\"final\":{},\"reason\":{},\"wall_s\":{:.6f},\"published\":{},"
@@ -203,7 +217,7 @@ std::string stats_json_line(const topology& topo, const std::string* reason, dou
                        to_string(static_cast<priority>(p)), l.count, l.p50.count(), l.p90.count(), l.p99.count(),
                        l.p999.count(), l.max.count());
   }
-  out += "}}\n";
+  out += "},\"journal\":" + journal_json(jw) + "}\n";
   return out;
 }
 
@@ -220,7 +234,8 @@ void print_progress(double elapsed, double secs, std::uint64_t last_published, c
 
 /// False when the summary could not be written (stdout on a full disk, a closed pipe).
 bool print_summary(std::FILE* out, const topology& topo, const std::string& reason, double wall, const bus_stats& s,
-                   std::uint64_t dropped, const std::vector<std::string>& failures, monitor_state& mon) {
+                   std::uint64_t dropped, const std::vector<std::string>& failures, monitor_state& mon,
+                   const journal::journal_writer* jw) {
   const auto [realized, unrealized] = pnl(mon);
   fmt::print(out, "\n== libra-runtime summary: {} ({}) ==\n", topo.file.string(), reason);
   fmt::print(out, "wall time          {:.3f} s\n", wall);
@@ -247,8 +262,8 @@ bool print_summary(std::FILE* out, const topology& topo, const std::string& reas
                count(mon, event_type::risk_limit_breach), count(mon, event_type::drawdown_warning),
                count(mon, event_type::circuit_breaker));
     for (const auto& [inst, p] : mon.positions)
-      fmt::print(out, "position {:<10} qty {} avg {} realized {} unrealized {}\n", inst, p.qty.to_string(),
-                 p.avg_price.to_string(), p.realized_pnl.to_string(), p.unrealized_pnl.to_string());
+      fmt::print(out, "position {:<10} qty {} avg {} realized {} unrealized {}\n", inst, p.quantity.to_string(),
+                 p.average_price.to_string(), p.realized_pnl.to_string(), p.unrealized_pnl.to_string());
   }
   fmt::print(out, "PnL                realized {:.2f}, unrealized {:.2f}\n", realized, unrealized);
   for (std::size_t p = 0; p < priority_count; ++p) {
@@ -257,6 +272,15 @@ bool print_summary(std::FILE* out, const topology& topo, const std::string& reas
       fmt::print(out, "latency {:<11} n={} p50={:.1f}us p99={:.1f}us max={:.1f}us (publish -> handler start)\n",
                  to_string(static_cast<priority>(p)), l.count, static_cast<double>(l.p50.count()) / 1e3,
                  static_cast<double>(l.p99.count()) / 1e3, static_cast<double>(l.max.count()) / 1e3);
+  }
+  if (jw != nullptr) {
+    const auto j = jw->stats();
+    fmt::print(out,
+               "journal            {}: records {}, bytes {}, segments {}, fsyncs {} (fsync {}), {:.1f} MB/s writing, "
+               "max writer lag {} events (held back for admission order: at most {})\n",
+               jw->config().dir.string(), thousands(j.records), thousands(j.bytes), j.segments, j.fsyncs,
+               journal::to_string(jw->config().fsync), j.mb_per_s(), thousands(j.max_lag_events),
+               thousands(j.max_held));
   }
   fmt::print(out, "failures           {}\n", failures.size());
   for (const auto& f : failures)
@@ -282,6 +306,22 @@ int run_topology(const topology& topo, const run_options& opts) {
       fmt::print(stderr, "libra-runtime: error: --stats-json: {}\n", err.what());
       return exit_bad_input;
     }
+  }
+
+  // The journal too: its directory is locked and a torn tail repaired before anything runs.
+  std::shared_ptr<journal::journal_writer> jwriter;
+  if (topo.journal || !opts.journal.empty()) {
+    auto jc = topo.journal.value_or(journal::journal_config{});
+    if (!opts.journal.empty())
+      jc.dir = opts.journal;
+    try {
+      jwriter = std::make_shared<journal::journal_writer>(std::move(jc));
+    } catch (const journal::journal_error& err) {
+      fmt::print(stderr, "libra-runtime: error: {}; nothing was run\n", err.what());
+      return exit_bad_input;
+    }
+    for (const auto& note : jwriter->notes())
+      log->warn("journal '{}': {}", jwriter->config().dir.string(), note);
   }
 
   // Declared before the actor system: actors may call finished()/failed() until it is gone.
@@ -313,6 +353,9 @@ int run_topology(const topology& topo, const run_options& opts) {
   auto monitor = sys.spawn(monitor_actor, mon);
   for (auto t : all_event_types)
     b.subscribe(t, monitor);
+  caf::actor journal_actor;
+  if (jwriter)
+    journal_actor = journal::spawn_journal(sys, b, jwriter, [&ctl](const std::string& why) { ctl.fail(why); });
 
   auto directory = std::make_shared<actor_directory>();
   std::vector<std::pair<std::string, caf::actor>> spawned;
@@ -323,6 +366,8 @@ int run_topology(const topology& topo, const run_options& opts) {
     for (auto& [name, a] : spawned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+    if (journal_actor)
+      caf::anon_send_exit(journal_actor, caf::exit_reason::user_shutdown);
   };
   for (const auto& spec : topo.actors) {
     actor_context ctx;
@@ -417,7 +462,7 @@ int run_topology(const topology& topo, const run_options& opts) {
                        std::chrono::duration<double>(now - last_tick).count(), last_published, s, *mon);
       if (stats_out
           && !stats_out->write(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s,
-                                               s.dropped, failures, *mon)))
+                                               s.dropped, failures, *mon, jwriter.get())))
         ctl.fail(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
       last_published = s.published;
       last_tick = now;
@@ -470,6 +515,12 @@ int run_topology(const topology& topo, const run_options& opts) {
     }
   }
   caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+  // The bus is stopped: no journal append starts again. Its last batch written, fsynced, closed.
+  if (jwriter && !jwriter->close()) {
+    std::lock_guard guard{ctl.mu};
+    if (std::find(ctl.failures.begin(), ctl.failures.end(), jwriter->error()) == ctl.failures.end())
+      ctl.failures.push_back(jwriter->error());
+  }
   const auto wall = std::chrono::duration<double>(clock::now() - started).count();
   const auto s = b.stats();
   std::vector<std::string> failures;
@@ -477,12 +528,14 @@ int run_topology(const topology& topo, const run_options& opts) {
     std::lock_guard guard{ctl.mu};
     failures = ctl.failures;
   }
-  if (stats_out && !stats_out->write(stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon)))
+  if (stats_out
+      && !stats_out->write(stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon, jwriter.get())))
     failures.push_back(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
   for (auto i = failures_at_stop; i < failures.size(); ++i)
     log->error("failure after the run ended: {}", failures[i]);
   int rc = failures.empty() ? exit_ok : exit_failure;
-  if (!print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon)) {
+  if (!print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon,
+                     jwriter.get())) {
     // The summary is an output too: losing it is a failure, like any other write.
     log->error("writing the summary failed: {}", std::strerror(errno));
     rc = exit_failure;

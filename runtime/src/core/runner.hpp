@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -14,9 +15,10 @@ namespace libra::core {
 struct run_options {
   std::optional<std::chrono::milliseconds> duration;       ///< overrides runtime.duration_s
   std::optional<std::chrono::milliseconds> stats_interval; ///< overrides runtime.stats_interval_s
-  std::string stats_json;       ///< JSON lines: one per stats interval, then the final one, when set
-  bool progress = true;         ///< live progress lines on stderr
-  std::FILE* summary = nullptr; ///< where the summary goes; stdout when null
+  std::string stats_json;        ///< JSON lines: one per stats interval, then the final one, when set
+  bool progress = true;          ///< live progress lines on stderr
+  std::FILE* summary = nullptr;  ///< where the summary goes; stdout when null
+  std::filesystem::path journal; ///< journal to this directory (overrides the topology's journal.dir)
 };
 
 /// libra-runtime's exit codes (README, config/README and --help list them).

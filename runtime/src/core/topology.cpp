@@ -1,5 +1,7 @@
 #include "topology.hpp"
 
+#include "params_node.hpp"
+
 #include <libra/output_file.hpp>
 #include <libra/text.hpp>
 
@@ -310,7 +312,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
   const auto base = std::filesystem::absolute(file).parent_path();
   topology topo;
   topo.file = file;
-  params top{root, fname, "", base};
+  auto top = detail::params_access::make(root, fname, "", base);
 
   // bus
   {
@@ -355,6 +357,40 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     auto l = top.child("logging");
     topo.log_level = l.get_choice("level", "info", {"trace", "debug", "info", "warn", "error", "critical", "off"});
   }
+  // journal
+  if (top.has("journal")) {
+    auto j = top.child("journal");
+    journal::journal_config jc;
+    jc.dir = j.require_path("dir", false);
+    std::error_code ec;
+    if (std::filesystem::exists(jc.dir, ec) && !std::filesystem::is_directory(jc.dir, ec))
+      j.fail("dir", fmt::format("'{}' exists and is not a directory", printable(jc.dir.string(), path_limit)));
+    if (j.has("types")) {
+      const auto names = j.require<std::vector<std::string>>("types");
+      if (names.empty())
+        j.fail("types", "expected at least one event type (leave the key out to journal all)");
+      jc.types = 0;
+      for (const auto& name : names) {
+        event_type t{};
+        if (!from_string(name, t))
+          j.fail("types",
+                 fmt::format("unknown event type '{}' (expected names such as TICK, ORDER_NEW)", printable(name)));
+        if ((jc.types & type_bit(t)) != 0)
+          j.fail("types", fmt::format("event type '{}' is listed twice", name));
+        jc.types |= type_bit(t);
+      }
+    }
+    jc.segment_bytes = static_cast<std::uint64_t>(j.get_in("segment_mb", std::int64_t{256}, 1, 65536)) << 20;
+    const auto fsync = j.get_choice("fsync", "none", {"none", "interval", "every_batch"});
+    jc.fsync = fsync == "none"       ? journal::fsync_policy::none
+               : fsync == "interval" ? journal::fsync_policy::interval
+                                     : journal::fsync_policy::every_batch;
+    jc.fsync_interval = std::chrono::milliseconds{j.get_in("fsync_interval_ms", std::int64_t{100}, 1, 3'600'000)};
+    if (j.has("fsync_interval_ms") && jc.fsync != journal::fsync_policy::interval)
+      j.fail("fsync_interval_ms", "only with fsync: interval");
+    report_unread(j);
+    topo.journal = std::move(jc);
+  }
   // plugins
   if (top.has("plugins")) {
     const auto list = root["plugins"];
@@ -363,7 +399,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     for (std::size_t i = 0; i < list.size(); ++i) {
       YAML::Node holder;
       holder["path"] = list[i];
-      params item{holder, fname, fmt::format("plugins[{}]", i), base};
+      auto item = detail::params_access::make(holder, fname, fmt::format("plugins[{}]", i), base);
       auto path = item.require_path("path");
       load_plugin(path, item, "path", registry);
       topo.plugins.push_back(path);
@@ -382,7 +418,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
   std::vector<std::pair<params, std::size_t>> all_params;
   for (std::size_t i = 0; i < actors.size(); ++i) {
     const auto path = fmt::format("actors[{}]", i);
-    params a{actors[i], fname, path, base};
+    auto a = detail::params_access::make(actors[i], fname, path, base);
     if (!actors[i].IsMap())
       throw at(actors[i], fname, path, "expected a mapping with name, type and params");
     actor_spec spec;

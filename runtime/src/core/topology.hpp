@@ -2,6 +2,8 @@
 // settings, logging, plugins, and the actors with their validated spawn functions.
 #pragma once
 
+#include "journal/config.hpp"
+
 #include <libra/bus_config.hpp>
 #include <libra/component.hpp>
 #include <libra/config_error.hpp>
@@ -9,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,7 @@ struct topology {
   std::string log_level = "info";
   std::vector<std::filesystem::path> plugins;
   std::vector<actor_spec> actors;
+  std::optional<journal::journal_config> journal; ///< the `journal:` block, when present
 };
 
 /// Loads plugins named in the file into registry (they stay loaded for the process), then

@@ -8,6 +8,8 @@
 // broker only when the broker is waiting for that credit.
 #pragma once
 
+#include <libra/export.hpp>
+
 #include <libra/event.hpp>
 
 #include <caf/actor.hpp>
@@ -26,20 +28,21 @@ class bus_core;
 struct subscription_state;
 class endpoint_channel;
 class handoff_ring;
-bool is_active(const subscription_state& s) noexcept;
-std::int64_t steady_now_ns() noexcept;
-void record_latency(bus_core& core, priority p, std::int64_t admitted_ns, std::int64_t now_ns) noexcept;
-void report_handler_error(bus_core& core, const subscription_state& s, const event& e,
-                          std::exception_ptr what) noexcept;
+LIBRA_API bool is_active(const subscription_state& s) noexcept;
+LIBRA_API std::int64_t steady_now_ns() noexcept;
+LIBRA_API void record_latency(bus_core& core, priority p, std::int64_t admitted_ns, std::int64_t now_ns) noexcept;
+LIBRA_API void report_handler_error(bus_core& core, const subscription_state& s, const event& e,
+                                    std::exception_ptr what) noexcept;
 /// Counts calls, then publishes the ring's new head (credit back to the broker), and sends the
 /// broker an ack when it asked to hear about this much credit.
-void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint64_t head, std::uint64_t calls) noexcept;
+LIBRA_API void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint64_t head,
+                             std::uint64_t calls) noexcept;
 /// Sends the subscriber a wake for the events it left in its rings (it used up its budget).
-void rewake(const caf::actor& subscriber, std::shared_ptr<endpoint_channel> ch) noexcept;
+LIBRA_API void rewake(const caf::actor& subscriber, std::shared_ptr<endpoint_channel> ch) noexcept;
 
 /// Marks a subscriber as running handlers for the scope's lifetime (bus::wait_idle after stop()
 /// waits for none), and tells whether the bus has halted (no handler call may start).
-class drain_scope {
+class LIBRA_API drain_scope {
 public:
   explicit drain_scope(bus_core& core) noexcept;
   ~drain_scope();
@@ -57,7 +60,7 @@ inline constexpr std::uint32_t risk_ring_capacity = 64;
 /// A bounded ring of events from the broker (its only producer) to one subscriber actor (its only
 /// consumer). Positions count up forever; a slot holds an event from construction by the producer
 /// until the consumer has run it and destroyed it.
-class handoff_ring {
+class LIBRA_API handoff_ring {
 public:
   struct slot {
     slot() noexcept {} // NOLINT(modernize-use-equals-default): the union member stays unconstructed
@@ -103,7 +106,7 @@ private:
 };
 
 /// The hand-off between the broker and one subscriber actor (an endpoint).
-class endpoint_channel {
+class LIBRA_API endpoint_channel {
 public:
   endpoint_channel(std::shared_ptr<bus_core> core, std::uint32_t window, std::uint32_t batch)
     : core_{std::move(core)}, batch_{batch}, budget_{std::max<std::uint64_t>(window, min_budget)}, normal{window},

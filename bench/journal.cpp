@@ -1,0 +1,226 @@
+// libra-bench-journal: what journaling costs. (1) The journal writer's MB/s (encode, checksum,
+// write(2) per batch) beside a plain sequential write(2) of the same bytes in the same batches
+// (the disk's limit), interleaved trial by trial. (2) Bus throughput, one publisher and one
+// counting subscriber, with the journal subscribed (fsync none, every_batch) beside the same bus
+// without it.
+#include "common.hpp"
+
+#include <journal/reader.hpp>
+#include <journal/writer.hpp>
+
+#include <libra/system_config.hpp>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system_config.hpp>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace {
+
+using namespace libra;
+using namespace libra::bench;
+
+struct options {
+  std::size_t events = 1'000'000;
+  std::size_t trials = 5;
+  std::size_t batch = 8;
+  std::size_t sync_events = 20'000; // every_batch fsyncs each batch: ms each, so fewer events
+  bool quick = false;
+  std::string json;
+  std::string dir;
+};
+
+std::filesystem::path fresh_dir(const std::filesystem::path& base, const std::string& name) {
+  auto d = base / name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+/// Seconds to journal events with the writer (append, flush every batch), fsync none.
+double writer_trial(const std::filesystem::path& dir, const std::vector<event>& events, std::size_t batch,
+                    std::uint64_t& bytes) {
+  journal::journal_config cfg;
+  cfg.dir = dir;
+  cfg.segment_bytes = std::uint64_t{1} << 40; // one segment: the baseline writes one file
+  const auto t0 = bench_clock::now();
+  {
+    journal::journal_writer w{cfg};
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      w.append(events[i]);
+      if ((i + 1) % batch == 0 && !w.flush())
+        throw bench_failure(w.error());
+    }
+    if (!w.close())
+      throw bench_failure(w.error());
+    bytes = w.stats().bytes;
+  }
+  return seconds_between(t0, bench_clock::now());
+}
+
+/// Seconds to write the same bytes with write(2), in the same chunks.
+double plain_trial(const std::filesystem::path& file, const std::vector<std::byte>& bytes,
+                   const std::vector<std::size_t>& chunks) {
+  const auto t0 = bench_clock::now();
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644); // NOLINT
+  if (fd < 0)
+    throw bench_failure("cannot create " + file.string());
+  std::size_t at = 0;
+  for (auto n : chunks) {
+    if (::write(fd, bytes.data() + at, n) != static_cast<ssize_t>(n))
+      throw bench_failure("write failed");
+    at += n;
+  }
+  ::close(fd);
+  return seconds_between(t0, bench_clock::now());
+}
+
+/// events/s through a bus with one counting subscriber, and the journal when cfg is given.
+double bus_trial(caf::actor_system& sys, const std::vector<event>& events, const std::filesystem::path* dir,
+                 journal::fsync_policy policy) {
+  bus b{sys};
+  completion done{events.size()};
+  b.subscribe(event_type::tick, [&done](const event&) { done.count(); });
+  std::shared_ptr<journal::journal_writer> w;
+  caf::actor jactor;
+  if (dir != nullptr) {
+    journal::journal_config cfg;
+    cfg.dir = *dir;
+    cfg.fsync = policy;
+    w = std::make_shared<journal::journal_writer>(cfg);
+    jactor = journal::spawn_journal(sys, b, w, [](const std::string&) {}); // close() reports it
+  }
+  b.start();
+  auto pub = b.make_publisher();
+  const auto t0 = bench_clock::now();
+  for (const auto& e : events)
+    while (!pub.publish(e))
+      std::this_thread::yield();
+  auto fut = done.done.get_future();
+  if (fut.wait_for(std::chrono::seconds{120}) != std::future_status::ready)
+    throw bench_failure("bus trial hung");
+  // The journal must have every event too: wait for the bus to be idle.
+  if (!b.wait_idle(std::chrono::seconds{120}))
+    throw bench_failure("bus never idle");
+  const auto t1 = bench_clock::now();
+  b.stop();
+  if (w) {
+    if (!w->close())
+      throw bench_failure(w->error());
+    if (w->stats().records != events.size())
+      throw bench_failure(fmt::format("journal has {} records of {}", w->stats().records, events.size()));
+    caf::anon_send_exit(jactor, caf::exit_reason::user_shutdown);
+  }
+  return static_cast<double>(events.size()) / seconds_between(t0, t1);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  CLI::App app{"libra-bench-journal: journal MB/s beside write(2); bus throughput with and without the journal"};
+  app.add_option("--events", opt.events, "events per trial")->check(CLI::PositiveNumber);
+  app.add_option("--trials", opt.trials, "trials (interleaved)")->check(CLI::PositiveNumber);
+  app.add_option("--batch", opt.batch, "events per write batch (the credit window's batch)")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--sync-events", opt.sync_events, "events per trial with fsync every_batch")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--dir", opt.dir, "where to write (default: a temporary directory)");
+  app.add_flag("--quick", opt.quick, "CI smoke run: 20k events, 2 trials");
+  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  CLI11_PARSE(app, argc, argv);
+  if (opt.quick) {
+    if (app.count("--events") == 0)
+      opt.events = 20'000;
+    if (app.count("--trials") == 0)
+      opt.trials = 2;
+    if (app.count("--sync-events") == 0)
+      opt.sync_events = 2'000;
+  }
+  spdlog::set_level(spdlog::level::warn);
+  std::filesystem::path base =
+    opt.dir.empty() ? std::filesystem::temp_directory_path() / "libra-bench-journal" : std::filesystem::path{opt.dir};
+  std::filesystem::create_directories(base);
+  const auto env = probe_environment();
+  const auto events = make_ticks(opt.events);
+  const std::vector<event> sync_events{
+    events.begin(), events.begin() + static_cast<std::ptrdiff_t>(std::min(opt.sync_events, events.size()))};
+
+  caf::actor_system_config cfg;
+  configure_system(cfg, 2);
+  caf::actor_system sys{cfg};
+
+  std::vector<double> writer_mbs;
+  std::vector<double> plain_mbs;
+  std::vector<double> bus_plain;
+  std::vector<double> bus_none;
+  std::vector<double> bus_batch;
+  try {
+    // The bytes the writer produces, chunked as it writes them: the baseline writes exactly these.
+    std::vector<std::byte> bytes;
+    std::vector<std::size_t> chunks;
+    {
+      const auto h = journal::encode_header({});
+      bytes.assign(h.begin(), h.end());
+      chunks.push_back(h.size());
+      for (std::size_t i = 0; i < events.size(); i += opt.batch) {
+        const auto before = bytes.size();
+        for (std::size_t j = i; j < std::min(events.size(), i + opt.batch); ++j)
+          journal::encode_record(events[j], bytes);
+        chunks.push_back(bytes.size() - before);
+      }
+    }
+    for (std::size_t t = 0; t < opt.trials; ++t) {
+      std::uint64_t written = 0;
+      const auto tw = writer_trial(fresh_dir(base, "writer"), events, opt.batch, written);
+      if (written != bytes.size())
+        throw bench_failure(fmt::format("writer wrote {} bytes, expected {}", written, bytes.size()));
+      const auto tp = plain_trial(fresh_dir(base, "plain") / "plain.bin", bytes, chunks);
+      writer_mbs.push_back(static_cast<double>(bytes.size()) / 1e6 / tw);
+      plain_mbs.push_back(static_cast<double>(bytes.size()) / 1e6 / tp);
+      const auto d1 = fresh_dir(base, "bus-none");
+      const auto d2 = fresh_dir(base, "bus-batch");
+      bus_plain.push_back(bus_trial(sys, events, nullptr, journal::fsync_policy::none));
+      bus_none.push_back(bus_trial(sys, events, &d1, journal::fsync_policy::none));
+      bus_batch.push_back(bus_trial(sys, sync_events, &d2, journal::fsync_policy::every_batch));
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "libra-bench-journal: FAILED: {}\n", e.what());
+    return 2;
+  }
+  std::filesystem::remove_all(base);
+
+  print_header("libra-bench-journal", env);
+  const auto w = spread_of(writer_mbs);
+  const auto p = spread_of(plain_mbs);
+  const auto bp = spread_of(bus_plain);
+  const auto bn = spread_of(bus_none);
+  const auto bb = spread_of(bus_batch);
+  fmt::print("{} TICK events per trial ({} with fsync every_batch), {} trials interleaved, write batch {} events "
+             "(writer vs write(2)), bus W:k 16:8 with one counting subscriber; fsync none unless said.\n\n",
+             opt.events, sync_events.size(), opt.trials, opt.batch);
+  fmt::print("| what | median | min | max | ratio |\n|---|---|---|---|---|\n");
+  fmt::print("| journal writer, MB/s | {:.1f} | {:.1f} | {:.1f} | {:.2f} of write(2) |\n", w.median, w.min, w.max,
+             w.median / p.median);
+  fmt::print("| plain write(2) of the same bytes, MB/s | {:.1f} | {:.1f} | {:.1f} | 1 |\n", p.median, p.min, p.max);
+  fmt::print("| bus, no journal, events/s | {:.0f} | {:.0f} | {:.0f} | 1 |\n", bp.median, bp.min, bp.max);
+  fmt::print("| bus + journal (fsync none), events/s | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", bn.median, bn.min,
+             bn.max, bn.median / bp.median);
+  fmt::print("| bus + journal (fsync every_batch), events/s | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", bb.median, bb.min,
+             bb.max, bb.median / bp.median);
+  if (!opt.json.empty()) {
+    write_file(
+      opt.json,
+      fmt::format(R"({{{}, "benchmark": "journal", "events": {}, "trials": {}, "batch": {}, )"
+                  R"("writer_mb_s": {:.2f}, "write2_mb_s": {:.2f}, "writer_ratio": {:.3f}, )"
+                  R"("bus_events_s": {:.0f}, "bus_journal_none_events_s": {:.0f}, )"
+                  R"("bus_journal_every_batch_events_s": {:.0f}, "ratio_none": {:.3f}, "ratio_every_batch": {:.3f}}})"
+                  "\n",
+                  environment_json(env), opt.events, opt.trials, opt.batch, w.median, p.median, w.median / p.median,
+                  bp.median, bn.median, bb.median, bn.median / bp.median, bb.median / bp.median));
+    fmt::print("\nJSON: {}\n", opt.json);
+  }
+  return 0;
+}

@@ -1,0 +1,50 @@
+// Encoding and decoding of journal records and segment headers (libra/journal_format.hpp has the
+// layout). Pure functions on buffers; thread-safe.
+#pragma once
+
+#include <libra/event.hpp>
+#include <libra/journal_format.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace libra::journal {
+
+/// A segment file's header, decoded.
+struct segment_header {
+  std::uint16_t version = journal_format::format_version;
+  timestamp created{};
+  trace_id run;            ///< the run's random id (the same in each of its segments)
+  std::uint32_t index = 0; ///< segment index within the run
+  std::uint32_t types = 0; ///< mask of journaled event types (type_bit)
+};
+
+/// One decoded record: the event and what the format carries beside it.
+struct record {
+  event ev = event::create(event_type::gateway_connected, source_id{});
+  std::optional<libra::span_id> parent; ///< the parent span, when the record has one
+};
+
+/// The 64 header bytes of a segment.
+[[nodiscard]] std::array<std::byte, journal_format::segment_header_size> encode_header(const segment_header& h);
+/// Decodes a segment header; an error message (bad magic, newer version, checksum) when invalid.
+[[nodiscard]] std::optional<std::string> decode_header(std::span<const std::byte> bytes, segment_header& out);
+
+/// Appends one whole record (length, checksum, body) for e to out.
+void encode_record(const event& e, std::vector<std::byte>& out, std::optional<span_id> parent = std::nullopt);
+/// Decodes a record body (its checksum already checked); an error message when a field is out of
+/// range or the body's length does not match its fields.
+[[nodiscard]] std::optional<std::string> decode_body(std::span<const std::byte> body, record& out);
+
+/// XXH3-64 of a body, seeded with its length (the record header's checksum).
+[[nodiscard]] std::uint64_t body_checksum(std::span<const std::byte> body) noexcept;
+
+/// Little-endian loads (for record headers).
+[[nodiscard]] std::uint32_t load_u32(const std::byte* p) noexcept;
+[[nodiscard]] std::uint64_t load_u64(const std::byte* p) noexcept;
+
+} // namespace libra::journal

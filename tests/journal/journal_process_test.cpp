@@ -1,0 +1,251 @@
+// libra-runtime --journal and libra-journal as a user runs them: the default topology journaled,
+// verified and traced; corrupt journals reported with file:offset; runs killed with SIGKILL at
+// random moments leave a journal that verifies up to its last complete record, and the next run
+// appends cleanly.
+#include "../support/eventually.hpp"
+#include "../support/process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
+
+namespace {
+
+using libra::testing::child_process;
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "libra-journal-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+struct result {
+  int rc;
+  std::string out;
+  std::string err;
+};
+
+result run(std::vector<std::string> argv) {
+  child_process p{std::move(argv)};
+  const int rc = p.wait();
+  return {rc, p.out(), p.err()};
+}
+
+result journal_tool(std::vector<std::string> args) {
+  args.insert(args.begin(), LIBRA_JOURNAL_BIN);
+  return run(std::move(args));
+}
+
+std::uintmax_t journal_bytes(const std::filesystem::path& dir) {
+  std::uintmax_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator{dir, ec})
+    if (e.path().extension() == ".journal")
+      n += e.file_size(ec);
+  return n;
+}
+
+/// A synthetic-gateway topology through the full chain, journaling to dir.
+std::filesystem::path stress_topology(const std::filesystem::path& where, const std::filesystem::path& journal,
+                                      std::uint64_t count) {
+  const auto file = where / ("stress-" + std::to_string(count) + ".yaml");
+  std::ofstream out{file};
+  out << "bus: {capacity: 20000, credit_window: 16, batch_size: 8, drain_timeout_ms: 5000}\n"
+      << "runtime: {workers: 2}\n"
+      << "logging: {level: warn}\n"
+      << "journal: {dir: " << journal.string() << ", segment_mb: 1}\n"
+      << "actors:\n"
+      << "  - {name: gw, type: gateway.synthetic, params: {instrument: EUR/USD, seed: 7, rate: 0, count: " << count
+      << ", start_price: 1.1212, tick_size: 0.00001, spread: 0.0001}}\n"
+      << "  - {name: strategy, type: strategy.sma_cross, params: {fast: 5, slow: 20}}\n"
+      << "  - {name: risk, type: risk.engine, params: {execution: venue, order_quantity: 1000, max_position: 3000, "
+         "max_orders_per_second: 1000000, capital: 1000000, drawdown_warning: 0.05, drawdown_halt: 0.10}}\n"
+      << "  - {name: venue, type: execution.paper}\n"
+      << "  - {name: positions, type: position.manager}\n";
+  return file;
+}
+
+/// config/default.yaml staged in dir: absolute data path, the recorder writing there (two tests
+/// running at once must not share its locked output file).
+std::string default_topology(const std::filesystem::path& dir) {
+  std::ifstream in{std::filesystem::path{LIBRA_SOURCE_DIR} / "config/default.yaml"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto text = std::regex_replace(ss.str(), std::regex{"\\.\\./data/"}, std::string{LIBRA_SOURCE_DIR} + "/data/");
+  text = std::regex_replace(text, std::regex{"\\.\\./build/[a-z-]+\\.jsonl"}, (dir / "events.jsonl").string());
+  const auto file = dir / "default.yaml";
+  std::ofstream{file} << text;
+  return file.string();
+}
+
+} // namespace
+
+TEST_CASE("the default topology journaled, verified and traced from a fill", "[journal][process]") {
+  temp_dir dir;
+  const auto jdir = dir.path / "journal";
+  const auto topo = default_topology(dir.path);
+  const auto stats = dir.path / "stats.jsonl";
+  auto r = run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress", "--stats-json", stats.string()});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("journal            " + jdir.string() + ": records "));
+  const auto published = libra::testing::summary_field(r.out, "published");
+  const auto records = libra::testing::summary_field(r.out, "records");
+  CHECK(records == published); // every event admitted is in the journal
+  {
+    std::ifstream in{stats};
+    std::string last;
+    for (std::string line; std::getline(in, line);)
+      last = line;
+    CHECK_THAT(last,
+               Catch::Contains("\"journal\":{\"dir\":") && Catch::Contains("\"records\":" + std::to_string(records)));
+  }
+
+  auto v = journal_tool({"verify", jdir.string()});
+  INFO(v.err);
+  CHECK(v.rc == 0);
+  CHECK(v.err.empty()); // no gap, no record out of admission order
+  CHECK_THAT(v.out, Catch::Contains(": OK (1 segments") && Catch::Contains(std::to_string(records) + " records)"));
+
+  auto fills = journal_tool({"cat", jdir.string(), "--type", "ORDER_FILLED", "--json"});
+  REQUIRE(fills.rc == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(fills.out, m, std::regex{R"re("trace_id":"([0-9a-f]{32})")re"}));
+  const auto trace = m[1].str();
+  CHECK_THAT(fills.out, Catch::Contains(R"("type":"ORDER_FILLED")") && !Catch::Contains(R"("type":"TICK")"));
+
+  auto t = journal_tool({"trace", jdir.string(), trace});
+  INFO(t.out);
+  REQUIRE(t.rc == 0);
+  // The chain, indented by stage: tick, signal, order, fill, position.
+  CHECK(std::regex_search(t.out, std::regex{"\nTICK #[0-9]+ "}));
+  CHECK(std::regex_search(t.out, std::regex{"\n  SIGNAL #"}));
+  CHECK(std::regex_search(t.out, std::regex{"\n    ORDER_NEW #"}));
+  CHECK(std::regex_search(t.out, std::regex{"\n      ORDER_FILLED #"}));
+  CHECK(std::regex_search(t.out, std::regex{"\n        POSITION_(OPENED|UPDATED|CLOSED) #"}));
+
+  auto st = journal_tool({"stats", jdir.string()});
+  CHECK(st.rc == 0);
+  CHECK_THAT(st.out, Catch::Contains("records   " + std::to_string(records)) && Catch::Contains("TICK="));
+
+  // A second run appends: a second segment, a second run id.
+  REQUIRE(run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"}).rc == 0);
+  v = journal_tool({"verify", jdir.string()});
+  CHECK(v.rc == 0);
+  CHECK_THAT(v.out, Catch::Contains("(2 segments") && Catch::Contains(", 2 runs, "));
+}
+
+TEST_CASE("libra-journal reports corruption with file and offset", "[journal][process][corrupt]") {
+  temp_dir dir;
+  const auto jdir = dir.path / "j";
+  const auto topo = default_topology(dir.path);
+  REQUIRE(run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"}).rc == 0);
+  const auto seg = jdir / "00000001.journal";
+  const auto size = std::filesystem::file_size(seg);
+  const auto all = journal_tool({"cat", jdir.string()});
+  REQUIRE(all.rc == 0);
+  const auto lines = std::count(all.out.begin(), all.out.end(), '\n');
+
+  SECTION("a flipped byte: verify and cat fail at file:offset; cat --skip-corrupt goes on") {
+    {
+      std::fstream f{seg, std::ios::in | std::ios::out | std::ios::binary};
+      f.seekg(static_cast<std::streamoff>(size / 2));
+      char c = 0;
+      f.read(&c, 1);
+      c = static_cast<char>(c ^ 0x10);
+      f.seekp(static_cast<std::streamoff>(size / 2));
+      f.write(&c, 1);
+    }
+    auto v = journal_tool({"verify", jdir.string()});
+    CHECK(v.rc == 1);
+    CHECK(std::regex_search(v.err, std::regex{seg.string() + ":[0-9]+: (checksum mismatch|bad record)"}));
+    CHECK_THAT(v.out, Catch::Contains("CORRUPT"));
+    auto c = journal_tool({"cat", jdir.string()});
+    CHECK(c.rc == 1);
+    CHECK(std::count(c.out.begin(), c.out.end(), '\n') < lines / 2 + 1);
+    auto s = journal_tool({"cat", jdir.string(), "--skip-corrupt"});
+    CHECK(s.rc == 1);
+    CHECK_THAT(s.err, Catch::Contains("skipped") && Catch::Contains("to the next valid record"));
+    CHECK(std::count(s.out.begin(), s.out.end(), '\n') == lines - 1);
+  }
+  SECTION("a torn tail: a note, not an error; the next run truncates it and appends") {
+    std::filesystem::resize_file(seg, size - 7);
+    auto v = journal_tool({"verify", jdir.string()});
+    CHECK(v.rc == 0);
+    CHECK(std::regex_search(v.err, std::regex{seg.string() + ":[0-9]+: torn tail"}));
+    auto r = run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"});
+    CHECK(r.rc == 0);
+    CHECK_THAT(r.err, Catch::Contains("truncated a torn tail"));
+    v = journal_tool({"verify", jdir.string()});
+    CHECK(v.rc == 0);
+    CHECK(v.err.find("torn tail") == std::string::npos);
+  }
+  SECTION("a truncated header, a future version, an empty file") {
+    std::filesystem::resize_file(seg, 40);
+    auto v = journal_tool({"verify", jdir.string()});
+    CHECK(v.rc == 1);
+    CHECK_THAT(v.err, Catch::Contains(seg.string() + ":0: truncated segment header: 40 of 64 bytes"));
+    std::filesystem::resize_file(seg, 0);
+    v = journal_tool({"cat", jdir.string()});
+    CHECK(v.rc == 1);
+    CHECK_THAT(v.err, Catch::Contains(seg.string() + ":0: empty file: no segment header"));
+  }
+  SECTION("an empty directory, a missing one, a bad trace id") {
+    std::filesystem::create_directory(dir.path / "empty");
+    CHECK(journal_tool({"verify", (dir.path / "empty").string()}).rc == 2);
+    CHECK(journal_tool({"stats", (dir.path / "nope").string()}).rc == 2);
+    CHECK(journal_tool({"trace", jdir.string(), "xyz"}).rc == 64);
+    CHECK(journal_tool({"trace", jdir.string(), std::string(32, 'f')}).rc == 1);
+  }
+}
+
+TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; the next appends",
+          "[journal][process][crash]") {
+  // 10 kills, not the issue's 20: each takes ~0.75 s here (6 s for 8), and the suite also runs
+  // under sanitizers (5-20x slower) within the per-test timeout.
+  constexpr int kills = 10;
+  temp_dir dir;
+  const auto jdir = dir.path / "j";
+  const auto topo = stress_topology(dir.path, jdir, 5'000'000);
+  std::mt19937_64 rng{std::random_device{}()};
+  for (int i = 0; i < kills; ++i) {
+    const auto before = journal_bytes(jdir);
+    // Kill once the journal has grown by a random amount (64 B .. 3 MiB: within a record, a
+    // segment, across a segment boundary).
+    const auto grow = std::uniform_int_distribution<std::uintmax_t>{64, 3u << 20}(rng);
+    INFO("kill " << i << " after " << grow << " bytes");
+    {
+      child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--no-progress"}};
+      REQUIRE(libra::testing::eventually([&] { return journal_bytes(jdir) >= before + grow; }));
+      p.signal(SIGKILL);
+      CHECK(p.wait() == -SIGKILL);
+    }
+    auto v = journal_tool({"verify", jdir.string()});
+    INFO(v.err);
+    CHECK(v.rc == 0);
+    CHECK_THAT(v.out, Catch::Contains(": OK ("));
+  }
+  // A clean run after the kills: repairs what the last one left, appends, ends cleanly.
+  const auto small = stress_topology(dir.path, jdir, 2000);
+  auto r = run({LIBRA_RUNTIME_BIN, small.string(), "--no-progress"});
+  INFO(r.err);
+  CHECK(r.rc == 0);
+  auto v = journal_tool({"verify", jdir.string()});
+  INFO(v.err);
+  CHECK(v.rc == 0);
+  CHECK_THAT(v.out, Catch::Contains(std::to_string(kills + 1) + " runs"));
+  CHECK(v.err.find("torn tail") == std::string::npos);
+}
