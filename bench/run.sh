@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [--quick] [--build DIR] [--out DIR]
 #
+# The build is build-bench (Release); --build DIR uses DIR instead, as configured if it is.
 # --quick is the CI smoke run (seconds): it proves the programs build and run, not the figures.
 # Full run: < 5 min on the 2-core machine. Every figure is measured beside its baseline in the
 # same process, interleaved; read the ratios, not the absolute numbers (the machine drifts).
@@ -13,12 +14,13 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-bench"
 out="$root/bench"
 quick=0
+build_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
-    --build) build="$2"; shift ;;
+    --build) build="$2"; build_given=1; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -27,8 +29,14 @@ mkdir -p "$out"
 
 targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory
   libra-bench-journal)
-# Configure every time: cheap, and it stamps the current commit into the results.
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBRA_BUILD_TESTS=OFF >/dev/null
+# Configure every time: cheap, and it stamps the current commit into the results. A tree that
+# --build names and that is configured already keeps its settings (CI's smoke run uses the test
+# tree, which has built the benchmarks: nothing to compile); a new one is Release, without tests.
+if [ "$build_given" = 1 ] && [ -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" >/dev/null
+else
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBRA_BUILD_TESTS=OFF >/dev/null
+fi
 cmake --build "$build" --target "${targets[@]}"
 
 tmp="$(mktemp -d)"

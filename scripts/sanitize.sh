@@ -3,34 +3,33 @@
 #
 #   scripts/sanitize.sh address|thread [BUILD_DIR]
 #
-# address = ASan + UBSan (build-asan), thread = TSan (build-tsan). Warnings are not errors here:
-# the normal build (-DLIBRA_WERROR=ON) already holds the code to that, and GCC's sanitizer
-# instrumentation adds warnings of its own (-Wtsan on atomic_thread_fence in moodycamel's header).
-# The SDK package test is left out: it installs and builds an out-of-tree project without the
-# sanitizer runtime, which is a packaging check, not a memory or thread check.
+# address = ASan + UBSan with clang-14, in the tree the fuzzers share (scripts/clang-tree.sh,
+# build-clang); thread = TSan with gcc (build-tsan), against a TSan-built CAF. Warnings are not
+# errors here: the normal build (-DLIBRA_WERROR=ON) already holds the code to that, and the
+# sanitizer instrumentation adds warnings of its own (-Wtsan on atomic_thread_fence in moodycamel's
+# header). The SDK package test is left out: it installs and builds an out-of-tree project without
+# the sanitizer runtime, which is a packaging check, not a memory or thread check.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 kind="${1:-}"
 case "$kind" in
-  address) flags="address,undefined"; build="${2:-$root/build-asan}" ;;
-  thread) flags="thread"; build="${2:-$root/build-tsan}" ;;
+  address) build="$(bash "$root/scripts/clang-tree.sh" ${2:+"$2"})" ;;
+  thread) build="${2:-$root/build-tsan}" ;;
   *) echo "usage: scripts/sanitize.sh address|thread [BUILD_DIR]" >&2; exit 2 ;;
 esac
 
-# TSan needs CAF's own code instrumented too, or every message handed between actors is reported
-# (scripts/caf-tsan.sh builds it once from Debian's source of the installed version).
 if [ "$kind" = thread ]; then
+  # TSan needs CAF's own code instrumented too, or every message handed between actors is reported
+  # (scripts/caf-tsan.sh builds it once from Debian's source of the installed version, and caches it).
   caf_lib="$(bash "$root/scripts/caf-tsan.sh")"
   export LD_LIBRARY_PATH="$caf_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   echo "sanitize.sh: CAF instrumented for TSan from $caf_lib"
+  # -O1 -g1 (line tables, enough for the reports' stacks) compiles CAF-heavy code much faster than
+  # -O2 -g, which matters in CI; asserts stay on.
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+    -DLIBRA_SANITIZE=thread -DLIBRA_BUILD_BENCH=OFF -DLIBRA_WERROR=OFF >/dev/null
 fi
-
-# -O1 -g1 (line tables, enough for the reports' stacks) compiles CAF-heavy code much faster than
-# -O2 -g, which matters in CI; asserts stay on.
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-  -DLIBRA_SANITIZE="$flags" \
-  -DLIBRA_BUILD_BENCH=OFF -DLIBRA_WERROR=OFF >/dev/null
 cmake --build "$build"
 
 # halt_on_error: the first report ends the process (and so fails its test).

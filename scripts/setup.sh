@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs exactly what libra's build and tests need, from Debian's packages; with --ci also what
-# CI's extra jobs need (sanitizers and fuzzers with clang, benchmark baselines, load-test plots).
+# CI's extra jobs need (sanitizers and fuzzers with clang, coverage, benchmark baselines, load-test
+# plots).
 # Idempotent; runs as root on a fresh machine, or through sudo otherwise.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ if [ "${1:-}" = "--ci" ]; then
   packages+=(
     clang-14 libclang-rt-14-dev          # libFuzzer (scripts/fuzz)
     python3 gnuplot-nox                  # scripts/loadtest and its plots
+    gcovr                                # scripts/coverage.sh
     default-jdk-headless libdisruptor-java # the LMAX Disruptor baseline (bench/disruptor)
   )
 fi
