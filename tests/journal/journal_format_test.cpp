@@ -238,6 +238,21 @@ TEST_CASE("journal corruption is reported with file and offset, never a crash", 
       ++rest;
     CHECK(rest == offsets.size() - 4);
   }
+  SECTION("a damaged length that runs past the end, whole records after it: corrupt, not a torn tail") {
+    auto bad = good;
+    const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(good.size(), jf::max_body_size));
+    REQUIRE(offsets[2] + jf::record_header_size + len > good.size()); // past the end of the file
+    for (std::size_t i = 0; i < 4; ++i)
+      bad[offsets[2] + i] = static_cast<std::byte>((len >> (8 * i)) & 0xffu); // little-endian length
+    segment_reader rd{write_file(dir.path / "00000005.journal", bad)};
+    for (int i = 0; i < 2; ++i)
+      REQUIRE(rd.next(r) == segment_reader::status::record);
+    REQUIRE(rd.next(r) == segment_reader::status::corrupt);
+    CHECK(rd.last_problem().offset == offsets[2]);
+    std::uint64_t skipped = 0;
+    REQUIRE(rd.skip(skipped));
+    CHECK(skipped == offsets[3] - offsets[2]);
+  }
   SECTION("a truncated last record is a torn tail; valid_end is the last complete record") {
     for (std::size_t cut : {std::size_t{1}, std::size_t{5}, std::size_t{13}, std::size_t{40}}) {
       auto bad = good;

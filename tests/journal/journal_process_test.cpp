@@ -171,7 +171,7 @@ TEST_CASE("libra-journal reports corruption with file and offset", "[journal][pr
     }
     auto v = journal_tool({"verify", jdir.string()});
     CHECK(v.rc == 1);
-    CHECK(std::regex_search(v.err, std::regex{seg.string() + ":[0-9]+: (checksum mismatch|bad record)"}));
+    CHECK(std::regex_search(v.err, std::regex{seg.string() + ":[0-9]+: (checksum mismatch|bad record|record length)"}));
     CHECK_THAT(v.out, Catch::Contains("CORRUPT"));
     auto c = journal_tool({"cat", jdir.string()});
     CHECK(c.rc == 1);

@@ -86,6 +86,13 @@ bool segment_reader::whole_record_at(std::uint64_t at) const noexcept {
   return body_checksum(body) == load_u64(data_ + at + 4);
 }
 
+bool segment_reader::valid_record_after(std::uint64_t at) const noexcept {
+  for (auto next = at + 1; next < size_; ++next)
+    if (whole_record_at(next))
+      return true;
+  return false;
+}
+
 segment_reader::status segment_reader::next(record& out) {
   if (!opened_)
     return fail(status::corrupt, 0, problem_.what);
@@ -104,9 +111,13 @@ segment_reader::status segment_reader::next(record& out) {
                 fmt::format("{}record length {} is out of range [{}, {}]", zeros ? "torn tail: " : "", len,
                             jf::min_body_size, jf::max_body_size));
   }
-  if (left - jf::record_header_size < len)
-    return fail(status::torn_tail, at,
-                fmt::format("torn tail: record of {} bytes, {} in the file", len + jf::record_header_size, left));
+  if (left - jf::record_header_size < len) {
+    // Past the end: a torn tail, unless a whole record follows (then this length is damaged).
+    const bool damaged = valid_record_after(at);
+    return fail(damaged ? status::corrupt : status::torn_tail, at,
+                fmt::format("{}record of {} bytes, {} in the file",
+                            damaged ? "bad record length: " : "torn tail: ", len + jf::record_header_size, left));
+  }
   const std::span<const std::byte> body{data_ + at + jf::record_header_size, len};
   const auto end = at + jf::record_header_size + len;
   if (body_checksum(body) != load_u64(data_ + at + 4))
