@@ -4,6 +4,7 @@
 
 #include <libra/event.hpp>
 
+#include <string_view>
 #include <vector>
 
 namespace libra::testing {
@@ -12,20 +13,23 @@ inline std::vector<event> journal_samples() {
   using namespace std::chrono_literals;
   std::vector<event> out;
   std::uint64_t n = 0;
+  // Names built outside the generic lambda: clang 14 crashes on a consteval call inside one.
+  const source_id source{std::string_view{"gw.sample"}};
   auto make = [&](event_type type, auto payload) {
     ++n;
     trace_context tc{trace_id{0x0123456789abcdefULL + n, 0xfedcba9876543210ULL ^ n}, span_id{0x1000 + n},
                      static_cast<std::uint8_t>(n % 2)};
     const timestamp ts{1'577'836'800'123'456'789ns + std::chrono::nanoseconds{n * 1000}};
-    out.push_back(event::create(type, source_id{"gw.sample"}, std::move(payload), tc, ts).with_sequence(100 + n));
+    out.push_back(event::create(type, source, std::move(payload), tc, ts).with_sequence(100 + n));
   };
-  const instrument_id eur{"EUR/USD"};
+  const instrument_id eur{std::string_view{"EUR/USD"}};
   auto p = [](std::int64_t raw) { return price::from_raw(raw); };
   auto q = [](std::int64_t raw) { return quantity::from_raw(raw); };
   auto m = [](std::int64_t raw) { return money::from_raw(raw); };
   make(event_type::tick, tick{eur, p(1'121'200'000), p(1'121'300'000), q(1'000'000'000'000), q(2'000'000'000'000),
                               p(1'121'250'000), q(-5)});
-  make(event_type::bar, bar{instrument_id{"6EH4.XCME"}, p(1), p(4), p(-2), p(3), q(77), std::chrono::minutes{1}});
+  make(event_type::bar,
+       bar{instrument_id{std::string_view{"6EH4.XCME"}}, p(1), p(4), p(-2), p(3), q(77), std::chrono::minutes{1}});
   auto book = std::make_shared<order_book>();
   book->instrument = eur;
   book->bids = {{p(1'120'000'000), q(10)}, {p(1'119'000'000), q(20)}, {p(1'118'000'000), q(30)}};
@@ -62,9 +66,9 @@ inline std::vector<event> journal_samples() {
   make(event_type::circuit_breaker,
        risk{risk_rule::circuit_breaker, eur, -1e300, 5e-324, std::make_shared<const std::string>("")});
   make(event_type::signal, signal{eur, side::buy, 0.75, p(1'121'200'001)});
-  make(event_type::gateway_connected, system{source_id{"gw.eurusd"}});
-  make(event_type::gateway_disconnected, system{source_id{"gw.eurusd.longest.na"}});
-  make(event_type::strategy_started, system{source_id{"strategy.sma"}});
+  make(event_type::gateway_connected, system{source_id{std::string_view{"gw.eurusd"}}});
+  make(event_type::gateway_disconnected, system{source_id{std::string_view{"gw.eurusd.longest.na"}}});
+  make(event_type::strategy_started, system{source_id{std::string_view{"strategy.sma"}}});
   make(event_type::strategy_stopped, system{source_id{}});
   return out;
 }
