@@ -1,9 +1,10 @@
-// Shared by the I/O actor tests: a temporary directory, params from YAML text, and a harness
+// Shared by the I/O actor tests: a temporary directory (support/temp_dir.hpp), params from YAML text, and a harness
 // that runs registered actor types on a real actor system and bus, as libra-runtime does, with
 // the actor_context callbacks recorded (tests wait on them: no sleeps).
 #pragma once
 
 #include "../support/bus_fixture.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <builtin.hpp>
 #include <libra/actor_registry.hpp>
@@ -26,32 +27,6 @@
 #include <unistd.h>
 
 namespace libra::testing {
-
-class temp_dir {
-public:
-  temp_dir()
-    : path_{std::filesystem::temp_directory_path()
-            / ("libra-actors-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()))} {
-    std::filesystem::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  /// Writes text exactly (no line break added) to name in this directory; returns its path.
-  std::filesystem::path write(const std::string& name, const std::string& text) const {
-    auto p = path_ / name;
-    std::ofstream{p, std::ios::binary} << text;
-    return p;
-  }
-
-private:
-  std::filesystem::path path_;
-};
 
 /// Params of one actor from YAML text, as the loader builds them (relative paths against dir).
 inline params make_params(const std::string& yaml, const std::filesystem::path& dir) {

@@ -1,6 +1,7 @@
 // The journal's record format: every event type round-trips field for field; the bytes match the
 // golden file checked in (a layout change must be a new format version); corrupt input is
 // reported with file and offset.
+#include "../support/temp_dir.hpp"
 #include "journal_samples.hpp"
 
 #include <journal/codec.hpp>
@@ -124,20 +125,7 @@ std::vector<std::byte> sample_segment() {
   return out;
 }
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "libra-journal-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using libra::testing::temp_dir;
 
 std::filesystem::path write_file(const std::filesystem::path& p, const std::vector<std::byte>& bytes) {
   std::ofstream out{p, std::ios::binary};
@@ -212,7 +200,7 @@ TEST_CASE("journal corruption is reported with file and offset, never a crash", 
   // Offsets of the records.
   std::vector<std::uint64_t> offsets;
   {
-    segment_reader rd{write_file(dir.path / "00000001.journal", good)};
+    segment_reader rd{write_file(dir.path() / "00000001.journal", good)};
     journal::record r;
     while (rd.next(r) == segment_reader::status::record)
       offsets.push_back(rd.record_offset());
@@ -223,7 +211,7 @@ TEST_CASE("journal corruption is reported with file and offset, never a crash", 
   SECTION("a flipped byte in a record: corrupt at that record; skip goes on with the next") {
     auto bad = good;
     bad[offsets[3] + jf::record_header_size + 20] ^= std::byte{0x40};
-    segment_reader rd{write_file(dir.path / "00000002.journal", bad)};
+    segment_reader rd{write_file(dir.path() / "00000002.journal", bad)};
     for (int i = 0; i < 3; ++i)
       REQUIRE(rd.next(r) == segment_reader::status::record);
     REQUIRE(rd.next(r) == segment_reader::status::corrupt);
@@ -244,7 +232,7 @@ TEST_CASE("journal corruption is reported with file and offset, never a crash", 
     REQUIRE(offsets[2] + jf::record_header_size + len > good.size()); // past the end of the file
     for (std::size_t i = 0; i < 4; ++i)
       bad[offsets[2] + i] = static_cast<std::byte>((len >> (8 * i)) & 0xffu); // little-endian length
-    segment_reader rd{write_file(dir.path / "00000005.journal", bad)};
+    segment_reader rd{write_file(dir.path() / "00000005.journal", bad)};
     for (int i = 0; i < 2; ++i)
       REQUIRE(rd.next(r) == segment_reader::status::record);
     REQUIRE(rd.next(r) == segment_reader::status::corrupt);
@@ -257,7 +245,7 @@ TEST_CASE("journal corruption is reported with file and offset, never a crash", 
     for (std::size_t cut : {std::size_t{1}, std::size_t{5}, std::size_t{13}, std::size_t{40}}) {
       auto bad = good;
       bad.resize(bad.size() - cut);
-      segment_reader rd{write_file(dir.path / "00000003.journal", bad)};
+      segment_reader rd{write_file(dir.path() / "00000003.journal", bad)};
       std::size_t n = 0;
       segment_reader::status s{};
       while ((s = rd.next(r)) == segment_reader::status::record)
@@ -271,7 +259,7 @@ TEST_CASE("journal corruption is reported with file and offset, never a crash", 
   }
   SECTION("a truncated header, an empty file, a future version, not a journal") {
     auto expect_refused = [&](const std::vector<std::byte>& bytes, const std::string& what) {
-      segment_reader rd{write_file(dir.path / "00000004.journal", bytes)};
+      segment_reader rd{write_file(dir.path() / "00000004.journal", bytes)};
       CHECK_FALSE(rd.opened());
       CHECK_THAT(rd.last_problem().to_string(), Catch::Contains("00000004.journal:0: " + what));
       CHECK(rd.next(r) == segment_reader::status::corrupt);
@@ -293,7 +281,7 @@ TEST_CASE("journal corruption is reported with file and offset, never a crash", 
     bad[at + jf::record_header_size + 44] = std::byte{200};
     const auto sum = journal::body_checksum({bad.data() + at + jf::record_header_size, len});
     std::memcpy(bad.data() + at + 4, &sum, sizeof sum);
-    segment_reader rd{write_file(dir.path / "00000005.journal", bad)};
+    segment_reader rd{write_file(dir.path() / "00000005.journal", bad)};
     REQUIRE(rd.next(r) == segment_reader::status::corrupt);
     CHECK_THAT(rd.last_problem().what, Catch::Contains("source of 200 bytes"));
   }

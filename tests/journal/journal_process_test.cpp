@@ -4,6 +4,7 @@
 // appends cleanly.
 #include "../support/eventually.hpp"
 #include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -17,20 +18,7 @@ namespace {
 
 using libra::testing::child_process;
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "libra-journal-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using libra::testing::temp_dir;
 
 struct result {
   int rc;
@@ -95,9 +83,9 @@ std::string default_topology(const std::filesystem::path& dir) {
 
 TEST_CASE("the default topology journaled, verified and traced from a fill", "[journal][process]") {
   temp_dir dir;
-  const auto jdir = dir.path / "journal";
-  const auto topo = default_topology(dir.path);
-  const auto stats = dir.path / "stats.jsonl";
+  const auto jdir = dir.path() / "journal";
+  const auto topo = default_topology(dir.path());
+  const auto stats = dir.path() / "stats.jsonl";
   auto r = run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress", "--stats-json", stats.string()});
   INFO(r.err);
   REQUIRE(r.rc == 0);
@@ -150,8 +138,8 @@ TEST_CASE("the default topology journaled, verified and traced from a fill", "[j
 
 TEST_CASE("libra-journal reports corruption with file and offset", "[journal][process][corrupt]") {
   temp_dir dir;
-  const auto jdir = dir.path / "j";
-  const auto topo = default_topology(dir.path);
+  const auto jdir = dir.path() / "j";
+  const auto topo = default_topology(dir.path());
   REQUIRE(run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"}).rc == 0);
   const auto seg = jdir / "00000001.journal";
   const auto size = std::filesystem::file_size(seg);
@@ -204,9 +192,9 @@ TEST_CASE("libra-journal reports corruption with file and offset", "[journal][pr
     CHECK_THAT(v.err, Catch::Contains(seg.string() + ":0: empty file: no segment header"));
   }
   SECTION("an empty directory, a missing one, a bad trace id") {
-    std::filesystem::create_directory(dir.path / "empty");
-    CHECK(journal_tool({"verify", (dir.path / "empty").string()}).rc == 2);
-    CHECK(journal_tool({"stats", (dir.path / "nope").string()}).rc == 2);
+    std::filesystem::create_directory(dir.path() / "empty");
+    CHECK(journal_tool({"verify", (dir.path() / "empty").string()}).rc == 2);
+    CHECK(journal_tool({"stats", (dir.path() / "nope").string()}).rc == 2);
     CHECK(journal_tool({"trace", jdir.string(), "xyz"}).rc == 64);
     CHECK(journal_tool({"trace", jdir.string(), std::string(32, 'f')}).rc == 1);
   }
@@ -218,8 +206,8 @@ TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; 
   // under sanitizers (5-20x slower) within the per-test timeout.
   constexpr int kills = 10;
   temp_dir dir;
-  const auto jdir = dir.path / "j";
-  const auto topo = stress_topology(dir.path, jdir, 5'000'000);
+  const auto jdir = dir.path() / "j";
+  const auto topo = stress_topology(dir.path(), jdir, 5'000'000);
   std::mt19937_64 rng{std::random_device{}()};
   for (int i = 0; i < kills; ++i) {
     const auto before = journal_bytes(jdir);
@@ -239,7 +227,7 @@ TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; 
     CHECK_THAT(v.out, Catch::Contains(": OK ("));
   }
   // A clean run after the kills: repairs what the last one left, appends, ends cleanly.
-  const auto small = stress_topology(dir.path, jdir, 2000);
+  const auto small = stress_topology(dir.path(), jdir, 2000);
   auto r = run({LIBRA_RUNTIME_BIN, small.string(), "--no-progress"});
   INFO(r.err);
   CHECK(r.rc == 0);

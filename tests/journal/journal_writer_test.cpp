@@ -1,6 +1,7 @@
 // The journal writer: what it writes reads back in order, segments roll at their size, a torn
 // tail left by a crash is truncated by the next run, one writer per directory, and as a bus
 // subscriber it journals every admitted event of its types.
+#include "../support/temp_dir.hpp"
 #include "journal_samples.hpp"
 
 #include "../support/bus_fixture.hpp"
@@ -19,20 +20,7 @@ namespace {
 using namespace libra;
 using journal::segment_reader;
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "libra-journal-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using libra::testing::temp_dir;
 
 /// Every record of a journal directory, in file order; REQUIREs that it is intact.
 std::vector<event> read_all(const std::filesystem::path& dir, std::vector<journal::segment_header>* headers = nullptr) {
@@ -59,7 +47,7 @@ TEST_CASE("the journal writer's records read back in order, across segments", "[
   temp_dir dir;
   const auto samples = testing::journal_samples();
   journal::journal_config cfg;
-  cfg.dir = dir.path / "j";
+  cfg.dir = dir.path() / "j";
   cfg.segment_bytes = 1024; // a few records per segment
   cfg.fsync = journal::fsync_policy::every_batch;
   {
@@ -99,14 +87,14 @@ TEST_CASE("a new run truncates a torn tail and appends in a new segment", "[jour
   temp_dir dir;
   const auto samples = testing::journal_samples();
   journal::journal_config cfg;
-  cfg.dir = dir.path;
+  cfg.dir = dir.path();
   {
     journal::journal_writer w{cfg};
     for (const auto& e : samples)
       w.append(e);
     REQUIRE(w.close());
   }
-  const auto seg = journal::list_segments(dir.path).at(0);
+  const auto seg = journal::list_segments(dir.path()).at(0);
   const auto good_size = std::filesystem::file_size(seg);
   {
     // A record cut short: its header and half its body.
@@ -126,23 +114,23 @@ TEST_CASE("a new run truncates a torn tail and appends in a new segment", "[jour
       w.append(e);
     REQUIRE(w.close());
   }
-  const auto segments = journal::list_segments(dir.path);
+  const auto segments = journal::list_segments(dir.path());
   REQUIRE(segments.size() == 2);
   CHECK(segments[1].filename() == "00000002.journal");
   std::vector<journal::segment_header> headers;
-  CHECK(read_all(dir.path, &headers).size() == 2 * samples.size());
+  CHECK(read_all(dir.path(), &headers).size() == 2 * samples.size());
   CHECK(headers[0].run != headers[1].run);
 
   SECTION("a segment whose header a crash cut short is removed") {
     {
-      std::ofstream out{dir.path / "00000003.journal", std::ios::binary};
+      std::ofstream out{dir.path() / "00000003.journal", std::ios::binary};
       out << "LIBRA";
     }
     journal::journal_writer w{cfg};
     REQUIRE(w.notes().size() == 1);
     CHECK_THAT(w.notes()[0], Catch::Contains("removed") && Catch::Contains("00000003.journal"));
     REQUIRE(w.close());
-    const auto after = journal::list_segments(dir.path);
+    const auto after = journal::list_segments(dir.path());
     REQUIRE(after.size() == 3);
     CHECK(after[2].filename() == "00000004.journal");
   }
@@ -151,11 +139,11 @@ TEST_CASE("a new run truncates a torn tail and appends in a new segment", "[jour
 TEST_CASE("one journal writer per directory", "[journal][writer]") {
   temp_dir dir;
   journal::journal_config cfg;
-  cfg.dir = dir.path;
+  cfg.dir = dir.path();
   journal::journal_writer first{cfg};
   CHECK_THROWS_WITH(journal::journal_writer{cfg}, Catch::Contains("locked"));
   // A file where the directory should be.
-  cfg.dir = dir.path / "file";
+  cfg.dir = dir.path() / "file";
   std::ofstream{cfg.dir} << "x";
   CHECK_THROWS_WITH(journal::journal_writer{cfg}, Catch::Contains("not a directory"));
 }
@@ -167,7 +155,7 @@ TEST_CASE("the journal subscriber writes every admitted event of its types", "[j
   bc.capacity = 1000; // small: the journal's pace holds publishers back, nothing is lost
   bus b{fx.sys, bc};
   journal::journal_config cfg;
-  cfg.dir = dir.path;
+  cfg.dir = dir.path();
   cfg.types = type_bit(event_type::tick) | type_bit(event_type::signal) | type_bit(event_type::circuit_breaker);
   auto w = std::make_shared<journal::journal_writer>(cfg);
   std::atomic<int> errors{0};
@@ -192,7 +180,7 @@ TEST_CASE("the journal subscriber writes every admitted event of its types", "[j
   REQUIRE(w->close());
   caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
   CHECK(errors == 0);
-  const auto back = read_all(dir.path);
+  const auto back = read_all(dir.path());
   std::set<std::uint64_t> seen;
   std::uint64_t prev = 0;
   for (const auto& e : back) {
