@@ -1,11 +1,13 @@
-# libra_doc_blocks(<target> <markdown file>...): every fenced block opened with ```cpp in these
-# files is written out, at configure time, as its own translation unit and compiled (not linked)
-# into the OBJECT library <target> with libra's warnings, so a code sample that stops compiling
-# fails the build. Fences count at the start of a line only. Other fences (```yaml, ```sh, ```cmake) are prose. A ```cpp block must be a
+# libra_doc_blocks(<target> <markdown file>... [EXCEPT <block file>...]): every fenced block opened
+# with ```cpp in these files is written out, at configure time, as its own translation unit
+# (doc_blocks/<stem>_<n>.cpp) and compiled (not linked) into the OBJECT library <target> with
+# libra's warnings, so a code sample that stops compiling fails the build. Blocks listed after
+# EXCEPT are written but left to targets of their own (compiled once, not twice). Fences count at the start of a line only. Other fences (```yaml, ```sh, ```cmake) are prose. A ```cpp block must be a
 # whole file: includes and all.
 function(libra_doc_blocks target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "EXCEPT")
   set(sources "")
-  foreach(doc IN LISTS ARGN)
+  foreach(doc IN LISTS arg_UNPARSED_ARGUMENTS)
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${doc})
     file(READ ${doc} text)
     # CMake lists split on ';' and balance '[' ']': hide them, split on the fences, restore.
@@ -37,6 +39,9 @@ function(libra_doc_blocks target)
       message(FATAL_ERROR "${doc}: no ```cpp block to compile")
     endif()
   endforeach()
+  if(arg_EXCEPT)
+    list(REMOVE_ITEM sources ${arg_EXCEPT})
+  endif()
   add_library(${target} OBJECT ${sources})
   target_link_libraries(${target} PRIVATE libra::sdk)
   libra_set_warnings(${target})

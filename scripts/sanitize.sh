@@ -3,12 +3,13 @@
 #
 #   scripts/sanitize.sh address|thread [BUILD_DIR]
 #
-# address = ASan + UBSan with clang-14, in the tree the fuzzers share (scripts/clang-tree.sh,
-# build-clang); thread = TSan with gcc (build-tsan), against a TSan-built CAF. Warnings are not
-# errors here: the normal build (-DLIBRA_WERROR=ON) already holds the code to that, and the
-# sanitizer instrumentation adds warnings of its own (-Wtsan on atomic_thread_fence in moodycamel's
-# header). The SDK package test is left out: it installs and builds an out-of-tree project without
-# the sanitizer runtime, which is a packaging check, not a memory or thread check.
+# address = ASan + UBSan with clang-14, in the tree the fuzzers and coverage share
+# (scripts/clang-tree.sh, build-clang; the run also leaves the counts scripts/coverage.sh reads);
+# thread = TSan with gcc (build-tsan), against a TSan-built CAF. Warnings are not errors here: the
+# normal build (-DLIBRA_WERROR=ON) already holds the code to that, and the sanitizer
+# instrumentation adds warnings of its own (-Wtsan on atomic_thread_fence in moodycamel's header).
+# The SDK package test is left out: it installs and builds an out-of-tree project without the
+# sanitizer runtime, which is a packaging check, not a memory or thread check.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,5 +39,13 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp"
 # The stress test's 4 x 1M events take minutes under a sanitizer; 4 x 50k still races plenty.
 export LIBRA_STRESS_EVENTS="${LIBRA_STRESS_EVENTS:-50000}"
+# A tree with gcov instrumentation (the clang tree: scripts/coverage.sh reads its counts) starts
+# from zero counts. A child under a file-size limit (runtime_hardening_test) writes its counts under
+# LIBRA_GCOV_LIMITED_PREFIX, where they are dropped: the limit would truncate the tree's .gcda files.
+if grep -qs '^LIBRA_COVERAGE:BOOL=ON' "$build/CMakeCache.txt"; then
+  find "$build" -name '*.gcda' -delete
+  rm -rf "$build/gcov-limited"
+  export LIBRA_GCOV_LIMITED_PREFIX="$build/gcov-limited"
+fi
 ctest --test-dir "$build" --output-on-failure -j2 -E '^sdk_package$'
 echo "sanitize.sh: $kind: all tests passed with no report"

@@ -18,7 +18,7 @@ packages=(
 )
 if [ "${1:-}" = "--ci" ]; then
   packages+=(
-    clang-14 libclang-rt-14-dev          # libFuzzer (scripts/fuzz)
+    clang-14 libclang-rt-14-dev llvm-14  # ASan+UBSan, libFuzzer (scripts/fuzz), llvm-cov (coverage)
     python3 gnuplot-nox                  # scripts/loadtest and its plots
     gcovr                                # scripts/coverage.sh
     default-jdk-headless libdisruptor-java # the LMAX Disruptor baseline (bench/disruptor)
