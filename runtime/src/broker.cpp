@@ -109,17 +109,24 @@ using broker_actor = caf::stateful_actor<broker_state>;
 
 /// Keeps a removed subscription alive while the rings may still hold events that point at it.
 void retire(endpoint_channel& ch, std::shared_ptr<subscription_state> sub) {
-  ch.retired.push_back(
-    {ch.normal.tail.load(std::memory_order_relaxed), ch.risk.tail.load(std::memory_order_relaxed), std::move(sub)});
+  endpoint_channel::retired_sub r{{}, std::move(sub)};
+  for (std::size_t p = 0; p < priority_count; ++p)
+    r.end[p] = ch.rings[p].tail.load(std::memory_order_relaxed);
+  ch.retired.push_back(std::move(r));
 }
 
 void prune(endpoint_channel& ch) {
   if (ch.retired.empty())
     return;
-  const auto n = ch.normal.head.load(std::memory_order_acquire);
-  const auto r = ch.risk.head.load(std::memory_order_acquire);
-  std::erase_if(ch.retired,
-                [&](const endpoint_channel::retired_sub& s) { return n >= s.normal_end && r >= s.risk_end; });
+  std::array<std::uint64_t, priority_count> head{};
+  for (std::size_t p = 0; p < priority_count; ++p)
+    head[p] = ch.rings[p].head.load(std::memory_order_acquire);
+  std::erase_if(ch.retired, [&](const endpoint_channel::retired_sub& s) {
+    for (std::size_t p = 0; p < priority_count; ++p)
+      if (head[p] < s.end[p])
+        return false;
+    return true;
+  });
 }
 
 void refresh(broker_actor* self) {
@@ -206,38 +213,35 @@ const subscription_state* match(broker_state& st, const endpoint_state& ep, cons
   return nullptr;
 }
 
-/// Writes up to limit events for ep from priorities [first, last) into ring, strictly by
-/// priority and FIFO within one, and publishes them; returns how many.
-std::uint32_t fill(broker_state& st, endpoint_state& ep, handoff_ring& ring, std::uint32_t limit, std::size_t first,
-                   std::size_t last) {
+/// Writes up to limit events of priority p for ep into ring, FIFO, and publishes them; returns
+/// how many.
+std::uint32_t fill(broker_state& st, endpoint_state& ep, handoff_ring& ring, std::uint32_t limit, std::size_t p) {
+  if (st.stale)
+    return 0;                                               // the registry changed: refresh() first
   const auto t = ring.tail.load(std::memory_order_relaxed); // ours
   std::uint32_t n = 0;
-  for (std::size_t p = first; p < last && n < limit && !st.stale; ++p) {
-    if (!ep.wants(p))
+  auto& lq = st.q[p];
+  // The sole reader may take the event instead of copying it: nobody else will read it.
+  const bool sole = st.readers[p] == 1;
+  auto& cur = ep.cursor[p];
+  while (n < limit) {
+    if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
+      break;
+    auto& s = lq.at(cur);
+    ++cur;
+    if ((ep.mask & type_bit(s.ev.type())) == 0)
       continue;
-    auto& lq = st.q[p];
-    // The sole reader may take the event instead of copying it: nobody else will read it.
-    const bool sole = st.readers[p] == 1;
-    auto& cur = ep.cursor[p];
-    while (n < limit) {
-      if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
-        break;
-      auto& s = lq.at(cur);
-      ++cur;
-      if ((ep.mask & type_bit(s.ev.type())) == 0)
-        continue;
-      const auto* sub = match(st, ep, s.ev);
-      if (sub == nullptr)
-        continue;
-      auto& slot = ring.at(t + n);
-      if (sole)
-        std::construct_at(&slot.ev, std::move(s.ev));
-      else
-        std::construct_at(&slot.ev, s.ev);
-      slot.admitted_ns = s.admitted_ns;
-      slot.sub = sub;
-      ++n;
-    }
+    const auto* sub = match(st, ep, s.ev);
+    if (sub == nullptr)
+      continue;
+    auto& slot = ring.at(t + n);
+    if (sole)
+      std::construct_at(&slot.ev, std::move(s.ev));
+    else
+      std::construct_at(&slot.ev, s.ev);
+    slot.admitted_ns = s.admitted_ns;
+    slot.sub = sub;
+    ++n;
   }
   if (n > 0)
     ring.tail.store(t + n, std::memory_order_release);
@@ -309,7 +313,7 @@ bool arm_wakes(broker_state& st) {
   for (std::size_t p = 1; p < priority_count; ++p) { // RISK publishes always wake
     bool actionable = st.readers[p] == 0;
     for (const auto& ep : st.eps)
-      actionable = actionable || (ep.wants(p) && ep.channel->normal.in_flight() < st.core->cfg.credit_window);
+      actionable = actionable || (ep.wants(p) && ep.channel->rings[p].in_flight() < st.core->cfg.credit_window);
     if (!actionable) {
       // Every interested subscriber is out of credit: its acks will pump; a wake per publish
       // would only flood the mailbox.
@@ -331,8 +335,8 @@ void check_quiet(broker_state& st) {
     return;
   for (const auto& ep : st.eps) {
     // Quiet means every handler has run: ask for an ack when a ring runs dry.
-    for (auto* ring : {&ep.channel->normal, &ep.channel->risk})
-      if (ring->in_flight() != 0 && !want_credit(*ring, ring->tail.load(std::memory_order_relaxed)))
+    for (auto& ring : ep.channel->rings)
+      if (ring.in_flight() != 0 && !want_credit(ring, ring.tail.load(std::memory_order_relaxed)))
         return;
   }
   for (auto& w : st.idle_waiters)
@@ -365,28 +369,35 @@ void pump(broker_actor* self) {
       for (std::size_t i = 0; i < n && !st.stale; ++i) {
         auto& ep = st.eps[(st.rr + i) % n];
         auto& ch = *ep.channel;
-        // RISK first, and past the credit window (RISK events are few; a subscriber out of credit
-        // must still get them now): the subscriber runs them before its next other event.
+        // RISK first, and as many as its ring takes (RISK events are few; a subscriber busy with
+        // others must still get them now): the subscriber runs them before its next other event.
         if (ep.wants(0)) {
-          const auto used = ch.risk.in_flight();
+          auto& risk = ch.rings[0];
+          const auto used = risk.in_flight();
           if (used >= risk_ring_capacity) {
-            progress = want_refill(ch.risk, risk_ring_capacity, 1) || progress;
-          } else if (fill(st, ep, ch.risk, static_cast<std::uint32_t>(risk_ring_capacity - used), 0, 1) > 0) {
+            progress = want_refill(risk, risk_ring_capacity, 1) || progress;
+          } else if (fill(st, ep, risk, static_cast<std::uint32_t>(risk_ring_capacity - used), 0) > 0) {
             wake(self, ep, true);
             progress = true;
           }
         }
-        if (st.stale)
-          continue;
-        const auto used = ch.normal.in_flight();
-        if (used >= window) {
-          // Out of credit: the subscriber acks when it has made room for a chunk.
-          progress = want_refill(ch.normal, window, k) || progress;
-          continue;
+        // Then each other priority into its own ring of W (its credit), k at a time: ticks filling
+        // theirs hold back no order.
+        bool filled = false;
+        for (std::size_t p = 1; p < priority_count && !st.stale; ++p) {
+          if (!ep.wants(p))
+            continue;
+          auto& ring = ch.rings[p];
+          const auto used = ring.in_flight();
+          if (used >= window) {
+            // Out of credit: the subscriber acks when it has made room for a chunk.
+            progress = want_refill(ring, window, k) || progress;
+            continue;
+          }
+          if (fill(st, ep, ring, std::min<std::uint32_t>(k, window - static_cast<std::uint32_t>(used)), p) > 0)
+            filled = true;
         }
-        if (fill(st, ep, ch.normal, std::min<std::uint32_t>(k, window - static_cast<std::uint32_t>(used)), 1,
-                 priority_count)
-            > 0) {
+        if (filled) {
           wake(self, ep, false);
           progress = true;
         }
