@@ -543,7 +543,13 @@ void pump(broker_actor* self) {
         }
         // Then each other priority into its own ring of W (its credit), k at a time: ticks filling
         // theirs hold back no order.
+        // Strict priority: nothing of a lower priority goes into a ring while events of a higher
+        // one may still wait in the stages for this subscriber (they would run after it).
         bool filled = false;
+        bool higher_waiting = false;
+        auto more_of = [&](std::size_t p) {
+          return ep.cursor[p] != st.q[p].end() || st.core->stages[p].size_approx() > 0;
+        };
         for (std::size_t p = 1; p < priority_count && !st.stale; ++p) {
           if (!ep.wants(p))
             continue;
@@ -555,25 +561,32 @@ void pump(broker_actor* self) {
             // event running and the next): what its handler starts is never more than one handler
             // call older than the newest of the instrument (a ring of W would hold W stale ones).
             const auto cwin = std::min<std::uint32_t>(window, conflating_window);
-            const auto room = used >= cwin ? 0U : std::min<std::uint32_t>(k, cwin - static_cast<std::uint32_t>(used));
+            const auto room =
+              higher_waiting || used >= cwin ? 0U : std::min<std::uint32_t>(k, cwin - static_cast<std::uint32_t>(used));
             auto put = fill_held(ep, ring, room);
             if (put < room && ep.held.empty())
               put += fill(st, ep, ring, room - put, p);
             filled = filled || put > 0;
-            if (ring.in_flight() >= cwin || !ep.held.empty()) {
+            if (higher_waiting || ring.in_flight() >= cwin || !ep.held.empty()) {
               progress = absorb(st, ep, pull_chunk) || progress;
               if (ring.in_flight() >= cwin)
                 progress = want_credit(ring, ring.head.load(std::memory_order_acquire) + 1) || progress;
             }
             continue;
           }
+          if (higher_waiting)
+            continue;
           if (used >= window) {
             // Out of credit: the subscriber acks when it has made room for a chunk.
             progress = want_refill(ring, window, k) || progress;
+            higher_waiting = more_of(p);
             continue;
           }
-          if (fill(st, ep, ring, std::min<std::uint32_t>(k, window - static_cast<std::uint32_t>(used)), p) > 0)
-            filled = true;
+          const auto limit = std::min<std::uint32_t>(k, window - static_cast<std::uint32_t>(used));
+          const auto put = fill(st, ep, ring, limit, p);
+          filled = filled || put > 0;
+          // Fewer than asked: the fill ran out of events of p for it (it pulled the stage dry).
+          higher_waiting = put == limit && more_of(p);
         }
         if (filled) {
           wake(self, ep, false);
