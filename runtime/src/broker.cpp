@@ -355,7 +355,7 @@ std::uint32_t fill_held(endpoint_state& ep, handoff_ring& ring, std::uint32_t li
 /// stream, so that it holds back no capacity. Stops at an event of one of its other
 /// subscriptions (that one waits for credit, as usual). True when it took any.
 bool absorb(broker_state& st, endpoint_state& ep, std::size_t max) {
-  constexpr std::size_t p = static_cast<std::size_t>(priority::market_data);
+  constexpr auto p = static_cast<std::size_t>(priority::market_data);
   if (st.stale)
     return false;
   auto& lq = st.q[p];
