@@ -1,15 +1,17 @@
-// libra-bench-priority: how long a CIRCUIT_BREAKER (RISK) event waits behind a MARKET_DATA backlog
-// held for a slow subscriber, through the bus and through plain CAF actors, in the same process.
+// libra-bench-priority: how long a CIRCUIT_BREAKER (RISK), an ORDER_NEW (ORDERS) or a SIGNAL
+// (SIGNALS) event waits behind a MARKET_DATA backlog held for a slow subscriber, through the bus and
+// through plain CAF actors, in the same process. Below, "the CB" is that one probe event; the CAF
+// baselines always send a CIRCUIT_BREAKER (CAF knows no event priorities, only its two categories).
 //
 // One caf::actor_system configured by libra::configure_system(cfg, 2). Each variant keeps its actors
 // (and, for the bus, its bus) for the whole run, like a long-lived deployment; the warm-up round
 // (not recorded) pays the first-use costs (queue blocks, producer tokens, mailbox growth). Variants
 // run interleaved, trial by trial (A, B, C, then C, B, A, ...: odd rounds reversed), because this
 // machine's speed drifts:
-//   A  the bus (one variant per --combos W:k; default: bus_config's W and k). One subscriber
-//      actor (libra::on_events) subscribed to TICK and CIRCUIT_BREAKER; capacity --capacity.
-//      The main thread publishes N ticks through a bus::make_publisher() handle (each publish must
-//      return true), then the CIRCUIT_BREAKER.
+//   A  the bus (one variant per --combos W:k and --probes type; default: bus_config's W and k,
+//      and each of CIRCUIT_BREAKER, ORDER_NEW, SIGNAL). One subscriber actor (libra::on_events)
+//      subscribed to TICK and the probe's type; capacity --capacity. The main thread publishes N
+//      ticks through a bus::make_publisher() handle (each publish must return true), then the probe.
 //   B  plain CAF, FIFO: the main thread caf::anon_sends N ticks, then the CIRCUIT_BREAKER, all in
 //      the normal category, to raw_forwarder(urgent_risk=false) -> sink actor.
 //   C  as B, but the CIRCUIT_BREAKER is anon_sent with message_priority::high and the forwarder
@@ -62,6 +64,7 @@ struct options {
   bool quick = false;
   std::string json;
   std::vector<std::string> combos; // empty: bus_config's defaults
+  std::vector<std::string> probes{"CIRCUIT_BREAKER", "ORDER_NEW", "SIGNAL"};
   double spin_us = 1.0;
   std::size_t capacity = 1'000'000;
   std::size_t staged_after = 0; // 0: events / 100
@@ -72,7 +75,8 @@ struct options {
   std::int64_t caf_moderate_sleep_us = -1; // < 0: CAF's default
 };
 
-// Targets (issue text): RISK p50 <= 10 us, p90 <= 30 us, >= 20x better at p50 than plain CAF FIFO.
+// Targets (issue 16): RISK, ORDER_NEW and SIGNAL p50 <= 10 us, p90 <= 30 us, >= 20x better at p50
+// than plain CAF FIFO.
 constexpr double target_p50_ns = 10'000;
 constexpr double target_p90_ns = 30'000;
 constexpr double target_ratio = 20;
@@ -82,9 +86,10 @@ enum class kind { bus, caf_fifo, caf_urgent };
 struct variant {
   std::string name;
   kind how = kind::bus;
-  std::uint32_t window = 0; // W (bus only)
-  std::uint32_t batch = 0;  // k (bus only)
-  bool idle = false;        // control: no backlog, the CB alone
+  std::uint32_t window = 0;                       // W (bus only)
+  std::uint32_t batch = 0;                        // k (bus only)
+  bool idle = false;                              // control: no backlog, the CB alone
+  event_type probe = event_type::circuit_breaker; // bus only: the event published behind the ticks
 };
 
 std::int64_t now_ns() { return bench_clock::now().time_since_epoch().count(); }
@@ -92,7 +97,7 @@ std::int64_t now_ns() { return bench_clock::now().time_since_epoch().count(); }
 /// What the subscriber (or sink) observes. Written by that one actor; read by the main thread,
 /// which resets it between trials while the actor is idle.
 struct probe {
-  explicit probe(std::chrono::nanoseconds work) : spin{work} {}
+  probe(std::chrono::nanoseconds work, event_type probe_type) : spin{work}, type{probe_type} {}
 
   void reset(std::uint64_t n_ticks) {
     n = n_ticks;
@@ -113,7 +118,7 @@ struct probe {
       ticks.store(t, std::memory_order_relaxed);
       if (t == n)
         last_tick_ns.store(now_ns(), std::memory_order_relaxed);
-    } else if (e.type() == event_type::circuit_breaker) {
+    } else if (e.type() == type) {
       cb_latency_ns.store(now_ns() - cb_sent_ns.load(std::memory_order_acquire), std::memory_order_relaxed);
       ticks_at_cb.store(ticks.load(std::memory_order_relaxed), std::memory_order_relaxed);
       cbs.fetch_add(1, std::memory_order_relaxed);
@@ -127,6 +132,7 @@ struct probe {
   }
 
   const std::chrono::nanoseconds spin;
+  const event_type type; // the probe's
   std::uint64_t n = 0;
   std::atomic<std::uint64_t> ticks{0};
   std::atomic<std::uint64_t> cbs{0};
@@ -150,6 +156,32 @@ struct trial {
   double drain_s = 0;               // first tick out -> last tick handled
 };
 
+/// The event published behind the ticks: a CIRCUIT_BREAKER (RISK), an ORDER_NEW (ORDERS) or a
+/// SIGNAL (SIGNALS).
+event make_probe_event(event_type t) {
+  switch (payload_kind_of(t)) {
+    case payload_kind::risk:
+      return event::create(t, "risk.bench",
+                           risk{risk_rule::circuit_breaker,
+                                {},
+                                0.05,
+                                0.07,
+                                std::make_shared<const std::string>("bench: drawdown 7% > 5%, trading halted")});
+    case payload_kind::order: {
+      order o;
+      o.client_id = client_order_id{1};
+      o.instrument = "EUR/USD";
+      o.quantity = quantity::from_double(1);
+      o.side = side::buy;
+      return event::create(t, "execution.bench", o);
+    }
+    case payload_kind::signal:
+      return event::create(t, "strategy.bench", signal{"EUR/USD", side::buy, 0.5, price::from_raw(1)});
+    default:
+      throw CLI::ValidationError("--probes", fmt::format("{}: not a RISK, order or SIGNAL type", to_string(t)));
+  }
+}
+
 /// One variant's long-lived actors (and bus).
 struct rig {
   variant v;
@@ -158,11 +190,17 @@ struct rig {
   std::optional<publisher> pub;
   caf::actor subscriber; // bus: the subscriber actor; CAF: the sink
   caf::actor forwarder;  // CAF only
+  event cb;              // the probe event published (sent) behind the ticks
 };
 
 rig make_rig(caf::actor_system& sys, const variant& v, const options& opt) {
-  rig r{v, std::make_shared<probe>(std::chrono::nanoseconds{static_cast<std::int64_t>(opt.spin_us * 1e3)}), {}, {}, {},
-        {}};
+  rig r{v,
+        std::make_shared<probe>(std::chrono::nanoseconds{static_cast<std::int64_t>(opt.spin_us * 1e3)}, v.probe),
+        {},
+        {},
+        {},
+        {},
+        make_probe_event(v.probe)};
   auto pr = r.pr;
   if (v.how == kind::bus) {
     bus_config cfg;
@@ -175,7 +213,7 @@ rig make_rig(caf::actor_system& sys, const variant& v, const options& opt) {
       return {on_events([pr](const event& e) { pr->on_event(e); })};
     });
     r.b->subscribe(event_type::tick, r.subscriber);
-    r.b->subscribe(event_type::circuit_breaker, r.subscriber);
+    r.b->subscribe(v.probe, r.subscriber);
     r.b->start();
     r.pub.emplace(r.b->make_publisher());
   } else {
@@ -201,7 +239,8 @@ std::string describe(const bus_stats& s) {
                      s.handler_calls);
 }
 
-trial run_trial(rig& r, const std::vector<event>& ticks, const event& cb, const options& opt) {
+trial run_trial(rig& r, const std::vector<event>& ticks, const options& opt) {
+  const auto& cb = r.cb;
   auto& pr = *r.pr;
   const auto n = r.v.idle ? std::size_t{0} : ticks.size();
   const auto staged_after =
@@ -239,7 +278,7 @@ trial run_trial(rig& r, const std::vector<event>& ticks, const event& cb, const 
   pr.cb_sent_ns.store(t_cb, std::memory_order_release);
   if (r.b) {
     if (!r.pub->publish(cb))
-      throw bench_failure(fmt::format("{}: publish of the CIRCUIT_BREAKER refused", r.v.name));
+      throw bench_failure(fmt::format("{}: publish of the probe event refused", r.v.name));
   } else if (r.v.how == kind::caf_urgent) {
     caf::anon_send<caf::message_priority::high>(r.forwarder, cb);
   } else {
@@ -339,8 +378,35 @@ verdict judge(const results& r, std::size_t v) {
   return d;
 }
 
+/// One row per W:k, the probes' p50 / p90 side by side (RISK's beside ORDER_NEW's and SIGNAL's).
+void print_by_probe(const results& r, const options& opt) {
+  fmt::print("\n### Behind the same backlog, per priority: p50 / p90 us (publish -> handler start)\n\n| W:k |");
+  for (const auto& name : opt.probes)
+    fmt::print(" {} |", name);
+  fmt::print("\n|---|");
+  for (std::size_t i = 0; i < opt.probes.size(); ++i)
+    fmt::print("---|");
+  fmt::print("\n");
+  for (std::size_t v = 0; v < r.variants.size();) {
+    const auto& first = r.variants[v];
+    if (first.how != kind::bus || first.idle) {
+      ++v;
+      continue;
+    }
+    fmt::print("| {}:{} |", first.window, first.batch);
+    for (; v < r.variants.size() && r.variants[v].how == kind::bus && !r.variants[v].idle
+           && r.variants[v].window == first.window && r.variants[v].batch == first.batch;
+         ++v) {
+      const auto p = percentiles_of(latencies(r.trials[v]));
+      fmt::print(" {} / {} |", us(p.p50), us(p.p90));
+    }
+    fmt::print("\n");
+  }
+}
+
 void print_tables(const results& r, const options& opt, std::size_t n) {
-  fmt::print("### CIRCUIT_BREAKER latency behind the backlog (publish/send -> handler start, us)\n\n");
+  fmt::print("### Probe latency behind the backlog (publish/send -> handler start, us; the CAF rows send a "
+             "CIRCUIT_BREAKER)\n\n");
   fmt::print("| variant | W | k | p50 | p90 | p99 | max | ticks handled ahead of the CB, median (max) | "
              "their spin, median us | backlog at the CB, median | bus stage MARKET_DATA at the CB, median | "
              "CB publish/send call, median us | drain, median ms | drain, median Mev/s |\n");
@@ -378,7 +444,10 @@ void print_tables(const results& r, const options& opt, std::size_t n) {
                urgent.p90 / d.p.p90);
   }
 
-  fmt::print("\n### Targets: RISK p50 <= {:.0f} us, p90 <= {:.0f} us, >= {:.0f}x plain CAF FIFO at p50 (median of "
+  print_by_probe(r, opt);
+
+  fmt::print("\n### Targets: RISK, ORDER_NEW and SIGNAL p50 <= {:.0f} us, p90 <= {:.0f} us, >= {:.0f}x plain CAF FIFO "
+             "at p50 (median of "
              "per-round ratios)\n\n| bus variant | p50 | p90 | x FIFO |\n|---|---|---|---|\n",
              target_p50_ns / 1e3, target_p90_ns / 1e3, target_ratio);
   for (std::size_t v = 0; v < r.variants.size(); ++v) {
@@ -443,15 +512,16 @@ void write_json(const std::string& path, const environment& env, const options& 
                     spread_json(d.fifo_ratio), spread_json(d.urgent_ratio), fifo.p50 / d.p.p50, fifo.p90 / d.p.p90,
                     urgent.p50 / d.p.p50, urgent.p90 / d.p.p90, d.p50_ok, d.p90_ok, d.ratio_ok);
     }
-    out += fmt::format("    {{\"name\": {}, \"kind\": \"{}\", \"no_backlog\": {}, \"credit_window\": {}, "
-                       "\"batch_size\": {}, "
-                       "\"latency\": {}, \"ticks_ahead\": {}, \"drain_s\": {}{}, \"trials\": [{}]}}{}\n",
-                       json_string(var.name),
-                       var.how == kind::bus ? "bus" : (var.how == kind::caf_fifo ? "caf_fifo" : "caf_urgent"), var.idle,
-                       var.window, var.batch, percentiles_json(percentiles_of(latencies(ts))),
-                       spread_json(spread_by(ts, [](const trial& t) { return t.ticks_ahead; })),
-                       spread_json(spread_by(ts, [](const trial& t) { return t.drain_s; })), extra, trials,
-                       v + 1 < r.variants.size() ? "," : "");
+    out += fmt::format(
+      "    {{\"name\": {}, \"kind\": \"{}\", \"probe\": \"{}\", \"no_backlog\": {}, "
+      "\"credit_window\": {}, "
+      "\"batch_size\": {}, "
+      "\"latency\": {}, \"ticks_ahead\": {}, \"drain_s\": {}{}, \"trials\": [{}]}}{}\n",
+      json_string(var.name), var.how == kind::bus ? "bus" : (var.how == kind::caf_fifo ? "caf_fifo" : "caf_urgent"),
+      to_string(var.probe), var.idle, var.window, var.batch, percentiles_json(percentiles_of(latencies(ts))),
+      spread_json(spread_by(ts, [](const trial& t) { return t.ticks_ahead; })),
+      spread_json(spread_by(ts, [](const trial& t) { return t.drain_s; })), extra, trials,
+      v + 1 < r.variants.size() ? "," : "");
   }
   out += "  ]\n}\n";
   write_file(path, out);
@@ -469,25 +539,23 @@ std::vector<variant> make_variants(const options& opt) {
     char tail = 0;
     if (std::sscanf(combo.c_str(), "%u:%u%c", &w, &k, &tail) != 2 || w == 0 || k == 0 || k > w)
       throw CLI::ValidationError("--combos", fmt::format("'{}' is not W:k with 1 <= k <= W", combo));
-    vs.push_back({fmt::format("A bus W={} k={}", w, k), kind::bus, w, k});
+    for (const auto& name : opt.probes) {
+      event_type t{};
+      if (!from_string(name, t)
+          || (t != event_type::circuit_breaker && t != event_type::order_new && t != event_type::signal))
+        throw CLI::ValidationError("--probes", fmt::format("'{}': one of CIRCUIT_BREAKER, ORDER_NEW, SIGNAL", name));
+      vs.push_back({fmt::format("A bus W={} k={} {}", w, k, name), kind::bus, w, k, false, t});
+    }
   }
   vs.push_back({"B CAF FIFO", kind::caf_fifo, 0, 0});
   vs.push_back({"C CAF urgent", kind::caf_urgent, 0, 0});
   if (opt.controls) {
-    vs.push_back({fmt::format("A0 bus W={} k={}, no backlog", vs.front().window, vs.front().batch), kind::bus,
-                  vs.front().window, vs.front().batch, true});
+    vs.push_back(
+      {fmt::format("A0 bus W={} k={} {}, no backlog", vs.front().window, vs.front().batch, to_string(vs.front().probe)),
+       kind::bus, vs.front().window, vs.front().batch, true, vs.front().probe});
     vs.push_back({"B0 CAF, no backlog", kind::caf_fifo, 0, 0, true});
   }
   return vs;
-}
-
-event make_circuit_breaker() {
-  return event::create(event_type::circuit_breaker, "risk.bench",
-                       risk{risk_rule::circuit_breaker,
-                            {},
-                            0.05,
-                            0.07,
-                            std::make_shared<const std::string>("bench: drawdown 7% > 5%, trading halted")});
 }
 
 } // namespace
@@ -500,6 +568,11 @@ int main(int argc, char** argv) {
   app.add_flag("--quick", opt.quick, "CI smoke run: 20k ticks, 3 trials (unless given)");
   app.add_option("--json", opt.json, "also write the results to this JSON file");
   app.add_option("--combos", opt.combos, "bus (credit window W : batch size k) pairs, one variant each, e.g. 16:8,4:4")
+    ->delimiter(',');
+  app
+    .add_option("--probes", opt.probes,
+                "event types published behind the ticks at the bus, one variant each per W:k (CIRCUIT_BREAKER, "
+                "ORDER_NEW, SIGNAL)")
     ->delimiter(',');
   app.add_option("--spin-us", opt.spin_us, "handler work per tick, microseconds")->check(CLI::NonNegativeNumber);
   app.add_option("--capacity", opt.capacity, "bus capacity (ticks may use 80% of it)")->check(CLI::PositiveNumber);
@@ -550,7 +623,6 @@ int main(int argc, char** argv) {
   const auto env = probe_environment();
 
   const auto ticks = make_ticks(n);
-  const auto cb = make_circuit_breaker();
   results r{variants, std::vector<std::vector<trial>>(variants.size()), 0, 0};
   for (std::size_t v = 0; v < variants.size(); ++v) {
     if (variants[v].how == kind::caf_fifo && !variants[v].idle)
@@ -565,14 +637,14 @@ int main(int argc, char** argv) {
       rigs.push_back(make_rig(sys, v, opt));
     // One warm-up round, not recorded (first-use allocations of queues, mailboxes, tokens).
     for (auto& rg : rigs)
-      (void)run_trial(rg, ticks, cb, opt);
+      (void)run_trial(rg, ticks, opt);
     for (std::size_t t = 0; t < opt.trials; ++t) {
       // Odd rounds run the variants in reverse order: a trial pays for what the one before it
       // left behind (cold caches and scheduler state after ~1 s away, heap); reversing spreads
       // that evenly (measured: the control that ran first paid 10-60 us more in its send call).
       for (std::size_t i = 0; i < rigs.size(); ++i) {
         const auto v = t % 2 == 0 ? i : rigs.size() - 1 - i;
-        r.trials[v].push_back(run_trial(rigs[v], ticks, cb, opt));
+        r.trials[v].push_back(run_trial(rigs[v], ticks, opt));
       }
       fmt::print(stderr, "priority: round {}/{} done\n", t + 1, opt.trials);
     }

@@ -28,7 +28,7 @@ done
 mkdir -p "$out"
 
 targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory
-  libra-bench-journal)
+  libra-bench-journal libra-bench-conflation)
 # Configure every time: cheap, and it stamps the current commit into the results. A tree that
 # --build names and that is configured already keeps its settings (CI's smoke run uses the test
 # tree, which has built the benchmarks: nothing to compile); a new one is Release, without tests.
@@ -63,14 +63,17 @@ if [ "$quick" = 1 ]; then
   run priority --quick
   run memory --quick
   run journal --quick
+  run conflation --quick
   disruptor_args=(--quick --batch 64 --json)
 else
   run throughput --events 1000000 --trials 5 --combos "$combos"
   run publish --events 1000000 --trials 5
   run latency --seconds 1 --trials 3
-  run priority --combos "$combos"
+  # Three probes (RISK, ORDER_NEW, SIGNAL) per W:k: fewer combos keep the run within minutes.
+  run priority --combos 1:1,4:4,16:8,64:32,256:32
   run memory
   run journal --events 1000000 --trials 5
+  run conflation --events 1000000 --trials 5
   disruptor_args=(--events 1000000 --trials 5 --batch 64 --json)
 fi
 
@@ -90,7 +93,7 @@ fi
   echo "  \"quick\": $([ "$quick" = 1 ] && echo true || echo false),"
   echo "  \"seconds\": $(( $(date +%s) - start )),"
   sep=""
-  for name in throughput publish latency priority memory journal; do
+  for name in throughput publish latency priority memory journal conflation; do
     printf '%s  "%s": ' "$sep" "$name"
     cat "$tmp/$name.json"
     sep=","

@@ -10,15 +10,17 @@
 #include <algorithm>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 namespace libra::detail {
 
 namespace {
 
-constexpr std::size_t pull_chunk = 256;    // events moved from a stage per bulk dequeue
-constexpr std::size_t orphan_chunk = 4096; // events with no subscriber released per round
-constexpr int max_rounds = 64;             // rounds per message before the broker yields
-constexpr int max_repumps = 8;             // re-pumps for events that raced the wake flags
+constexpr std::size_t pull_chunk = 256;        // events moved from a stage per bulk dequeue
+constexpr std::size_t orphan_chunk = 4096;     // events with no subscriber released per round
+constexpr int max_rounds = 64;                 // rounds per message before the broker yields
+constexpr int max_repumps = 8;                 // re-pumps for events that raced the wake flags
+constexpr std::uint32_t conflating_window = 2; // MARKET_DATA credit of a conflating subscriber
 
 /// One priority's events, from the oldest not yet released by every interested endpoint, by
 /// position. A ring that doubles when full and keeps its storage: the hot path allocates nothing
@@ -77,11 +79,78 @@ private:
   std::uint64_t base_ = 0; // position of the oldest
 };
 
+/// One (type, instrument) stream of market data, for conflation.
+struct stream_key {
+  event_type type = event_type::tick;
+  instrument_id instrument;
+  bool operator==(const stream_key&) const = default;
+};
+
+struct stream_key_hash {
+  std::size_t operator()(const stream_key& k) const noexcept {
+    return std::hash<instrument_id>{}(k.instrument) * 31 + static_cast<std::size_t>(k.type);
+  }
+};
+
+stream_key key_of(const event& e) {
+  switch (e.type()) {
+    case event_type::bar:
+      return {e.type(), e.get<bar>().instrument};
+    case event_type::order_book:
+      return {e.type(), e.get<order_book_ptr>()->instrument};
+    default:
+      return {e.type(), e.get<tick>().instrument}; // subscribe() allows conflation for these 3 only
+  }
+}
+
+/// What a conflating endpoint is behind on: the newest MARKET_DATA event per stream, linked in
+/// the order of their last update. Bounded by the number of streams; allocates only for a new
+/// stream (a std::map keyed by update order allocated and freed a node per event).
+struct held_events {
+  struct entry {
+    event ev;
+    std::int64_t admitted_ns;
+    const subscription_state* sub;
+    stream_key key;
+    entry* prev = nullptr; // older update (unordered_map nodes never move: the links stay valid)
+    entry* next = nullptr; // newer update
+  };
+  std::unordered_map<stream_key, entry, stream_key_hash> latest;
+  entry* oldest = nullptr;
+  entry* newest = nullptr;
+
+  [[nodiscard]] bool empty() const noexcept { return latest.empty(); }
+  void clear() {
+    latest.clear();
+    oldest = nullptr;
+    newest = nullptr;
+  }
+  void unlink(entry& e) noexcept {
+    (e.prev != nullptr ? e.prev->next : oldest) = e.next;
+    (e.next != nullptr ? e.next->prev : newest) = e.prev;
+    e.prev = nullptr;
+    e.next = nullptr;
+  }
+  void append(entry& e) noexcept {
+    e.prev = newest;
+    e.next = nullptr;
+    (newest != nullptr ? newest->next : oldest) = &e;
+    newest = &e;
+  }
+  void erase(entry& e) {
+    unlink(e);
+    const auto key = e.key; // e dies with the node
+    latest.erase(key);
+  }
+};
+
 struct endpoint_state {
   endpoint_record rec;
   std::shared_ptr<endpoint_channel> channel; // the rings to the subscriber (delivery.hpp)
   std::uint32_t mask = 0;                    // types this endpoint subscribed to
   std::array<std::uint64_t, priority_count> cursor{};
+  bool conflates = false; // a subscription with conflation::by_instrument
+  held_events held;       // conflates: what it is behind on
   [[nodiscard]] bool wants(std::size_t p) const noexcept { return (mask & types_of(static_cast<priority>(p))) != 0; }
 };
 
@@ -109,17 +178,24 @@ using broker_actor = caf::stateful_actor<broker_state>;
 
 /// Keeps a removed subscription alive while the rings may still hold events that point at it.
 void retire(endpoint_channel& ch, std::shared_ptr<subscription_state> sub) {
-  ch.retired.push_back(
-    {ch.normal.tail.load(std::memory_order_relaxed), ch.risk.tail.load(std::memory_order_relaxed), std::move(sub)});
+  endpoint_channel::retired_sub r{{}, std::move(sub)};
+  for (std::size_t p = 0; p < priority_count; ++p)
+    r.end[p] = ch.rings[p].tail.load(std::memory_order_relaxed);
+  ch.retired.push_back(std::move(r));
 }
 
 void prune(endpoint_channel& ch) {
   if (ch.retired.empty())
     return;
-  const auto n = ch.normal.head.load(std::memory_order_acquire);
-  const auto r = ch.risk.head.load(std::memory_order_acquire);
-  std::erase_if(ch.retired,
-                [&](const endpoint_channel::retired_sub& s) { return n >= s.normal_end && r >= s.risk_end; });
+  std::array<std::uint64_t, priority_count> head{};
+  for (std::size_t p = 0; p < priority_count; ++p)
+    head[p] = ch.rings[p].head.load(std::memory_order_acquire);
+  std::erase_if(ch.retired, [&](const endpoint_channel::retired_sub& s) {
+    for (std::size_t p = 0; p < priority_count; ++p)
+      if (head[p] < s.end[p])
+        return false;
+    return true;
+  });
 }
 
 void refresh(broker_actor* self) {
@@ -152,8 +228,21 @@ void refresh(broker_actor* self) {
     prune(*ep.channel);
     ep.rec = std::move(rec);
     ep.mask = 0;
-    for (const auto& sub : ep.rec.subs)
+    ep.conflates = false;
+    for (const auto& sub : ep.rec.subs) {
       ep.mask |= type_bit(sub->type);
+      ep.conflates = ep.conflates || sub->conflate == conflation::by_instrument;
+    }
+    // Held events of removed subscriptions are never run (they would be skipped as inactive).
+    for (auto it = ep.held.latest.begin(); it != ep.held.latest.end();) {
+      const auto* sub = it->second.sub;
+      if (std::none_of(ep.rec.subs.begin(), ep.rec.subs.end(), [&](const auto& s) { return s.get() == sub; })) {
+        ep.held.unlink(it->second);
+        it = ep.held.latest.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (std::size_t p = 0; p < priority_count; ++p) {
       const auto prio_types = types_of(static_cast<priority>(p));
       if ((old_mask & prio_types) == 0 && (ep.mask & prio_types) != 0)
@@ -206,42 +295,112 @@ const subscription_state* match(broker_state& st, const endpoint_state& ep, cons
   return nullptr;
 }
 
-/// Writes up to limit events for ep from priorities [first, last) into ring, strictly by
-/// priority and FIFO within one, and publishes them; returns how many.
-std::uint32_t fill(broker_state& st, endpoint_state& ep, handoff_ring& ring, std::uint32_t limit, std::size_t first,
-                   std::size_t last) {
+/// Writes up to limit events of priority p for ep into ring, FIFO, and publishes them; returns
+/// how many.
+std::uint32_t fill(broker_state& st, endpoint_state& ep, handoff_ring& ring, std::uint32_t limit, std::size_t p) {
+  if (st.stale)
+    return 0;                                               // the registry changed: refresh() first
   const auto t = ring.tail.load(std::memory_order_relaxed); // ours
   std::uint32_t n = 0;
-  for (std::size_t p = first; p < last && n < limit && !st.stale; ++p) {
-    if (!ep.wants(p))
+  auto& lq = st.q[p];
+  // The sole reader may take the event instead of copying it: nobody else will read it.
+  const bool sole = st.readers[p] == 1;
+  auto& cur = ep.cursor[p];
+  while (n < limit) {
+    if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
+      break;
+    auto& s = lq.at(cur);
+    ++cur;
+    if ((ep.mask & type_bit(s.ev.type())) == 0)
       continue;
-    auto& lq = st.q[p];
-    // The sole reader may take the event instead of copying it: nobody else will read it.
-    const bool sole = st.readers[p] == 1;
-    auto& cur = ep.cursor[p];
-    while (n < limit) {
-      if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
-        break;
-      auto& s = lq.at(cur);
-      ++cur;
-      if ((ep.mask & type_bit(s.ev.type())) == 0)
-        continue;
-      const auto* sub = match(st, ep, s.ev);
-      if (sub == nullptr)
-        continue;
-      auto& slot = ring.at(t + n);
-      if (sole)
-        std::construct_at(&slot.ev, std::move(s.ev));
-      else
-        std::construct_at(&slot.ev, s.ev);
-      slot.admitted_ns = s.admitted_ns;
-      slot.sub = sub;
-      ++n;
-    }
+    const auto* sub = match(st, ep, s.ev);
+    if (sub == nullptr)
+      continue;
+    auto& slot = ring.at(t + n);
+    if (sole)
+      std::construct_at(&slot.ev, std::move(s.ev));
+    else
+      std::construct_at(&slot.ev, s.ev);
+    slot.admitted_ns = s.admitted_ns;
+    slot.sub = sub;
+    ++n;
   }
   if (n > 0)
     ring.tail.store(t + n, std::memory_order_release);
   return n;
+}
+
+/// Conflating endpoint: writes up to limit held events into ring, oldest update first, and
+/// publishes them; returns how many.
+std::uint32_t fill_held(endpoint_state& ep, handoff_ring& ring, std::uint32_t limit) {
+  const auto t = ring.tail.load(std::memory_order_relaxed); // ours
+  std::uint32_t n = 0;
+  auto& held = ep.held;
+  while (n < limit && held.oldest != nullptr) {
+    auto& e = *held.oldest;
+    auto& slot = ring.at(t + n);
+    std::construct_at(&slot.ev, std::move(e.ev));
+    slot.admitted_ns = e.admitted_ns;
+    slot.sub = e.sub;
+    ++n;
+    held.erase(e);
+  }
+  if (n > 0)
+    ring.tail.store(t + n, std::memory_order_release);
+  return n;
+}
+
+/// Conflating endpoint behind (ring full, or events held): takes up to max MARKET_DATA events
+/// of its conflating subscriptions into its held events, replacing the older one of the same
+/// stream, so that it holds back no capacity. Stops at an event of one of its other
+/// subscriptions (that one waits for credit, as usual). True when it took any.
+bool absorb(broker_state& st, endpoint_state& ep, std::size_t max) {
+  constexpr auto p = static_cast<std::size_t>(priority::market_data);
+  if (st.stale)
+    return false;
+  auto& lq = st.q[p];
+  const bool sole = st.readers[p] == 1;
+  auto& cur = ep.cursor[p];
+  auto& held = ep.held;
+  std::size_t n = 0;
+  std::uint64_t replaced = 0;
+  while (n < max) {
+    if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
+      break;
+    auto& s = lq.at(cur);
+    if ((ep.mask & type_bit(s.ev.type())) == 0) {
+      ++cur;
+      continue;
+    }
+    // A filter may run twice for an event left here for fill() (first-increment simplicity).
+    const auto* sub = match(st, ep, s.ev);
+    if (sub == nullptr) {
+      ++cur;
+      continue;
+    }
+    if (sub->conflate != conflation::by_instrument)
+      break;
+    ++cur;
+    ++n;
+    auto key = key_of(s.ev);
+    auto it = held.latest.find(key);
+    if (it == held.latest.end()) {
+      it = held.latest.emplace(key, held_events::entry{sole ? std::move(s.ev) : s.ev, s.admitted_ns, sub, key}).first;
+    } else {
+      held.unlink(it->second);
+      if (sole)
+        it->second.ev = std::move(s.ev);
+      else
+        it->second.ev = s.ev;
+      it->second.admitted_ns = s.admitted_ns;
+      it->second.sub = sub;
+      ++replaced;
+    }
+    held.append(it->second);
+  }
+  if (replaced > 0)
+    st.core->conflated.fetch_add(replaced, std::memory_order_relaxed);
+  return n > 0;
 }
 
 /// Wakes the subscriber after a fill: always for RISK (urgently: it overtakes whatever the
@@ -309,7 +468,10 @@ bool arm_wakes(broker_state& st) {
   for (std::size_t p = 1; p < priority_count; ++p) { // RISK publishes always wake
     bool actionable = st.readers[p] == 0;
     for (const auto& ep : st.eps)
-      actionable = actionable || (ep.wants(p) && ep.channel->normal.in_flight() < st.core->cfg.credit_window);
+      actionable = actionable
+                   || (ep.wants(p)
+                       && (ep.channel->rings[p].in_flight() < st.core->cfg.credit_window
+                           || (ep.conflates && p == static_cast<std::size_t>(priority::market_data))));
     if (!actionable) {
       // Every interested subscriber is out of credit: its acks will pump; a wake per publish
       // would only flood the mailbox.
@@ -330,9 +492,11 @@ void check_quiet(broker_state& st) {
   if (st.idle_waiters.empty() && !st.drain)
     return;
   for (const auto& ep : st.eps) {
+    if (!ep.held.empty())
+      return; // the acks that make room for them pump again
     // Quiet means every handler has run: ask for an ack when a ring runs dry.
-    for (auto* ring : {&ep.channel->normal, &ep.channel->risk})
-      if (ring->in_flight() != 0 && !want_credit(*ring, ring->tail.load(std::memory_order_relaxed)))
+    for (auto& ring : ep.channel->rings)
+      if (ring.in_flight() != 0 && !want_credit(ring, ring.tail.load(std::memory_order_relaxed)))
         return;
   }
   for (auto& w : st.idle_waiters)
@@ -365,28 +529,66 @@ void pump(broker_actor* self) {
       for (std::size_t i = 0; i < n && !st.stale; ++i) {
         auto& ep = st.eps[(st.rr + i) % n];
         auto& ch = *ep.channel;
-        // RISK first, and past the credit window (RISK events are few; a subscriber out of credit
-        // must still get them now): the subscriber runs them before its next other event.
+        // RISK first, and as many as its ring takes (RISK events are few; a subscriber busy with
+        // others must still get them now): the subscriber runs them before its next other event.
         if (ep.wants(0)) {
-          const auto used = ch.risk.in_flight();
+          auto& risk = ch.rings[0];
+          const auto used = risk.in_flight();
           if (used >= risk_ring_capacity) {
-            progress = want_refill(ch.risk, risk_ring_capacity, 1) || progress;
-          } else if (fill(st, ep, ch.risk, static_cast<std::uint32_t>(risk_ring_capacity - used), 0, 1) > 0) {
+            progress = want_refill(risk, risk_ring_capacity, 1) || progress;
+          } else if (fill(st, ep, risk, static_cast<std::uint32_t>(risk_ring_capacity - used), 0) > 0) {
             wake(self, ep, true);
             progress = true;
           }
         }
-        if (st.stale)
-          continue;
-        const auto used = ch.normal.in_flight();
-        if (used >= window) {
-          // Out of credit: the subscriber acks when it has made room for a chunk.
-          progress = want_refill(ch.normal, window, k) || progress;
-          continue;
+        // Then each other priority into its own ring of W (its credit), k at a time: ticks filling
+        // theirs hold back no order.
+        // Strict priority: nothing of a lower priority goes into a ring while events of a higher
+        // one may still wait in the stages for this subscriber (they would run after it).
+        bool filled = false;
+        bool higher_waiting = false;
+        auto more_of = [&](std::size_t p) {
+          return ep.cursor[p] != st.q[p].end() || st.core->stages[p].size_approx() > 0;
+        };
+        for (std::size_t p = 1; p < priority_count && !st.stale; ++p) {
+          if (!ep.wants(p))
+            continue;
+          auto& ring = ch.rings[p];
+          const auto used = ring.in_flight();
+          if (p == static_cast<std::size_t>(priority::market_data) && ep.conflates) {
+            // Held events first (they are older than the stage's), then the stage; while behind,
+            // the rest goes into the held events instead of waiting. A window of at most 2 (the
+            // event running and the next): what its handler starts is never more than one handler
+            // call older than the newest of the instrument (a ring of W would hold W stale ones).
+            const auto cwin = std::min<std::uint32_t>(window, conflating_window);
+            const auto room =
+              higher_waiting || used >= cwin ? 0U : std::min<std::uint32_t>(k, cwin - static_cast<std::uint32_t>(used));
+            auto put = fill_held(ep, ring, room);
+            if (put < room && ep.held.empty())
+              put += fill(st, ep, ring, room - put, p);
+            filled = filled || put > 0;
+            if (higher_waiting || ring.in_flight() >= cwin || !ep.held.empty()) {
+              progress = absorb(st, ep, pull_chunk) || progress;
+              if (ring.in_flight() >= cwin)
+                progress = want_credit(ring, ring.head.load(std::memory_order_acquire) + 1) || progress;
+            }
+            continue;
+          }
+          if (higher_waiting)
+            continue;
+          if (used >= window) {
+            // Out of credit: the subscriber acks when it has made room for a chunk.
+            progress = want_refill(ring, window, k) || progress;
+            higher_waiting = more_of(p);
+            continue;
+          }
+          const auto limit = std::min<std::uint32_t>(k, window - static_cast<std::uint32_t>(used));
+          const auto put = fill(st, ep, ring, limit, p);
+          filled = filled || put > 0;
+          // Fewer than asked: the fill ran out of events of p for it (it pulled the stage dry).
+          higher_waiting = put == limit && more_of(p);
         }
-        if (fill(st, ep, ch.normal, std::min<std::uint32_t>(k, window - static_cast<std::uint32_t>(used)), 1,
-                 priority_count)
-            > 0) {
+        if (filled) {
           wake(self, ep, false);
           progress = true;
         }
@@ -448,6 +650,8 @@ std::uint64_t abort_all(broker_actor* self) {
     }
   };
   drop_local();
+  for (auto& ep : st.eps)
+    ep.held.clear(); // dispatched already (they left the stages): not counted again
   // The bus is closed, so only publishers that reserved a slot just before close() can still
   // be enqueueing: wait for them (nanoseconds) so the count is exact.
   for (std::size_t spins = 0; st.core->pending() != 0; ++spins) {

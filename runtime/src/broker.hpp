@@ -8,15 +8,17 @@
 //   into one lock-free queue per priority (moodycamel::ConcurrentQueue, FIFO per producer) and
 //   send the broker a CAF message only to wake it; RISK publishes always wake it urgently.
 //   Measured with this shape: RISK behind 100k ticks ~5 us p50.
-// - Credit: each subscriber actor holds at most W events handed to it and not yet handled, in a
-//   single-producer single-consumer ring of W slots (delivery.hpp); the broker writes up to k
-//   at a time straight into it. Backlog stays in the broker's stages, where priority still
-//   applies; a subscriber's ring never holds more than W lower-priority events. A CAF message
+// - Credit: each subscriber actor holds at most W events of each priority below RISK handed to it
+//   and not yet handled, in one single-producer single-consumer ring of W slots per priority
+//   (handoff.hpp); the broker writes up to k at a time straight into them. Backlog stays in the
+//   broker's stages, where priority still applies. The subscriber takes its next event from the
+//   highest-priority ring that has one, so an ORDER_NEW waits for at most one tick handler
+//   whatever W (with one ring for ORDERS, SIGNALS and MARKET_DATA it waited for up to W: W had
+//   to be small for orders and large for throughput, issue 16). A CAF message
 //   goes to the subscriber only when it is idle (a wake), and back to the broker only when it
 //   is out of credit and asked to hear once half the ring is free (an ack): while both run,
-//   events and credit pass through the ring with no message at all. RISK events have their own
-//   ring past the credit window, with an urgent wake; the subscriber looks at it before each
-//   event of the other ring, so a RISK event waits for at most one handler call whatever W.
+//   events and credit pass through the rings with no message at all. RISK's ring comes with an
+//   urgent wake (it overtakes the subscriber's mailbox too).
 //   Measured against the first design (a CAF message of k copied events per batch plus an ack
 //   message per batch): 16:8 1.6x -> 3.3x raw CAF, 64:32 4.2x -> 7.1x, RISK p50 at 16:8
 //   38 -> 16 us (bench/README.md). The remaining cost at W <= 64 is the round trip when the

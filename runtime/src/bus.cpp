@@ -140,12 +140,12 @@ bus::~bus() {
   }
 }
 
-subscription_id bus::subscribe(event_type type, handler h, filter f) {
-  return core_->subscribe(type, std::move(h), nullptr, std::move(f));
+subscription_id bus::subscribe(event_type type, handler h, filter f, subscribe_options opts) {
+  return core_->subscribe(type, std::move(h), nullptr, std::move(f), opts);
 }
 
-subscription_id bus::subscribe(event_type type, const caf::actor& subscriber, filter f) {
-  return core_->subscribe(type, {}, &subscriber, std::move(f));
+subscription_id bus::subscribe(event_type type, const caf::actor& subscriber, filter f, subscribe_options opts) {
+  return core_->subscribe(type, {}, &subscriber, std::move(f), opts);
 }
 
 bool bus::unsubscribe(subscription_id id) { return core_->unsubscribe(id); }

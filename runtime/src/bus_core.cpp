@@ -188,9 +188,14 @@ void bus_core::wake_urgent() const {
 
 // -- registry -----------------------------------------------------------------------------------
 
-subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf::actor* subscriber, libra::filter f) {
+subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf::actor* subscriber, libra::filter f,
+                                    subscribe_options opts) {
   if (static_cast<std::size_t>(type) >= event_type_count)
     throw bus_error("subscribe: invalid event type");
+  if (opts.conflate == conflation::by_instrument && type != event_type::tick && type != event_type::bar
+      && type != event_type::order_book)
+    throw bus_error(
+      fmt::format("subscribe to {}: conflate by_instrument applies to TICK, BAR and ORDER_BOOK only", to_string(type)));
   if (subscriber == nullptr && !h)
     throw bus_error("subscribe: empty handler");
   if (subscriber != nullptr && !*subscriber)
@@ -207,6 +212,7 @@ subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf
   sub->type = type;
   sub->fn = std::move(h);
   sub->flt = std::move(f);
+  sub->conflate = opts.conflate;
   // Events admitted from here on get a sequence >= from_seq: exactly those published after
   // subscribe() returns, plus possibly some racing with it.
   sub->from_seq = next_seq_.load(std::memory_order_acquire);
@@ -377,6 +383,7 @@ bus_stats bus_core::stats() const {
   s.rejected = s.rejected_full + s.rejected_closed;
   s.errors = errors_.load(std::memory_order_relaxed);
   s.handler_calls = handler_calls.load(std::memory_order_relaxed);
+  s.conflated = conflated.load(std::memory_order_relaxed);
   {
     std::lock_guard guard{mu_};
     s.handlers = subs_.size();

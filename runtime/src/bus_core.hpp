@@ -49,6 +49,7 @@ struct subscription_state {
   std::uint64_t from_seq = 0; ///< only events admitted after subscribe() began
   libra::handler fn;          ///< empty for actor subscriptions
   libra::filter flt;
+  conflation conflate = conflation::none;
   std::atomic<bool> active{true};
 };
 
@@ -98,7 +99,8 @@ public:
   void release(std::uint64_t n) noexcept { admission_.fetch_sub(n, std::memory_order_acq_rel); }
 
   // -- registry (any thread, locked) ----------------------------------------------------------
-  subscription_id subscribe(event_type type, libra::handler h, const caf::actor* subscriber, libra::filter f);
+  subscription_id subscribe(event_type type, libra::handler h, const caf::actor* subscriber, libra::filter f,
+                            subscribe_options opts = {});
   bool unsubscribe(subscription_id id);
   bool unsubscribe_handler(event_type type, const libra::handler& h);
   /// Removes the endpoint of a dead actor (the broker's down handler).
@@ -137,6 +139,8 @@ public:
   std::array<std::atomic<std::uint64_t>, priority_count> dropped{};
   std::array<std::atomic<std::uint64_t>, priority_count> local_pending{};
   std::atomic<std::uint64_t> handler_calls{0};
+  /// Events a conflating subscription skipped (replaced by a newer one of the instrument).
+  std::atomic<std::uint64_t> conflated{0};
   std::atomic<bool> running{false};
   std::atomic<bool> stopped{false};
   /// Set by stop() once it is done with the broker: from then on no handler call starts (events

@@ -37,6 +37,24 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+/// What a subscription gets while its subscriber is behind (its credit window full).
+enum class conflation : std::uint8_t {
+  /// Every event: the events it has not had yet wait in the bus (holding capacity: a slow
+  /// subscriber back-pressures the publishers).
+  none,
+  /// Only the newest event per instrument (and type): the bus keeps one per instrument for the
+  /// subscriber and replaces it with each newer one (stats().conflated counts the replaced ones),
+  /// so its memory is bounded by the number of instruments and the subscriber holds back no
+  /// capacity. After falling behind the subscriber gets them in the order of their last update.
+  /// For TICK, BAR and ORDER_BOOK only: subscribe() refuses it for any other type.
+  by_instrument,
+};
+
+/// Options of one subscription.
+struct subscribe_options {
+  conflation conflate = conflation::none;
+};
+
 /// A publishing handle for one thread, holding lock-free producer tokens created up front (the
 /// first enqueue from a thread without one costs microseconds). Not thread-safe: one per thread.
 class LIBRA_API publisher {
@@ -79,11 +97,14 @@ public:
   /// RISK event waits for at most the one call already running. An event that matches several
   /// of its subscriptions is delivered to it once. Different handlers run on different actors,
   /// concurrently with each other.
-  subscription_id subscribe(event_type type, handler h, filter f = {});
+  ///
+  /// opts.conflate = conflation::by_instrument: see conflation (throws bus_error for a type
+  /// other than TICK, BAR or ORDER_BOOK).
+  subscription_id subscribe(event_type type, handler h, filter f = {}, subscribe_options opts = {});
   /// Subscribes an existing actor: it receives libra::delivery messages (see on_events) for
   /// this type, and must consume each one: a delivery wakes it to run the events waiting for it.
   /// One actor may subscribe to several types; its credit window is shared.
-  subscription_id subscribe(event_type type, const caf::actor& subscriber, filter f = {});
+  subscription_id subscribe(event_type type, const caf::actor& subscriber, filter f = {}, subscribe_options opts = {});
   /// Removes one subscription; after this returns its handler is not called again. False when
   /// the id is unknown (or already removed).
   bool unsubscribe(subscription_id id);

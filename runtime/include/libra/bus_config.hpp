@@ -41,10 +41,12 @@ struct bus_config {
   admission_share_table admission_shares = default_admission_shares;
   /// Subscriptions one event type may have; subscribe() throws beyond it.
   std::size_t max_handlers_per_type = 100;
-  /// W: events a subscriber may have unacknowledged (handed to it, handler not yet finished), at
-  /// most max_credit_window. Each subscriber actor gets a ring of W slots (rounded up to a power
-  /// of two, 144 bytes each). W bounds how far a backlog of lower-priority events can delay an
-  /// ORDERS or SIGNALS event at a subscriber; RISK events go past it.
+  /// W: events of one priority a subscriber may have unacknowledged (handed to it, handler not
+  /// yet finished), at most max_credit_window. Each subscriber actor gets a ring of W slots
+  /// (rounded up to a power of two, 144 bytes each) for each of ORDERS, SIGNALS and MARKET_DATA,
+  /// and takes its next event from the highest-priority one: a large W costs memory, not the
+  /// latency of higher priorities (an order waits for at most one tick handler). RISK has a ring
+  /// of its own (64 slots).
   std::uint32_t credit_window = 16;
   /// k: events the broker hands over at a time, and the subscriber returns credit for at a time.
   std::uint32_t batch_size = 8;

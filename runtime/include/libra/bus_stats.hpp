@@ -37,7 +37,8 @@ struct bus_stats {
   std::uint64_t dropped = 0;         ///< accepted but discarded by stop() at its timeout
   std::uint64_t errors = 0;          ///< handlers and filters that threw
   std::uint64_t handler_calls = 0;   ///< handler invocations (one per event per subscription)
-  std::size_t handlers = 0;          ///< live subscriptions
+  std::uint64_t conflated = 0; ///< events a conflating subscriber skipped (a newer one of the instrument replaced it)
+  std::size_t handlers = 0;    ///< live subscriptions
   std::array<std::uint64_t, priority_count> pending_by_priority{}; ///< indexed by priority: use pending_of()
   std::array<std::uint64_t, priority_count> dropped_by_priority{}; ///< indexed by priority: use dropped_of()
   std::array<latency_summary, priority_count> latency{};           ///< indexed by priority: use latency_of()

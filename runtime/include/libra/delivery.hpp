@@ -18,9 +18,10 @@ namespace libra {
 
 /// The CAF message that wakes a subscriber actor: its events are in the endpoint's rings.
 ///
-/// RISK events come with an urgent wake and overtake everything: while a subscriber runs its
-/// other events, it checks before each one whether a RISK event is waiting and runs that first.
-/// A RISK event thus waits for at most one handler call, whatever the credit window.
+/// Each priority has its own ring, and the subscriber always runs the next event of the highest
+/// one that has one: an event waits for at most one handler call of a lower priority (RISK
+/// behind a tick, an order behind a tick), whatever the credit window. RISK events also come with
+/// an urgent wake, which overtakes the subscriber's mailbox.
 class LIBRA_API delivery {
 public:
   delivery() = default;

@@ -241,6 +241,11 @@ bool print_summary(std::FILE* out, const topology& topo, const std::string& reas
   fmt::print(out, "wall time          {:.3f} s\n", wall);
   fmt::print(out, "events             published {}, dispatched {}, dropped {}, rejected {}, errors {}\n",
              thousands(s.published), thousands(s.dispatched), dropped, s.rejected, s.errors);
+  if (s.conflated > 0) // a line of its own: only runs with a conflating subscription have it
+    fmt::print(out,
+               "conflated          {} (skipped by slow conflating subscribers: a newer one of the instrument "
+               "replaced them)\n",
+               thousands(s.conflated));
   fmt::print(out, "events by type    ");
   for (auto t : all_event_types)
     if (auto n = count(mon, t); n > 0)

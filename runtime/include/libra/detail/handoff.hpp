@@ -1,11 +1,15 @@
 // Internals of the hand-off between the broker and a subscriber actor; public only because the
 // templates in libra/delivery.hpp run them on the subscriber. Not for actor authors.
 //
-// The broker writes a subscriber's events into two single-producer single-consumer rings owned by
-// that subscriber's channel: one for RISK, one for everything else (capacity W, the credit
-// window). A subscriber that is running keeps taking events from its rings without any message,
-// and it returns credit by advancing the ring's head (an atomic store), with a CAF message to the
-// broker only when the broker is waiting for that credit.
+// The broker writes a subscriber's events into single-producer single-consumer rings owned by
+// that subscriber's channel, one per priority: RISK's (risk_ring_capacity), and one of W slots
+// (the credit window) for each of ORDERS, SIGNALS and MARKET_DATA. The subscriber always takes
+// the next event from the highest-priority ring that has one, so an event waits for at most one
+// handler call of a lower priority whatever W is (one shared ring below RISK made an ORDER_NEW
+// wait for up to W tick handlers: W had to be small for orders and large for throughput). A
+// subscriber that is running keeps taking events from its rings without any message, and it
+// returns credit by advancing a ring's head (an atomic store), with a CAF message to the broker
+// only when the broker is waiting for that credit.
 #pragma once
 
 #include <libra/export.hpp>
@@ -15,6 +19,7 @@
 #include <caf/actor.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstdint>
@@ -109,23 +114,20 @@ private:
 class LIBRA_API endpoint_channel {
 public:
   endpoint_channel(std::shared_ptr<bus_core> core, std::uint32_t window, std::uint32_t batch)
-    : core_{std::move(core)}, batch_{batch}, budget_{std::max<std::uint64_t>(window, min_budget)}, normal{window},
-      risk{risk_ring_capacity} {}
+    : core_{std::move(core)}, batch_{batch}, budget_{std::max<std::uint64_t>(window, min_budget)},
+      rings{handoff_ring{risk_ring_capacity}, handoff_ring{window}, handoff_ring{window}, handoff_ring{window}} {}
 
-  /// Runs the events in the rings, RISK first, and RISK ahead of the next event of the other
-  /// ring whenever one arrives. Returns when both are empty (and the broker knows it), or false
-  /// after a budget of events (while the broker keeps refilling, the actor must still give its
-  /// worker thread back now and then): the caller owes the subscriber a wake.
+  /// Runs the events in the rings, always the next one of the highest-priority ring that has
+  /// one. Returns true when all are empty (and the broker knows it), or false after a budget of
+  /// events (while the broker keeps refilling, the actor must still give its worker thread back
+  /// now and then): the caller owes the subscriber a wake.
   template <class F>
   bool drain(F& f);
 
   [[nodiscard]] bus_core& core() const noexcept { return *core_; }
+  [[nodiscard]] handoff_ring& ring(priority p) noexcept { return rings[static_cast<std::size_t>(p)]; }
 
 private:
-  /// Runs up to limit events of ring; returns how many it ran.
-  template <class F>
-  std::uint64_t run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit, const drain_scope& scope);
-
   /// Events one wake may run at least (CAF hands the worker on after max-throughput messages;
   /// a wake is one message).
   static constexpr std::uint64_t min_budget = 256;
@@ -135,47 +137,82 @@ private:
   std::uint64_t budget_; // events per drain() call
 
 public:
-  handoff_ring normal;
-  handoff_ring risk;
+  /// One ring per priority, RISK first.
+  std::array<handoff_ring, priority_count> rings;
   /// True while the subscriber is not draining and no wake message is on its way: the broker's
   /// next write must send one.
   alignas(64) std::atomic<bool> idle{true};
   /// Broker only: subscriptions removed while the rings may still hold events that point at
-  /// them, with the ring positions after which they can go.
+  /// them, with the ring positions (per priority) after which they can go.
   struct retired_sub {
-    std::uint64_t normal_end;
-    std::uint64_t risk_end;
+    std::array<std::uint64_t, priority_count> end;
     std::shared_ptr<subscription_state> sub;
   };
   std::vector<retired_sub> retired;
 };
 
 template <class F>
-std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, std::uint64_t limit,
-                                    const drain_scope& scope) {
-  const auto start = ring.head.load(std::memory_order_relaxed); // ours
-  const auto stop = start + limit;
-  auto h = start;
-  auto t = std::min(ring.tail.load(std::memory_order_acquire), stop);
-  std::uint64_t calls = 0;
-  std::uint32_t unacked = 0;
-  while (h != t) {
-    if (preemptible && !risk.drained()) {
-      // A RISK event arrived: it goes before the next event of this ring.
-      if (unacked > 0) {
-        return_credit(*this, ring, h, calls);
-        calls = 0;
-        unacked = 0;
-      }
-      run(risk, f, false, risk_ring_capacity, scope);
+bool endpoint_channel::drain(F& f) {
+  const drain_scope scope{*core_};
+  // Per ring: our head, the tail last read, events run since credit last went back, and how
+  // many of them called a handler.
+  std::array<std::uint64_t, priority_count> head{};
+  std::array<std::uint64_t, priority_count> tail{};
+  std::array<std::uint32_t, priority_count> unacked{};
+  std::array<std::uint64_t, priority_count> calls{};
+  for (std::size_t q = 0; q < priority_count; ++q) {
+    head[q] = rings[q].head.load(std::memory_order_relaxed); // ours
+    tail[q] = head[q];
+  }
+  auto give_back = [&](std::size_t q) {
+    if (unacked[q] > 0) {
+      return_credit(*this, rings[q], head[q], calls[q]);
+      calls[q] = 0;
+      unacked[q] = 0;
     }
-    auto& s = ring.at(h);
+  };
+  auto left = budget_;
+  for (;;) {
+    // The highest-priority ring with an event: re-read a ring's tail only once we have run what
+    // we saw of it (a read per event of the ones above the current one, as RISK's was before).
+    std::size_t p = priority_count;
+    for (std::size_t q = 0; q < priority_count; ++q) {
+      if (head[q] == tail[q]) {
+        give_back(q); // ran dry: the broker may be waiting to refill it
+        tail[q] = rings[q].tail.load(std::memory_order_acquire);
+      }
+      if (head[q] != tail[q]) {
+        p = q;
+        break;
+      }
+    }
+    if (p == priority_count) {
+      // Going idle. Pairs with the broker's publish-tail-then-read-idle (Dekker): either it sees
+      // idle and sends a wake, or we see its events here.
+      idle.store(true, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      bool empty = true;
+      for (auto& r : rings)
+        empty = empty && r.drained();
+      if (empty)
+        return true;
+      if (!idle.exchange(false, std::memory_order_acq_rel))
+        return true; // the broker saw us idle and sent a wake: that message drains them
+      continue;
+    }
+    if (left == 0) {
+      for (std::size_t q = 0; q < priority_count; ++q)
+        give_back(q);
+      return false; // not idle: the caller sends the wake
+    }
+    --left;
+    auto& s = rings[p].at(head[p]);
     // Unsubscribed after dispatch: no call after unsubscribe() returned; bus stopped (drain
     // timed out): no call after stop() returned.
     if (is_active(*s.sub) && !scope.halted()) {
       if (s.admitted_ns != 0)
         record_latency(*core_, s.ev.priority(), s.admitted_ns, steady_now_ns());
-      ++calls;
+      ++calls[p];
       try {
         f(s.ev);
       } catch (...) {
@@ -183,37 +220,9 @@ std::uint64_t endpoint_channel::run(handoff_ring& ring, F& f, bool preemptible, 
       }
     }
     std::destroy_at(&s.ev);
-    ++h;
-    if (++unacked == batch_) {
-      return_credit(*this, ring, h, calls);
-      calls = 0;
-      unacked = 0;
-    }
-    if (h == t)
-      t = std::min(ring.tail.load(std::memory_order_acquire), stop);
-  }
-  if (unacked > 0)
-    return_credit(*this, ring, h, calls);
-  return h - start;
-}
-
-template <class F>
-bool endpoint_channel::drain(F& f) {
-  const drain_scope scope{*core_};
-  auto left = budget_;
-  for (;;) {
-    run(risk, f, false, risk_ring_capacity, scope);
-    left -= run(normal, f, true, left, scope);
-    if (left == 0)
-      return false; // not idle: the caller sends the wake
-    // Going idle. Pairs with the broker's publish-tail-then-read-idle (Dekker): either it sees
-    // idle and sends a wake, or we see its events here.
-    idle.store(true, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (risk.drained() && normal.drained())
-      return true;
-    if (!idle.exchange(false, std::memory_order_acq_rel))
-      return true; // the broker saw us idle and sent a wake: that message drains them
+    ++head[p];
+    if (++unacked[p] == batch_)
+      give_back(p);
   }
 }
 
