@@ -39,6 +39,9 @@ bool write_all(int fd, const std::byte* p, std::size_t n) {
   return true;
 }
 
+// "libra" "determin": what a deterministic run writes as its run id.
+constexpr trace_id deterministic_run_id{0x6c69627261, 0x64657465726d696e};
+
 trace_id random_run_id() {
   std::random_device rd;
   auto r64 = [&] { return (std::uint64_t{rd()} << 32) | rd(); };
@@ -62,7 +65,8 @@ const char* to_string(fsync_policy p) noexcept {
   return "every_batch";
 }
 
-journal_writer::journal_writer(journal_config cfg) : cfg_{std::move(cfg)}, run_{random_run_id()} {
+journal_writer::journal_writer(journal_config cfg)
+  : cfg_{std::move(cfg)}, run_{cfg_.deterministic ? deterministic_run_id : random_run_id()} {
   const auto& dir = cfg_.dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -172,7 +176,7 @@ void journal_writer::open_segment() {
   if (fd_ < 0)
     throw fail_open("cannot create");
   segment_header h;
-  h.created = utc_now();
+  h.created = cfg_.deterministic ? timestamp{} : utc_now();
   h.run = run_;
   h.index = run_index_++;
   h.types = cfg_.types;
