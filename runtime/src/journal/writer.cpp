@@ -16,6 +16,7 @@
 #include <random>
 #include <sys/file.h>
 #include <unistd.h>
+#include <utility>
 
 namespace libra::journal {
 
@@ -260,23 +261,24 @@ bool journal_writer::sync() {
   return ok;
 }
 
-void journal_writer::write_out(const std::vector<std::byte>& out, const std::vector<std::size_t>& cuts,
+bool journal_writer::write_out(const std::vector<std::byte>& out, const std::vector<std::size_t>& cuts,
                                bool sync_after) {
   std::size_t at = 0;
   for (const auto cut : cuts) {
     // Records never span segments: the segment ends after the record that reached its size.
     if (!write_range(out.data() + at, cut - at))
-      return;
+      return false;
     at = cut;
     try {
       open_segment();
     } catch (const journal_error& ex) {
       fail(ex.what());
-      return;
+      return false;
     }
   }
-  if (write_range(out.data() + at, out.size() - at) && sync_after)
-    sync();
+  if (!write_range(out.data() + at, out.size() - at))
+    return false;
+  return !sync_after || sync();
 }
 
 void journal_writer::run() {
@@ -309,6 +311,7 @@ void journal_writer::run() {
       break;
     out.swap(fill_);
     cuts.swap(cuts_);
+    const auto records = std::exchange(fill_records_, 0);
     want_flush_ = false;
     const bool sync_after =
       cfg_.fsync == fsync_policy::every_batch
@@ -316,10 +319,12 @@ void journal_writer::run() {
     ++stats_.writes;
     lock.unlock();
     space_cv_.notify_all();
-    write_out(out, cuts, sync_after);
+    const bool written = write_out(out, cuts, sync_after);
     out.clear();
     cuts.clear();
     lock.lock();
+    if (written) // the records on disk: a failed write leaves none of its buffer's (it is cut back)
+      stats_.records += records;
   }
   const bool failed = !error_.empty();
   lock.unlock();
@@ -407,7 +412,7 @@ void journal_writer::write_record(const event& e) {
     return;
   const auto before = fill_.size();
   encode_record(e, fill_);
-  ++stats_.records;
+  ++fill_records_;
   encoded_segment_ += fill_.size() - before;
   if (encoded_segment_ >= cfg_.segment_bytes) {
     // Records never span segments: this segment ends after the record that reached its size.

@@ -36,7 +36,7 @@ namespace libra::journal {
 
 /// A snapshot of a writer's counters.
 struct journal_stats {
-  std::uint64_t records = 0;
+  std::uint64_t records = 0;  ///< records written (a failed write: none of its buffer)
   std::uint64_t bytes = 0;    ///< segment bytes written, headers included
   std::uint64_t segments = 0; ///< segments this run created
   std::uint64_t fsyncs = 0;
@@ -112,7 +112,7 @@ private:
   void wait_for_space(std::unique_lock<std::mutex>& lock);
   // The writer thread's side (and the constructor's, before it starts): no lock held.
   void run();
-  void write_out(const std::vector<std::byte>& out, const std::vector<std::size_t>& cuts, bool sync_after);
+  bool write_out(const std::vector<std::byte>& out, const std::vector<std::size_t>& cuts, bool sync_after);
   void open_segment();
   bool write_range(const std::byte* p, std::size_t n);
   bool sync();
@@ -133,6 +133,7 @@ private:
   std::uint64_t segment_size_ = 0;    // bytes written to the current segment (writer thread)
   std::vector<std::byte> fill_;       // encoded records waiting for the writer thread
   std::vector<std::size_t> cuts_;     // offsets in fill_ after which a new segment starts
+  std::uint64_t fill_records_ = 0;    // records in fill_
   std::uint64_t encoded_segment_ = 0; // the current segment's size once fill_ is written
   bool want_flush_ = false;           // a batch ended: write fill_ even if not full
   bool writer_idle_ = false;          // waiting (asleep or lingering), not writing
