@@ -465,7 +465,7 @@ int run_topology(const topology& topo, const run_options& opts) {
         const bool progressed = driver.step();
         lock.lock();
         if (!progressed && ctl.producers_left > 0 && ctl.failures.empty())
-          ctl.failures.push_back("deterministic run stalled: no job and no timer left, producers not finished");
+          ctl.failures.emplace_back("deterministic run stalled: no job and no timer left, producers not finished");
       } else {
         ctl.cv.wait_for(lock, stats_interval);
       }
