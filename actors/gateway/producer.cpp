@@ -19,7 +19,10 @@ constexpr auto close_backoff = std::chrono::milliseconds{1};
 // Skipped rows are logged one by one up to this many, then at each power of two.
 constexpr std::uint64_t skip_log_burst = 10;
 
-event notice(const context& ctx, event_type t) { return event::create(t, ctx.source(), system{ctx.source()}); }
+// stamp(): the wall clock, or event time in deterministic mode (a rerun stamps the same).
+event notice(const context& ctx, event_type t) {
+  return event::create(t, ctx.source(), system{ctx.source()}, trace_context::new_root(), ctx.stamp());
+}
 
 } // namespace
 

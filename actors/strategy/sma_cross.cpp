@@ -109,10 +109,12 @@ struct sma_cross {
   }
 
   void run(context& ctx) {
-    (void)ctx.publish(event::create(event_type::strategy_started, ctx.source(), system{ctx.source()}));
+    (void)ctx.publish(event::create(event_type::strategy_started, ctx.source(), system{ctx.source()},
+                                    trace_context::new_root(), ctx.stamp()));
   }
   void halt(context& ctx) {
-    (void)ctx.publish(event::create(event_type::strategy_stopped, ctx.source(), system{ctx.source()}));
+    (void)ctx.publish(event::create(event_type::strategy_stopped, ctx.source(), system{ctx.source()},
+                                    trace_context::new_root(), ctx.stamp()));
   }
 
   void on_exit(context& ctx) const {

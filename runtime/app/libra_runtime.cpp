@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
   app.add_option("--journal", opts.journal,
                  "journal every event the bus admits to this directory (created when missing; overrides the "
                  "topology's journal.dir, keeps its other journal settings); read it with libra-journal");
+  app.add_flag("--deterministic", opts.deterministic,
+               "deterministic mode (as runtime.deterministic: true): every actor on one thread in a fixed order, "
+               "so that the same input gives the same journal, recorder file and summary");
   bool progress = false;
   bool no_progress = false;
   auto* progress_flag = app.add_flag("--progress", progress, "progress lines on stderr even when it is not a terminal");

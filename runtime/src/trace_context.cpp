@@ -19,6 +19,16 @@ public:
     for (auto& w : s_)
       w = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
   }
+  void seed(std::uint64_t seed) noexcept {
+    // splitmix64 spreads one word over the four of the state (never all zeros).
+    for (auto& w : s_) {
+      seed += 0x9e3779b97f4a7c15ULL;
+      auto z = seed;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      w = z ^ (z >> 31);
+    }
+  }
   std::uint64_t next() noexcept {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const std::uint64_t t = s_[1] << 17;
@@ -69,6 +79,8 @@ trace_context trace_context::new_root() {
   ctx.span.value = g.next_nonzero();
   return ctx;
 }
+
+void trace_context::seed_thread_ids(std::uint64_t seed) noexcept { generator().seed(seed); }
 
 trace_context trace_context::child() const {
   trace_context ctx = *this;

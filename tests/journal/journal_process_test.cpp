@@ -5,6 +5,7 @@
 #include "../support/eventually.hpp"
 #include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
+#include "default_topology.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,6 +19,7 @@ namespace {
 
 using libra::testing::child_process;
 
+using libra::testing::default_topology;
 using libra::testing::temp_dir;
 
 struct result {
@@ -64,19 +66,6 @@ std::filesystem::path stress_topology(const std::filesystem::path& where, const 
       << "  - {name: venue, type: execution.paper}\n"
       << "  - {name: positions, type: position.manager}\n";
   return file;
-}
-
-/// config/default.yaml staged in dir: absolute data path, the recorder writing there (two tests
-/// running at once must not share its locked output file).
-std::string default_topology(const std::filesystem::path& dir) {
-  std::ifstream in{std::filesystem::path{LIBRA_SOURCE_DIR} / "config/default.yaml"};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto text = std::regex_replace(ss.str(), std::regex{"\\.\\./data/"}, std::string{LIBRA_SOURCE_DIR} + "/data/");
-  text = std::regex_replace(text, std::regex{"\\.\\./build/[a-z-]+\\.jsonl"}, (dir / "events.jsonl").string());
-  const auto file = dir / "default.yaml";
-  std::ofstream{file} << text;
-  return file.string();
 }
 
 } // namespace

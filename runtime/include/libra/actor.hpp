@@ -48,13 +48,21 @@ class context;
 namespace detail {
 template <class T>
 struct actor_state;
+
+/// True when sys runs on CAF's test coordinator (libra::testing, libra-runtime --deterministic):
+/// there, an actor declared detached runs on the coordinator too, as every other one, so that the
+/// caller drives it.
+[[nodiscard]] inline bool runs_on_test_coordinator(caf::actor_system& sys) noexcept {
+  return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr;
+}
 } // namespace detail
 
 /// What a handler gets: the bus, the actor's names, its logger, the event-time clock and the
 /// runtime's callbacks. Valid on the actor only, for as long as the actor runs.
 class context {
 public:
-  context(caf::event_based_actor* self, actor_context runtime) : self_{self}, rt_{std::move(runtime)} {}
+  context(caf::event_based_actor* self, actor_context runtime)
+    : self_{self}, rt_{std::move(runtime)}, deterministic_{detail::runs_on_test_coordinator(self->home_system())} {}
 
   [[nodiscard]] libra::bus& bus() const noexcept { return *rt_.bus; }
   [[nodiscard]] const std::string& name() const noexcept { return rt_.name; }
@@ -67,6 +75,14 @@ public:
   /// epoch before any). Trading decisions use it, never the wall clock, so a replay at full
   /// speed decides as the live market did.
   [[nodiscard]] timestamp now() const noexcept { return now_; }
+  /// The time for an event the actor makes on its own, not as the child of one it handles (a
+  /// notice such as STRATEGY_STARTED): the wall clock, except in deterministic mode (libra-runtime
+  /// --deterministic, libra::testing), where it is now(), so that a rerun stamps the same. Use it
+  /// instead of utc_now() (event::create's default) in a handler.
+  [[nodiscard]] timestamp stamp() const { return deterministic_ ? now_ : utc_now(); }
+  /// True in deterministic mode: every actor runs on one thread, in a fixed order, on CAF's test
+  /// coordinator; delayed messages run on virtual time (see docs/writing-an-actor.md).
+  [[nodiscard]] bool deterministic() const noexcept { return deterministic_; }
 
   /// Publishes e; a refusal (bus full or stopping) is counted and logged rate-limited, so a
   /// handler need not check unless it keeps its own figures.
@@ -108,6 +124,7 @@ private:
   caf::event_based_actor* self_;
   actor_context rt_;
   timestamp now_{};
+  bool deterministic_ = false;
   log_limiter unpublished_; // a full or stopping bus refuses every event: log a few
 };
 
@@ -128,12 +145,6 @@ concept actor_definition =
 };
 
 namespace detail {
-
-/// True when sys runs on CAF's test coordinator (libra::testing): there, an actor declared
-/// detached runs on the coordinator too, as every other one, so that a test drives it.
-[[nodiscard]] inline bool runs_on_test_coordinator(caf::actor_system& sys) noexcept {
-  return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr;
-}
 
 /// The CAF state: the context and the author's T (constructed once the actor exists).
 template <class T>

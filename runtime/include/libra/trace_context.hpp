@@ -40,6 +40,10 @@ struct LIBRA_API trace_context {
 
   /// A new trace: random trace id and span id.
   static trace_context new_root();
+  /// Makes this thread's ids a fixed sequence from seed (new_root(), child()): deterministic mode
+  /// runs every actor on one thread, so the same run draws the same ids in the same order. Ids
+  /// stay well spread (xoshiro256**, seeded through splitmix64); they are no longer unguessable.
+  static void seed_thread_ids(std::uint64_t seed) noexcept;
   /// Same trace id, new random span id (the context of an event caused by this one).
   [[nodiscard]] trace_context child() const;
   /// "00-<trace id>-<span id>-<flags>", the W3C traceparent header value.

@@ -1,5 +1,6 @@
 #include "runner.hpp"
 
+#include "journal/deterministic.hpp"
 #include "journal/writer.hpp"
 
 #include <libra/bus.hpp>
@@ -313,12 +314,14 @@ int run_topology(const topology& topo, const run_options& opts) {
     }
   }
 
+  const bool deterministic = topo.deterministic || opts.deterministic;
   // The journal too: its directory is locked and a torn tail repaired before anything runs.
   std::shared_ptr<journal::journal_writer> jwriter;
   if (topo.journal || !opts.journal.empty()) {
     auto jc = topo.journal.value_or(journal::journal_config{});
     if (!opts.journal.empty())
       jc.dir = opts.journal;
+    jc.deterministic = deterministic;
     try {
       jwriter = std::make_shared<journal::journal_writer>(std::move(jc));
     } catch (const journal::journal_error& err) {
@@ -350,7 +353,13 @@ int run_topology(const topology& topo, const run_options& opts) {
 
   caf::actor_system_config cfg;
   configure_system(cfg, topo.workers, topo.idle);
+  if (deterministic)
+    journal::configure_deterministic(cfg);
   caf::actor_system sys{cfg};
+  // Inactive unless deterministic: then this thread runs every actor (journal/deterministic.hpp).
+  journal::deterministic_driver driver{sys};
+  if (driver.active())
+    trace_context::seed_thread_ids(journal::deterministic_id_seed);
 
   const auto started = clock::now();
   bus b{sys, topo.bus};
@@ -455,7 +464,16 @@ int run_topology(const topology& topo, const run_options& opts) {
         reason = "duration reached";
         break;
       }
-      ctl.cv.wait_for(lock, stats_interval);
+      if (driver.active()) {
+        // Nothing runs unless this thread runs it; the callbacks of the actors take ctl.mu.
+        lock.unlock();
+        const bool progressed = driver.step();
+        lock.lock();
+        if (!progressed && ctl.producers_left > 0 && ctl.failures.empty())
+          ctl.failures.emplace_back("deterministic run stalled: no job and no timer left, producers not finished");
+      } else {
+        ctl.cv.wait_for(lock, stats_interval);
+      }
       const auto now = clock::now();
       if (now - last_tick < stats_interval)
         continue;
@@ -491,6 +509,10 @@ int run_topology(const topology& topo, const run_options& opts) {
   // Everyone hears halt (strategies announce STRATEGY_STOPPED); producers stop publishing.
   for (auto& [name, a] : spawned)
     caf::anon_send(a, halt_atom::value);
+  driver.run_until([&] {
+    std::lock_guard guard{ctl.mu};
+    return ctl.producers_left == 0;
+  });
   {
     std::unique_lock lock{ctl.mu};
     if (!ctl.cv.wait_until(lock, deadline, [&] { return ctl.producers_left == 0; }))
@@ -505,8 +527,10 @@ int run_topology(const topology& topo, const run_options& opts) {
     if (b.wait_idle(std::min(left(), std::chrono::milliseconds{50})) && b.stats().published == before)
       break;
   }
+  driver.run_jobs();
   const auto dropped = b.stop(left());
   end_all();
+  driver.run_jobs();
   // The actors end (the recorder's last write, its errors): within the budget, plus a moment
   // for those told to exit when the budget is spent (ending takes microseconds when healthy).
   bool all_ended = true;

@@ -19,6 +19,7 @@ struct run_options {
   bool progress = true;          ///< live progress lines on stderr
   std::FILE* summary = nullptr;  ///< where the summary goes; stdout when null
   std::filesystem::path journal; ///< journal to this directory (overrides the topology's journal.dir)
+  bool deterministic = false;    ///< --deterministic: as runtime.deterministic (journal/deterministic.hpp)
 };
 
 /// libra-runtime's exit codes (README, config/README and --help list them).

@@ -344,6 +344,7 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     topo.workers = static_cast<std::size_t>(r.get_in("workers", std::int64_t{2}, 1, 256));
     topo.idle = r.get_choice("idle", "responsive", {"responsive", "frugal"}) == "frugal" ? idle_policy::frugal
                                                                                          : idle_policy::responsive;
+    topo.deterministic = r.get("deterministic", false);
     topo.stats_interval = std::chrono::milliseconds{
       static_cast<std::int64_t>(std::ceil(r.get_in("stats_interval_s", 1.0, 0.01, 3600.0) * 1000))};
     topo.duration =

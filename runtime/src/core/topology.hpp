@@ -50,6 +50,7 @@ struct topology {
   std::vector<std::filesystem::path> plugins;
   std::vector<actor_spec> actors;
   std::optional<journal::journal_config> journal; ///< the `journal:` block, when present
+  bool deterministic = false; ///< runtime.deterministic: one thread, CAF's test coordinator (runner.cpp)
 };
 
 /// Loads plugins named in the file into registry (they stay loaded for the process), then

@@ -28,6 +28,9 @@ struct journal_config {
   std::uint64_t segment_bytes = std::uint64_t{256} << 20; ///< a segment ends past this size
   fsync_policy fsync = fsync_policy::none;
   std::chrono::milliseconds fsync_interval{100}; ///< for fsync_policy::interval
+  /// Deterministic mode: a fixed run id and a zero creation time in the segment headers, so that
+  /// two runs over the same input write the same bytes.
+  bool deterministic = false;
 };
 
 } // namespace libra::journal

@@ -12,9 +12,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <random>
 #include <sys/file.h>
 #include <unistd.h>
+#include <utility>
 
 namespace libra::journal {
 
@@ -22,9 +24,6 @@ namespace jf = journal_format;
 using clock = std::chrono::steady_clock;
 
 namespace {
-
-/// Flush the buffer past this many bytes even inside a delivery (order books can be large).
-constexpr std::size_t max_buffer = std::size_t{1} << 20;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -40,6 +39,9 @@ bool write_all(int fd, const std::byte* p, std::size_t n) {
   }
   return true;
 }
+
+// "libra" "determin": what a deterministic run writes as its run id.
+constexpr trace_id deterministic_run_id{0x6c69627261, 0x64657465726d696e};
 
 trace_id random_run_id() {
   std::random_device rd;
@@ -64,7 +66,8 @@ const char* to_string(fsync_policy p) noexcept {
   return "every_batch";
 }
 
-journal_writer::journal_writer(journal_config cfg) : cfg_{std::move(cfg)}, run_{random_run_id()} {
+journal_writer::journal_writer(journal_config cfg)
+  : cfg_{std::move(cfg)}, run_{cfg_.deterministic ? deterministic_run_id : random_run_id()} {
   const auto& dir = cfg_.dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -90,6 +93,9 @@ journal_writer::journal_writer(journal_config cfg) : cfg_{std::move(cfg)}, run_{
       ::close(fd_);
     throw;
   }
+  encoded_segment_ = segment_size_;
+  fill_.reserve(buffer_bytes + buffer_bytes / 4);
+  thread_ = std::thread{[this] { run(); }};
 }
 
 journal_writer::~journal_writer() {
@@ -171,7 +177,7 @@ void journal_writer::open_segment() {
   if (fd_ < 0)
     throw fail_open("cannot create");
   segment_header h;
-  h.created = utc_now();
+  h.created = cfg_.deterministic ? timestamp{} : utc_now();
   h.run = run_;
   h.index = run_index_++;
   h.types = cfg_.types;
@@ -191,46 +197,145 @@ void journal_writer::open_segment() {
     }
   }
   segment_size_ = bytes.size();
+  std::lock_guard guard{mu_};
   stats_.bytes += bytes.size();
   ++stats_.segments;
 }
 
 void journal_writer::fail(const std::string& what) {
-  if (error_.empty())
+  std::function<void(const std::string&)> report;
+  std::string text;
+  {
+    std::lock_guard guard{mu_};
+    if (!error_.empty())
+      return;
     error_ = fmt::format("journal '{}': {}", cfg_.dir.string(), what);
+    text = error_;
+    report = on_error_;
+  }
+  space_cv_.notify_all(); // a subscriber waiting for space stops waiting: nothing more is written
+  if (report)
+    report(text);
 }
 
-bool journal_writer::write_buffer() {
-  if (buf_.empty())
+void journal_writer::on_error(std::function<void(const std::string&)> f) {
+  std::lock_guard guard{mu_};
+  on_error_ = std::move(f);
+}
+
+bool journal_writer::write_range(const std::byte* p, std::size_t n) {
+  if (n == 0)
     return true;
   const auto t0 = clock::now();
-  const bool ok = write_all(fd_, buf_.data(), buf_.size());
-  busy_ += clock::now() - t0;
+  const bool ok = write_all(fd_, p, n);
+  const auto err = ok ? std::string{} : errno_text();
+  const auto t1 = clock::now();
   if (!ok) {
-    fail(fmt::format("writing '{}' failed: {}", segment_path_.string(), errno_text()));
+    // A write cut short (disk full) leaves part of a record: cut the segment back to its last
+    // whole record, so that the journal verifies clean up to there.
+    const bool cut = ::ftruncate(fd_, static_cast<off_t>(segment_size_)) == 0;
+    fail(fmt::format("writing '{}' failed: {}; the journal ends at its last complete record{}", segment_path_.string(),
+                     err, cut ? "" : " (cutting the partial record failed: verify reports a torn tail)"));
     return false;
   }
-  segment_size_ += buf_.size();
-  stats_.bytes += buf_.size();
-  buf_.clear();
+  segment_size_ += n;
+  std::lock_guard guard{mu_};
+  busy_ += t1 - t0;
+  stats_.bytes += n;
   return true;
 }
 
 bool journal_writer::sync() {
   const auto t0 = clock::now();
   const bool ok = ::fdatasync(fd_) == 0;
+  const auto err = ok ? std::string{} : errno_text();
   const auto t1 = clock::now();
-  busy_ += t1 - t0;
-  last_sync_ = t1;
-  ++stats_.fsyncs;
+  {
+    std::lock_guard guard{mu_};
+    busy_ += t1 - t0;
+    last_sync_ = t1;
+    ++stats_.fsyncs;
+  }
   if (!ok)
-    fail(fmt::format("fsync of '{}' failed: {}", segment_path_.string(), errno_text()));
+    fail(fmt::format("fsync of '{}' failed: {}", segment_path_.string(), err));
   return ok;
 }
 
+bool journal_writer::write_out(const std::vector<std::byte>& out, const std::vector<std::size_t>& cuts,
+                               bool sync_after) {
+  std::size_t at = 0;
+  for (const auto cut : cuts) {
+    // Records never span segments: the segment ends after the record that reached its size.
+    if (!write_range(out.data() + at, cut - at))
+      return false;
+    at = cut;
+    try {
+      open_segment();
+    } catch (const journal_error& ex) {
+      fail(ex.what());
+      return false;
+    }
+  }
+  if (!write_range(out.data() + at, out.size() - at))
+    return false;
+  return !sync_after || sync();
+}
+
+void journal_writer::run() {
+  std::vector<std::byte> out;
+  std::vector<std::size_t> cuts;
+  out.reserve(fill_.capacity());
+  std::unique_lock lock{mu_};
+  for (;;) {
+    writer_idle_ = true;
+    writer_asleep_ = true;
+    work_cv_.wait(lock, [&] {
+      return stopping_ || (!fill_.empty() && (want_flush_ || fill_.size() >= buffer_bytes || !error_.empty()));
+    });
+    writer_asleep_ = false;
+    // Linger: a busy bus fills the buffer meanwhile (one write and one wake-up per buffer, not
+    // per delivery); a quiet one has its last events written linger later.
+    if (!stopping_ && error_.empty() && fill_.size() < buffer_bytes)
+      work_cv_.wait_for(lock, linger, [&] { return stopping_ || fill_.size() >= buffer_bytes || !error_.empty(); });
+    writer_idle_ = false;
+    if (!error_.empty()) {
+      // Nothing more is written after a failure: the journal ends at its last complete record.
+      fill_.clear();
+      cuts_.clear();
+      space_cv_.notify_all();
+      if (stopping_)
+        return;
+      continue;
+    }
+    if (fill_.empty() && stopping_)
+      break;
+    out.swap(fill_);
+    cuts.swap(cuts_);
+    const auto records = std::exchange(fill_records_, 0);
+    want_flush_ = false;
+    const bool sync_after =
+      cfg_.fsync == fsync_policy::every_batch
+      || (cfg_.fsync == fsync_policy::interval && clock::now() - last_sync_ >= cfg_.fsync_interval);
+    ++stats_.writes;
+    lock.unlock();
+    space_cv_.notify_all();
+    const bool written = write_out(out, cuts, sync_after);
+    out.clear();
+    cuts.clear();
+    lock.lock();
+    if (written) // the records on disk: a failed write leaves none of its buffer's (it is cut back)
+      stats_.records += records;
+  }
+  const bool failed = !error_.empty();
+  lock.unlock();
+  if (cfg_.fsync != fsync_policy::none && !failed)
+    sync();
+}
+
 void journal_writer::append(const event& e) {
-  std::lock_guard guard{mu_};
+  std::unique_lock lock{mu_};
   write_record(e);
+  wait_for_space(lock);
 }
 
 void journal_writer::expect_from(std::uint64_t seq) {
@@ -239,7 +344,24 @@ void journal_writer::expect_from(std::uint64_t seq) {
 }
 
 void journal_writer::append_in_order(const event& e) {
-  std::lock_guard guard{mu_};
+  std::unique_lock lock{mu_};
+  admit(e);
+  wait_for_space(lock);
+}
+
+std::uint64_t journal_writer::append_delivery(delivery& d) {
+  // One lock for the whole delivery: the writer thread only takes it between writes.
+  std::unique_lock lock{mu_};
+  std::uint64_t oldest = std::numeric_limits<std::uint64_t>::max();
+  d.consume([&](const event& e) {
+    oldest = std::min(oldest, e.sequence());
+    admit(e);
+    wait_for_space(lock);
+  });
+  return oldest;
+}
+
+void journal_writer::admit(const event& e) {
   if (e.sequence() < next_seq_) {
     // Admitted before the subscription was complete (or after a number given up on): its turn
     // has passed, so it goes now.
@@ -247,9 +369,28 @@ void journal_writer::append_in_order(const event& e) {
       write_record(e);
     return;
   }
+  if (e.sequence() == next_seq_ && held_.empty()) {
+    // In order (the common case): written at once, no copy held.
+    if ((cfg_.types & type_bit(e.type())) != 0)
+      write_record(e);
+    ++next_seq_;
+    return;
+  }
   held_.push(e);
   stats_.max_held = std::max<std::uint64_t>(stats_.max_held, held_.size());
   release_held(false);
+}
+
+void journal_writer::wait_for_space(std::unique_lock<std::mutex>& lock) {
+  if (fill_.size() < buffer_bytes || !error_.empty())
+    return;
+  // Full: the writer thread takes it when it is done with the other buffer. Until then the
+  // subscriber waits, and the bus's back-pressure holds the publishers: no event is lost.
+  if (writer_idle_)
+    work_cv_.notify_one();
+  else
+    ++stats_.waits;
+  space_cv_.wait(lock, [&] { return fill_.size() < buffer_bytes || !error_.empty() || stopping_; });
 }
 
 void journal_writer::release_held(bool all) {
@@ -269,46 +410,47 @@ void journal_writer::release_held(bool all) {
 void journal_writer::write_record(const event& e) {
   if (closed_ || !error_.empty())
     return;
-  encode_record(e, buf_);
-  ++stats_.records;
-  if (segment_size_ + buf_.size() >= cfg_.segment_bytes) {
+  const auto before = fill_.size();
+  encode_record(e, fill_);
+  ++fill_records_;
+  encoded_segment_ += fill_.size() - before;
+  if (encoded_segment_ >= cfg_.segment_bytes) {
     // Records never span segments: this segment ends after the record that reached its size.
-    if (!write_buffer())
-      return;
-    try {
-      open_segment();
-    } catch (const journal_error& ex) {
-      fail(ex.what());
-    }
-  } else if (buf_.size() >= max_buffer) {
-    write_buffer();
+    cuts_.push_back(fill_.size());
+    encoded_segment_ = jf::segment_header_size;
   }
 }
 
 bool journal_writer::flush(std::uint64_t lag) {
   std::lock_guard guard{mu_};
-  if (closed_ || !error_.empty())
-    return error_.empty();
   stats_.max_lag_events = std::max(stats_.max_lag_events, lag);
-  if (!write_buffer())
-    return false;
-  if (cfg_.fsync == fsync_policy::every_batch
-      || (cfg_.fsync == fsync_policy::interval && clock::now() - last_sync_ >= cfg_.fsync_interval))
-    return sync();
+  if (closed_ || !error_.empty() || fill_.empty())
+    return error_.empty();
+  // Only a sleeping thread is woken (a lingering or busy one takes fill_ when it is done): no
+  // wake-up per delivery.
+  want_flush_ = true;
+  if (writer_asleep_)
+    work_cv_.notify_one();
   return true;
 }
 
 bool journal_writer::close() {
-  std::lock_guard guard{mu_};
-  if (closed_)
-    return error_.empty();
-  release_held(true);
-  closed_ = true;
-  if (error_.empty() && write_buffer() && cfg_.fsync != fsync_policy::none)
-    sync();
+  {
+    std::lock_guard guard{mu_};
+    if (closed_)
+      return error_.empty();
+    release_held(true);
+    closed_ = true;
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  space_cv_.notify_all();
+  if (thread_.joinable())
+    thread_.join();
   if (fd_ >= 0)
     ::close(fd_);
   fd_ = -1;
+  std::lock_guard guard{mu_};
   return error_.empty();
 }
 
@@ -327,21 +469,12 @@ std::string journal_writer::error() const {
 
 namespace {
 
-caf::behavior journal_actor(caf::event_based_actor* /*self*/, std::shared_ptr<journal_writer> w, bus* b,
-                            std::function<void(const std::string&)> on_error) {
-  auto reported = std::make_shared<bool>(false);
-  return {[w, b, on_error, reported](delivery& d) {
-    std::uint64_t oldest = std::numeric_limits<std::uint64_t>::max();
-    d.consume([&](const event& e) {
-      w->append_in_order(e);
-      oldest = std::min(oldest, e.sequence());
-    });
+caf::behavior journal_actor(caf::event_based_actor* /*self*/, std::shared_ptr<journal_writer> w, bus* b) {
+  return {[w, b](delivery& d) {
+    const auto oldest = w->append_delivery(d);
     const auto admitted = b->published();
     const auto lag = oldest <= admitted ? admitted - oldest : 0;
-    if (!w->flush(lag) && !*reported) {
-      *reported = true;
-      on_error(w->error());
-    }
+    w->flush(lag); // a failure is reported by the writer thread (on_error)
   }};
 }
 
@@ -350,7 +483,10 @@ caf::behavior journal_actor(caf::event_based_actor* /*self*/, std::shared_ptr<jo
 caf::actor spawn_journal(caf::actor_system& sys, bus& b, std::shared_ptr<journal_writer> w,
                          std::function<void(const std::string&)> on_error) {
   auto* writer = w.get();
-  auto a = sys.spawn<caf::detached>(journal_actor, std::move(w), &b, std::move(on_error));
+  writer->on_error(std::move(on_error));
+  // Scheduled, not detached: it only encodes (the writer thread does the I/O), so it needs no
+  // thread of its own; it blocks a worker only while both buffers are full.
+  auto a = sys.spawn(journal_actor, std::move(w), &b);
   // Every type, whatever the journal keeps: admission order needs every sequence number.
   for (auto t : all_event_types)
     b.subscribe(t, a);
