@@ -7,14 +7,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -150,6 +149,7 @@ int run_all_nodes(const core::topology& topo, const std::string& topology_file,
       return 1;
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -255,7 +255,7 @@ int run_all_nodes(const core::topology& topo, const std::string& topology_file,
       pnl_node = c.name;
     }
     std::string reason = "no summary";
-    if (const auto at = line.find("\"reason\":\""); at != std::string::npos)
+    if (const auto at = line.find(R"("reason":")"); at != std::string::npos)
       reason = line.substr(at + 10, line.find('"', at + 10) - at - 10);
     fmt::print("node {:<14} exit {} ({})\n", c.name, c.status, reason);
   }

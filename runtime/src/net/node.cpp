@@ -641,7 +641,7 @@ void node::print_summary(std::FILE* out) const {
 }
 
 std::string node::json() const {
-  auto out = fmt::format("{{\"name\":{},\"links\":[", json_string(st_->name));
+  auto out = fmt::format(R"({{"name":{},"links":[)", json_string(st_->name));
   bool first = true;
   for (const auto& l : stats()) {
     out += fmt::format(
