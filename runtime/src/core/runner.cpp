@@ -475,7 +475,8 @@ int run_topology(const topology& topo, const run_options& opts) {
       std::lock_guard guard{ctl.mu};
       if (ctl.signal_seen == 0) {
         fmt::print(stderr,
-                   "libra-runtime: error: node '{}': peer node {} not reachable within {:.1f} s; nothing was run\n",
+                   "libra-runtime: error: node '{}': peer node {} not reachable within {:.1f} s (or lost while "
+                   "connecting); nothing was run\n",
                    opts.node, fmt::join(node->unreachable(), ", "),
                    std::chrono::duration<double>(topo.network.connect_timeout).count());
         refused = exit_unreachable;

@@ -518,7 +518,9 @@ bool node::wait_connected(const std::function<bool()>& cancelled) {
                                  [](const auto& l) { return l->hello_in.load() && l->ack_in.load(); });
     if (all)
       return true;
-    if (cancelled() || std::chrono::steady_clock::now() >= deadline)
+    // A peer lost during the handshake will not complete it.
+    const bool lost = std::any_of(st_->links.begin(), st_->links.end(), [](const auto& l) { return l->lost.load(); });
+    if (lost || cancelled() || std::chrono::steady_clock::now() >= deadline)
       return false;
     st_->cv.wait_for(lock, std::chrono::milliseconds{50});
   }
