@@ -1,6 +1,7 @@
 // libra-runtime: runs a YAML topology of actors on the libra bus.
 #include "core/runner.hpp"
 #include "core/topology.hpp"
+#include "net/all_nodes.hpp"
 
 #include <builtin.hpp>
 #include <libra_version_info.hpp>
@@ -15,7 +16,9 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -32,7 +35,9 @@ constexpr const char* exit_codes_help = R"(Exit codes:
   0    the run ended cleanly (data done, --duration, SIGINT/SIGTERM/SIGHUP), or --check passed
   1    the run failed: an actor failed, failed to start or died; an output write failed
   2    refused before anything ran: bad topology, or an output file (or the journal) that
-       cannot be used (unwritable, locked by another run, not a regular file)
+       cannot be used (unwritable, locked by another run, not a regular file), or a node's
+       port that cannot be opened (in use)
+  3    --node: a peer node was not reachable within network.connect_timeout_s
   64   bad command line (unknown option, missing topology, number out of range)
   128+N  signal N came again during shutdown: exit at once, no drain, no summary
 See config/README.md (topology schema, what libra does on each kind of failure).)";
@@ -89,6 +94,15 @@ int main(int argc, char** argv) {
   app.add_flag("--deterministic", opts.deterministic,
                "deterministic mode (as runtime.deterministic: true): every actor on one thread in a fixed order, "
                "so that the same input gives the same journal, recorder file and summary");
+  std::string node;
+  bool all_nodes = false;
+  auto* node_opt = app.add_option("--node", node,
+                                  "run this node of a distributed topology (its actors only; "
+                                  "see nodes: in config/README.md)");
+  app
+    .add_flag("--all-nodes", all_nodes,
+              "run every node of a distributed topology as child processes of this one, with one combined summary")
+    ->excludes(node_opt);
   bool progress = false;
   bool no_progress = false;
   auto* progress_flag = app.add_flag("--progress", progress, "progress lines on stderr even when it is not a terminal");
@@ -130,10 +144,52 @@ int main(int argc, char** argv) {
   }
   if (!log_level.empty())
     topo.log_level = log_level;
+  if (!node.empty() || all_nodes) {
+    if (topo.network.nodes.empty()) {
+      fmt::print(stderr, "libra-runtime: error: {}: {} needs a topology with nodes: (config/README.md)\n", file,
+                 all_nodes ? "--all-nodes" : "--node");
+      return exit_code::exit_usage;
+    }
+    if (!node.empty() && topo.network.find(node) == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& n : topo.network.nodes)
+        names.push_back(n.name);
+      fmt::print(stderr, "libra-runtime: error: --node: no node named '{}' in {} (nodes: {})\n", node, file,
+                 fmt::join(names, ", "));
+      return exit_code::exit_usage;
+    }
+  } else if (!topo.network.nodes.empty() && !check) {
+    fmt::print(stderr,
+               "libra-runtime: error: {} is a distributed topology ({} nodes): run one node with --node NAME, "
+               "or all of them with --all-nodes\n",
+               file, topo.network.nodes.size());
+    return exit_code::exit_usage;
+  }
   if (check) {
-    fmt::print("{}: OK ({} actors, bus capacity {}, credit window {}, batch {}, {} workers)\n", file,
-               topo.actors.size(), topo.bus.capacity, topo.bus.credit_window, topo.bus.batch_size, topo.workers);
+    fmt::print("{}: OK ({} actors, bus capacity {}, credit window {}, batch {}, {} workers{})\n", file,
+               topo.actors.size(), topo.bus.capacity, topo.bus.credit_window, topo.bus.batch_size, topo.workers,
+               topo.network.nodes.empty() ? std::string{} : fmt::format(", {} nodes", topo.network.nodes.size()));
     return exit_code::exit_ok;
+  }
+  if (all_nodes) {
+    if (!opts.stats_json.empty() || !opts.journal.empty()) {
+      fmt::print(stderr, "libra-runtime: error: --all-nodes: --stats-json and --journal are per node (use --node)\n");
+      return exit_code::exit_usage;
+    }
+    std::vector<std::string> pass; // options every node gets
+    if (!log_level.empty())
+      pass.insert(pass.end(), {"--log-level", log_level});
+    if (duration_s)
+      pass.insert(pass.end(), {"--duration", fmt::format("{}", *duration_s)});
+    if (stats_interval_s)
+      pass.insert(pass.end(), {"--stats-interval", fmt::format("{}", *stats_interval_s)});
+    pass.emplace_back(progress ? "--progress" : "--no-progress");
+    return libra::net::run_all_nodes(topo, file, pass);
+  }
+  if (!node.empty()) {
+    // This node's actors only; the others run in their own processes.
+    std::erase_if(topo.actors, [&](const libra::core::actor_spec& a) { return a.node != node; });
+    opts.node = node;
   }
   // Progress lines are for a person watching: by default only when stderr is a terminal.
   opts.progress = progress || (!no_progress && isatty(STDERR_FILENO) == 1);

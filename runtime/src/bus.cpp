@@ -231,6 +231,8 @@ caf::actor bus::broker() const { return core_->broker; }
 
 caf::actor bus::subscriber_actor(subscription_id id) const { return core_->subscriber_actor(id); }
 
+std::array<std::size_t, event_type_count> bus::subscription_counts() const { return core_->subscription_counts(); }
+
 // -- system settings ----------------------------------------------------------------------------
 
 void configure_system(caf::actor_system_config& cfg, std::size_t workers, idle_policy idle) {

@@ -353,6 +353,14 @@ caf::actor bus_core::subscriber_actor(subscription_id id) const {
   return ep == endpoints_.end() ? caf::actor{} : ep->second.actor;
 }
 
+std::array<std::size_t, event_type_count> bus_core::subscription_counts() const {
+  std::array<std::size_t, event_type_count> out{};
+  std::lock_guard guard{mu_};
+  for (const auto& [id, s] : subs_)
+    ++out.at(static_cast<std::size_t>(s->type));
+  return out;
+}
+
 std::vector<caf::actor> bus_core::close_registry() {
   std::lock_guard guard{mu_};
   registry_closed_ = true;

@@ -109,6 +109,7 @@ public:
   /// Copies the endpoints (for the broker) and returns the version they belong to.
   std::uint64_t snapshot(std::vector<endpoint_record>& out) const;
   [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
+  [[nodiscard]] std::array<std::size_t, event_type_count> subscription_counts() const;
   /// Marks the registry closed (no more subscribe) and returns the actors the bus spawned.
   std::vector<caf::actor> close_registry();
 

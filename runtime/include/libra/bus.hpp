@@ -16,6 +16,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -156,6 +157,9 @@ public:
   [[nodiscard]] const bus_config& config() const noexcept;
   /// The broker actor (e.g. to monitor it).
   [[nodiscard]] caf::actor broker() const;
+  /// Live subscriptions per event type (indexed by event_type), e.g. to learn which types the
+  /// actors of a process want (a distributed topology ships exactly those: runtime/src/net/).
+  [[nodiscard]] std::array<std::size_t, event_type_count> subscription_counts() const;
   /// The actor that runs a subscription's handler (or the subscribed actor); invalid if unknown.
   [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
 

@@ -2,6 +2,7 @@
 
 #include "journal/deterministic.hpp"
 #include "journal/writer.hpp"
+#include "net/node.hpp"
 
 #include <libra/bus.hpp>
 #include <libra/json.hpp>
@@ -150,6 +151,7 @@ struct run_control {
   std::vector<std::string> failures; // every failure, at any phase; the first one ends the run
   std::size_t producers_left = 0;
   std::size_t actors_down = 0;
+  std::string stop_reason; // a distributed node: a peer was lost and the policy is halt
 
   void fail(std::string why) {
     {
@@ -294,6 +296,42 @@ bool print_summary(std::FILE* out, const topology& topo, const std::string& reas
   return std::fflush(out) == 0 && std::ferror(out) == 0;
 }
 
+// -- distributed nodes (runtime/src/net/) ---------------------------------------------------------
+
+constexpr std::chrono::milliseconds node_poll{10};
+
+/// A node of a distributed topology: ships to its peers exactly the types its actors subscribed
+/// to (the subscriptions made since `before`); a lost peer under on_node_loss: halt ends the run.
+std::unique_ptr<net::node> start_node(caf::actor_system& sys, bus& b, const topology& topo, const std::string& name,
+                                      const std::array<std::size_t, event_type_count>& before, run_control& ctl) {
+  const auto after = b.subscription_counts();
+  std::uint32_t wants = 0;
+  for (auto t : all_event_types)
+    if (after.at(static_cast<std::size_t>(t)) > before.at(static_cast<std::size_t>(t)))
+      wants |= type_bit(t);
+  const bool halt = topo.network.on_node_loss == node_loss_policy::halt;
+  net::node_callbacks cb{[&ctl] { ctl.cv.notify_all(); },
+                         [&ctl, halt](const std::string& why) {
+                           if (!halt)
+                             return;
+                           {
+                             std::lock_guard guard{ctl.mu};
+                             if (ctl.stop_reason.empty())
+                               ctl.stop_reason = why;
+                           }
+                           ctl.cv.notify_all();
+                         }};
+  return std::make_unique<net::node>(sys, b, topo.network, name, wants, std::move(cb));
+}
+
+/// A --stats-json line with the node's links added.
+std::string with_net(std::string line, const net::node* node) {
+  if (node == nullptr || line.size() < 2)
+    return line;
+  line.insert(line.size() - 2, ",\"net\":" + node->json());
+  return line;
+}
+
 } // namespace
 
 int run_topology(const topology& topo, const run_options& opts) {
@@ -355,6 +393,8 @@ int run_topology(const topology& topo, const run_options& opts) {
   configure_system(cfg, topo.workers, topo.idle);
   if (deterministic)
     journal::configure_deterministic(cfg);
+  if (!opts.node.empty())
+    net::node::configure(cfg, topo.network);
   caf::actor_system sys{cfg};
   // Inactive unless deterministic: then this thread runs every actor (journal/deterministic.hpp).
   journal::deterministic_driver driver{sys};
@@ -371,6 +411,7 @@ int run_topology(const topology& topo, const run_options& opts) {
   if (jwriter)
     journal_actor = journal::spawn_journal(sys, b, jwriter, [&ctl](const std::string& why) { ctl.fail(why); });
 
+  const auto subscriptions_before = b.subscription_counts(); // the runtime's own: not shipped to peers
   auto directory = std::make_shared<actor_directory>();
   std::vector<std::pair<std::string, caf::actor>> spawned;
   caf::actor watcher;
@@ -433,6 +474,37 @@ int run_topology(const topology& topo, const run_options& opts) {
       return refused;
     }
   }
+  // A distributed node: listen, connect to the peers, exchange subscriptions; before anything runs.
+  std::unique_ptr<net::node> node;
+  if (!opts.node.empty()) {
+    node = start_node(sys, b, topo, opts.node, subscriptions_before, ctl);
+    int refused = 0;
+    if (auto err = node->listen()) {
+      fmt::print(stderr, "libra-runtime: error: {}; nothing was run\n", *err);
+      refused = exit_bad_input;
+    } else if (!node->wait_connected([&ctl] {
+                 std::lock_guard guard{ctl.mu};
+                 return ctl.signal_seen != 0;
+               })) {
+      std::lock_guard guard{ctl.mu};
+      if (ctl.signal_seen == 0) {
+        fmt::print(stderr,
+                   "libra-runtime: error: node '{}': peer node {} not reachable within {:.1f} s (or lost while "
+                   "connecting); nothing was run\n",
+                   opts.node, fmt::join(node->unreachable(), ", "),
+                   std::chrono::duration<double>(topo.network.connect_timeout).count());
+        refused = exit_unreachable;
+      } else {
+        log->info("{} while connecting to the peer nodes: nothing was run", signal_name(ctl.signal_seen));
+        refused = -1;
+      }
+    }
+    if (refused != 0) {
+      b.stop(std::chrono::milliseconds{0});
+      end_all();
+      return refused < 0 ? exit_ok : refused;
+    }
+  }
   watcher = sys.spawn(watcher_actor, spawned, &ctl);
   log->info("{} actors started from {} ({} producers)", spawned.size(), topo.file.string(), ctl.producers_left);
   b.start();
@@ -454,8 +526,12 @@ int run_topology(const topology& topo, const run_options& opts) {
         reason = ctl.failures.front();
         break;
       }
-      if (ctl.producers_left == 0)
+      if (ctl.producers_left == 0 && (!node || node->finished()))
         break;
+      if (!ctl.stop_reason.empty()) {
+        reason = ctl.stop_reason;
+        break;
+      }
       if (ctl.signal_seen != 0) {
         reason = signal_name(ctl.signal_seen);
         break;
@@ -472,7 +548,15 @@ int run_topology(const topology& topo, const run_options& opts) {
         if (!progressed && ctl.producers_left > 0 && ctl.failures.empty())
           ctl.failures.emplace_back("deterministic run stalled: no job and no timer left, producers not finished");
       } else {
-        ctl.cv.wait_for(lock, stats_interval);
+        // A node whose own data is done checks, every few ms, whether every node's is.
+        const bool polling = node && ctl.producers_left == 0;
+        ctl.cv.wait_for(lock,
+                        polling ? std::min<std::chrono::milliseconds>(stats_interval, node_poll) : stats_interval);
+        if (polling) {
+          lock.unlock();
+          node->poll();
+          lock.lock();
+        }
       }
       const auto now = clock::now();
       if (now - last_tick < stats_interval)
@@ -484,8 +568,10 @@ int run_topology(const topology& topo, const run_options& opts) {
         print_progress(std::chrono::duration<double>(now - started).count(),
                        std::chrono::duration<double>(now - last_tick).count(), last_published, s, *mon);
       if (stats_out
-          && !stats_out->write(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s,
-                                               s.dropped, failures, *mon, jwriter.get())))
+          && !stats_out->write(
+            with_net(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s, s.dropped,
+                                     failures, *mon, jwriter.get()),
+                     node.get())))
         ctl.fail(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
       last_published = s.published;
       last_tick = now;
@@ -494,6 +580,8 @@ int run_topology(const topology& topo, const run_options& opts) {
     ctl.stopping = true;
     failures_at_stop = ctl.failures.size();
   }
+  if (node)
+    node->closing();
   if (failures_at_stop != 0)
     log->error("stopping: {}", reason);
   else
@@ -558,11 +646,14 @@ int run_topology(const topology& topo, const run_options& opts) {
     failures = ctl.failures;
   }
   if (stats_out
-      && !stats_out->write(stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon, jwriter.get())))
+      && !stats_out->write(
+        with_net(stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon, jwriter.get()), node.get())))
     failures.push_back(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
   for (auto i = failures_at_stop; i < failures.size(); ++i)
     log->error("failure after the run ended: {}", failures[i]);
   int rc = failures.empty() ? exit_ok : exit_failure;
+  if (node)
+    node->print_summary(opts.summary != nullptr ? opts.summary : stdout);
   if (!print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon,
                      jwriter.get())) {
     // The summary is an output too: losing it is a failure, like any other write.

@@ -20,15 +20,17 @@ struct run_options {
   std::FILE* summary = nullptr;  ///< where the summary goes; stdout when null
   std::filesystem::path journal; ///< journal to this directory (overrides the topology's journal.dir)
   bool deterministic = false;    ///< --deterministic: as runtime.deterministic (journal/deterministic.hpp)
+  std::string node;              ///< run this node of a distributed topology (topo.actors: its actors only); empty: all
 };
 
 /// libra-runtime's exit codes (README, config/README and --help list them).
 enum exit_code : int {
-  exit_ok = 0,        ///< the run ended cleanly: data done, --duration, SIGINT/SIGTERM/SIGHUP
-  exit_failure = 1,   ///< the run failed: an actor failed, failed to start or died, an output write failed
-  exit_bad_input = 2, ///< refused before anything ran: bad topology, unusable output file
-  exit_usage = 64,    ///< bad command line (EX_USAGE)
-  exit_signal = 128,  ///< + the signal number: a second signal during shutdown, no drain, no summary
+  exit_ok = 0,          ///< the run ended cleanly: data done, --duration, SIGINT/SIGTERM/SIGHUP
+  exit_failure = 1,     ///< the run failed: an actor failed, failed to start or died, an output write failed
+  exit_bad_input = 2,   ///< refused before anything ran: bad topology, unusable output file
+  exit_unreachable = 3, ///< a distributed node: a peer node was not reachable within network.connect_timeout_s
+  exit_usage = 64,      ///< bad command line (EX_USAGE)
+  exit_signal = 128,    ///< + the signal number: a second signal during shutdown, no drain, no summary
 };
 
 /// Runs the topology until its data ends, its duration, a signal or a failure; drains within

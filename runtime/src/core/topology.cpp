@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <new>
@@ -304,6 +305,88 @@ void check_reference(const params& p, const actor_ref& ref, const std::string& f
                             who_can()));
 }
 
+std::string node_names(const network_spec& net) {
+  std::vector<std::string> names;
+  for (const auto& n : net.nodes)
+    names.push_back(n.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// `nodes:` (name -> host, port) and `network:` (links, policies, timeouts).
+void read_network(const YAML::Node& root, const params& top, const std::string& fname,
+                  const std::filesystem::path& base, network_spec& net) {
+  const bool has_nodes = top.has("nodes");
+  if (!has_nodes) {
+    if (top.has("network"))
+      top.fail("network", "network: needs a nodes: block (a topology without nodes runs in one process)");
+    return;
+  }
+  const auto nodes = root["nodes"];
+  if (!nodes.IsMap() || nodes.size() == 0)
+    throw at(nodes, fname, "nodes", "expected a mapping of node names to {host, port}");
+  std::map<std::pair<std::string, std::uint16_t>, std::string> endpoints;
+  for (const auto& kv : nodes) {
+    if (!kv.first.IsScalar())
+      throw at(kv.first, fname, "nodes", "a node name is a string");
+    const auto name = kv.first.as<std::string>();
+    const auto path = "nodes." + printable(name);
+    if (name.empty() || name.size() > 32 || !std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+        }))
+      throw at(kv.first, fname, path, "a node name is 1 to 32 letters, digits, '_', '-' or '.'");
+    if (!kv.second.IsMap())
+      throw at(kv.second, fname, path, "expected a mapping with host and port");
+    auto p = detail::params_access::make(kv.second, fname, path, base);
+    node_spec n;
+    n.name = name;
+    n.host = p.get<std::string>("host", "127.0.0.1");
+    if (n.host.empty())
+      p.fail("host", "expected a host name or an IP address");
+    const auto port = p.require<std::int64_t>("port");
+    if (port < 1 || port > 65535)
+      p.fail("port", fmt::format("{} is out of range [1, 65535]", port));
+    n.port = static_cast<std::uint16_t>(port);
+    const auto [it, fresh] = endpoints.try_emplace({n.host, n.port}, name);
+    if (!fresh)
+      p.fail("port", fmt::format("{}:{} is already node '{}'s address: each node needs its own port", n.host, n.port,
+                                 it->second));
+    report_unread(p);
+    net.nodes.push_back(std::move(n));
+  }
+  auto nw = top.child("network");
+  const auto policy = nw.get_choice("on_node_loss", "halt", {"halt", "continue"});
+  net.on_node_loss = policy == "halt" ? node_loss_policy::halt : node_loss_policy::cont;
+  net.connect_timeout = std::chrono::milliseconds{
+    static_cast<std::int64_t>(std::ceil(nw.get_in("connect_timeout_s", 30.0, 0.1, 3600.0) * 1000))};
+  net.heartbeat_interval = std::chrono::milliseconds{nw.get_in("heartbeat_interval_ms", std::int64_t{100}, 10, 60'000)};
+  net.heartbeat_timeout = std::chrono::milliseconds{nw.get_in("heartbeat_timeout_ms", std::int64_t{500}, 20, 600'000)};
+  if (net.heartbeat_timeout < 2 * net.heartbeat_interval)
+    nw.fail("heartbeat_timeout_ms",
+            fmt::format("must be at least twice heartbeat_interval_ms ({} ms)", net.heartbeat_interval.count()));
+  net.window = static_cast<std::uint32_t>(nw.get_in("window", std::int64_t{8}, 1, 1024));
+  net.batch_events = static_cast<std::uint32_t>(nw.get_in("batch_events", std::int64_t{256}, 1, 65536));
+  if (nw.has("links")) {
+    const auto links = root["network"]["links"];
+    if (!links.IsSequence())
+      nw.fail("links", "expected a list of node pairs, e.g. [[md, strat], [strat, risk]]");
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      const auto& l = links[i];
+      const auto where = fmt::format("network.links[{}]", i);
+      if (!l.IsSequence() || l.size() != 2 || !l[0].IsScalar() || !l[1].IsScalar())
+        throw at(l, fname, where, "expected a pair of node names, e.g. [md, strat]");
+      const auto a = l[0].as<std::string>();
+      const auto b = l[1].as<std::string>();
+      for (const auto& x : {a, b})
+        if (net.find(x) == nullptr)
+          throw at(l, fname, where, fmt::format("no node named '{}' (nodes: {})", printable(x), node_names(net)));
+      if (a == b)
+        throw at(l, fname, where, "a link joins two different nodes");
+      net.links.emplace_back(a, b);
+    }
+  }
+  report_unread(nw);
+}
+
 topology load(const std::filesystem::path& file, actor_registry& registry) {
   const std::string fname = file.string();
   const YAML::Node root = parse_topology(read_topology(fname), fname);
@@ -406,6 +489,8 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
       topo.plugins.push_back(path);
     }
   }
+  // nodes and network (distributed topologies: runtime/src/net/)
+  read_network(root, top, fname, base, topo.network);
   // actors
   if (!top.has("actors"))
     top.fail("actors", "missing required key (a list of actors)");
@@ -432,6 +517,16 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
       a.fail("type", fmt::format("unknown actor type '{}' (known: {})", printable(spec.type),
                                  fmt::join(registry.types(), ", ")));
     spec.producer = info->producer;
+    if (a.has("node")) {
+      spec.node = a.require<std::string>("node");
+      if (topo.network.nodes.empty())
+        a.fail("node", "an actor names a node but the topology has no nodes: block");
+      if (topo.network.find(spec.node) == nullptr)
+        a.fail("node", fmt::format("no node named '{}' (nodes: {})", printable(spec.node), node_names(topo.network)));
+    } else if (!topo.network.nodes.empty()) {
+      a.fail("node", fmt::format("actor '{}' is on no node: every actor needs node: (one of {})", printable(spec.name),
+                                 node_names(topo.network)));
+    }
     auto p = a.child("params");
     try {
       spec.spawn = info->factory(p);
@@ -446,8 +541,23 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
     topo.actors.push_back(std::move(spec));
   }
   for (const auto& [p, i] : all_params)
-    for (const auto& ref : p.actor_refs())
+    for (const auto& ref : p.actor_refs()) {
       check_reference(p, ref, topo.actors[i].name, names, topo.actors, registry);
+      // Actor references are direct CAF messages, which do not cross nodes.
+      const auto& other = topo.actors[names.find(ref.name)->second];
+      if (other.node != topo.actors[i].node)
+        p.fail(
+          ref.key_path.substr(p.key_path().size() + 1),
+          fmt::format("'{}' runs on node '{}', this actor on node '{}': a referenced actor must be on the same node",
+                      printable(ref.name), other.node, topo.actors[i].node));
+    }
+  for (const auto& a : topo.actors)
+    if (!a.node.empty())
+      topo.network.actor_nodes.emplace(a.name, a.node);
+  for (const auto& n : topo.network.nodes)
+    if (std::none_of(topo.actors.begin(), topo.actors.end(), [&](const actor_spec& s) { return s.node == n.name; }))
+      throw at(root["nodes"][n.name], fname, "nodes." + n.name,
+               fmt::format("node '{}' has no actor (put one on it with node: {}, or remove it)", n.name, n.name));
   report_unread(top);
   bool any_producer = false;
   for (const auto& s : topo.actors)
@@ -459,6 +569,27 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
 }
 
 } // namespace
+
+const node_spec* network_spec::find(const std::string& name) const {
+  for (const auto& n : nodes)
+    if (n.name == name)
+      return &n;
+  return nullptr;
+}
+
+std::vector<const node_spec*> network_spec::peers_of(const std::string& name) const {
+  std::vector<const node_spec*> out;
+  for (const auto& n : nodes) {
+    if (n.name == name)
+      continue;
+    const bool linked = links.empty() || std::any_of(links.begin(), links.end(), [&](const auto& l) {
+                          return (l.first == name && l.second == n.name) || (l.second == name && l.first == n.name);
+                        });
+    if (linked)
+      out.push_back(&n);
+  }
+  return out;
+}
 
 topology load_topology(const std::filesystem::path& file, actor_registry& registry) {
   // The boundary: whatever goes wrong is a config_error (exit 2), never an escaping exception.

@@ -10,9 +10,12 @@
 #include <libra/system_config.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace libra::core {
@@ -37,6 +40,33 @@ struct actor_spec {
   std::string type;
   bool producer = false;
   spawn_fn spawn;
+  std::string node; ///< the node it runs on (`node:`); empty when the topology has no nodes
+};
+
+/// One process of a distributed topology (`nodes:`): where its node actor listens.
+struct node_spec {
+  std::string name;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// What a node does when a peer is lost (`network.on_node_loss`).
+enum class node_loss_policy { halt, cont };
+
+/// The `nodes:` and `network:` blocks (runtime/src/net/; config/README.md, "nodes").
+struct network_spec {
+  std::vector<node_spec> nodes;                           ///< empty: one process, as without nodes
+  std::vector<std::pair<std::string, std::string>> links; ///< node pairs that connect; empty: all pairs
+  node_loss_policy on_node_loss = node_loss_policy::halt;
+  std::chrono::milliseconds connect_timeout{30'000};
+  std::chrono::milliseconds heartbeat_interval{100};
+  std::chrono::milliseconds heartbeat_timeout{500};
+  std::uint32_t window = 8;                       ///< batches in flight per link, unacknowledged
+  std::uint32_t batch_events = 256;               ///< most events in one batch
+  std::map<std::string, std::string> actor_nodes; ///< actor name -> its node (every actor of the file)
+  /// Peers of node `name`: the other nodes it links with, in file order.
+  [[nodiscard]] std::vector<const node_spec*> peers_of(const std::string& name) const;
+  [[nodiscard]] const node_spec* find(const std::string& name) const;
 };
 
 struct topology {
@@ -51,6 +81,7 @@ struct topology {
   std::vector<actor_spec> actors;
   std::optional<journal::journal_config> journal; ///< the `journal:` block, when present
   bool deterministic = false; ///< runtime.deterministic: one thread, CAF's test coordinator (runner.cpp)
+  network_spec network;                           ///< `nodes:` and `network:`; no nodes: one process
 };
 
 /// Loads plugins named in the file into registry (they stay loaded for the process), then

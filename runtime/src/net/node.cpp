@@ -1,0 +1,665 @@
+#include "node.hpp"
+
+#include "journal/codec.hpp"
+
+#include <libra/delivery.hpp>
+#include <libra/json.hpp>
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace libra::net {
+
+namespace jf = journal_format;
+
+// Messages between nodes: CAF atoms and built-in types only, so nothing needs registering on
+// either side (§8: an unregistered type arrives as an empty message).
+using hello_atom = caf::atom_constant<caf::atom("lhello")>;       // (name, wants) to a node actor
+using peer_hello_atom = caf::atom_constant<caf::atom("lphello")>; // node actor -> its link
+using hello_ack_atom = caf::atom_constant<caf::atom("lhelloack")>;
+using batch_atom = caf::atom_constant<caf::atom("lbatch")>; // (seq, journal records)
+using ack_atom = caf::atom_constant<caf::atom("lack")>;     // (seq)
+using query_atom = caf::atom_constant<caf::atom("lquery")>; // (round): end-of-data check
+using reply_atom = caf::atom_constant<caf::atom("lreply")>; // (round, done, idle, sent, received)
+using bye_atom = caf::atom_constant<caf::atom("lbye")>;     // every node's data is done
+using ask_atom = caf::atom_constant<caf::atom("lask")>;     // local: (round) query the peer
+using poke_atom = caf::atom_constant<caf::atom("lpoke")>;   // local: a new snapshot is ready
+using dial_atom = caf::atom_constant<caf::atom("ldial")>;   // local: (re)try connecting
+using retry_atom = caf::atom_constant<caf::atom("lretry")>; // local: publish held events again
+
+namespace {
+
+constexpr std::chrono::milliseconds first_backoff{50};
+constexpr std::chrono::milliseconds max_backoff{1000};
+constexpr std::chrono::milliseconds connect_request_timeout{2000};
+constexpr std::chrono::milliseconds full_bus_retry{1};
+constexpr std::chrono::milliseconds idle_probe{20};
+
+/// One node's view at one instant, for the end-of-data check.
+struct snapshot {
+  std::uint64_t epoch = 0;
+  bool done = false; ///< its producers are done
+  bool idle = false; ///< its bus was idle and nothing staged on its links
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  bool operator==(const snapshot& o) const {
+    return done == o.done && idle == o.idle && sent == o.sent && received == o.received;
+  }
+};
+
+std::string mask_names(std::uint32_t mask) {
+  std::string out;
+  for (auto t : all_event_types)
+    if ((mask & type_bit(t)) != 0)
+      out += fmt::format("{}{}", out.empty() ? "" : ",", to_string(t));
+  return out.empty() ? "-" : out;
+}
+
+} // namespace
+
+/// One link's figures and handshake flags: written by its actor, read by the runner.
+struct link_shared {
+  std::string peer;
+  std::string host;
+  std::uint16_t port = 0;
+  caf::actor actor;
+  std::atomic<bool> hello_in{false}; ///< the peer told us what it wants (we subscribed for it)
+  std::atomic<bool> ack_in{false};   ///< the peer subscribed for what we want
+  std::atomic<bool> lost{false};
+  std::atomic<bool> closed{false}; ///< went away at the end of the run, as expected
+  std::atomic<bool> bye{false};
+  std::atomic<std::uint64_t> sent{0}, acked{0}, received{0}, batches_sent{0}, batches_received{0}, lost_events{0},
+    bad_batches{0}, staged{0}, held{0};
+  std::atomic<std::uint32_t> wants{0};
+};
+
+class node_state {
+public:
+  caf::actor_system* sys = nullptr;
+  bus* b = nullptr;
+  core::network_spec net;
+  std::string name;
+  std::uint32_t wants = 0;
+  node_callbacks cb;
+  std::shared_ptr<spdlog::logger> log;
+  caf::actor node_actor;
+  std::vector<std::unique_ptr<link_shared>> links;
+  std::array<std::atomic<std::uint64_t>, event_type_count> received_by_type{};
+  /// Sources of the actors of other nodes: events from them are not shipped on.
+  std::shared_ptr<const std::set<std::string, std::less<>>> remote_sources;
+  std::atomic<bool> closing{false};
+  std::atomic<bool> finished{false};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  // End-of-data check (guarded by mu): this node's latest snapshot and the rounds it runs.
+  std::atomic<std::uint64_t> epoch{0};
+  snapshot local;
+  std::uint64_t round = 0; ///< the round under way (0: none yet)
+  bool round_open = false;
+  std::vector<snapshot> round_snaps; ///< [0] own, then one per link (epoch 0: no reply yet)
+  std::vector<snapshot> last_round;  ///< the previous complete round
+
+  void wake() {
+    cv.notify_all();
+    if (cb.wake)
+      cb.wake();
+  }
+  std::uint64_t total_sent() const {
+    std::uint64_t n = 0;
+    for (const auto& l : links)
+      n += l->sent.load();
+    return n;
+  }
+  std::uint64_t total_received() const {
+    std::uint64_t n = 0;
+    for (const auto& l : links)
+      n += l->received.load();
+    return n;
+  }
+};
+
+namespace {
+
+struct out_batch {
+  std::vector<std::byte> bytes;
+  std::uint32_t events = 0;
+};
+
+/// A link actor's own state (touched by that actor only).
+struct link_state {
+  std::shared_ptr<node_state> node;
+  link_shared* sh = nullptr;
+  std::size_t index = 0; ///< in node->links
+  caf::actor remote_node;
+  caf::actor remote_link;
+  int attempt = 0;
+  std::chrono::milliseconds backoff = first_backoff;
+  bool subscribed = false;
+  std::array<std::deque<out_batch>, priority_count> stages; ///< per priority, RISK first
+  std::uint32_t credit = 0;
+  std::uint64_t next_seq = 1;
+  std::map<std::uint64_t, std::uint32_t> in_flight; ///< seq -> events
+  // Received events the bus refused as full: published again before the batch is acked.
+  std::vector<event> held;
+  std::uint64_t held_seq = 0;
+  bool retry_scheduled = false;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> held_batches; ///< (seq, events) behind `held`
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> queries;     ///< (round, epoch at arrival)
+};
+
+using link_ptr = std::shared_ptr<link_state>;
+
+void stage_event(link_state& s, const event& e) {
+  auto& q = s.stages.at(static_cast<std::size_t>(e.priority()));
+  if (q.empty() || q.back().events >= s.node->net.batch_events)
+    q.emplace_back();
+  journal::encode_record(e, q.back().bytes);
+  ++q.back().events;
+  s.sh->staged.fetch_add(1);
+}
+
+void flush(caf::event_based_actor* self, link_state& s) {
+  if (!s.remote_link || s.sh->lost.load() || s.sh->closed.load())
+    return;
+  while (s.credit > 0) {
+    auto it = std::find_if(s.stages.begin(), s.stages.end(), [](const auto& q) { return !q.empty(); });
+    if (it == s.stages.end())
+      return;
+    auto batch = std::move(it->front());
+    it->pop_front();
+    const auto seq = s.next_seq++;
+    --s.credit;
+    s.in_flight.emplace(seq, batch.events);
+    std::string bytes(reinterpret_cast<const char*>(batch.bytes.data()), batch.bytes.size()); // NOLINT: bytes
+    self->send(s.remote_link, batch_atom::value, seq, std::move(bytes));
+    s.sh->staged.fetch_sub(batch.events);
+    s.sh->sent.fetch_add(batch.events);
+    s.sh->batches_sent.fetch_add(1);
+  }
+}
+
+/// Decodes a batch; false (nothing published) when any record is damaged.
+bool decode_batch(const std::string& bytes, std::vector<event>& out, std::string& why) {
+  const auto* p = reinterpret_cast<const std::byte*>(bytes.data()); // NOLINT: bytes of a string
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    if (bytes.size() - at < jf::record_header_size) {
+      why = "truncated record header";
+      return false;
+    }
+    const auto len = journal::load_u32(p + at);
+    if (len < jf::min_body_size || len > bytes.size() - at - jf::record_header_size) {
+      why = fmt::format("bad record length {}", len);
+      return false;
+    }
+    const std::span<const std::byte> body{p + at + jf::record_header_size, len};
+    if (journal::body_checksum(body) != journal::load_u64(p + at + 4)) {
+      why = "checksum mismatch";
+      return false;
+    }
+    journal::record r;
+    if (auto err = journal::decode_body(body, r)) {
+      why = *err;
+      return false;
+    }
+    out.push_back(std::move(r.ev));
+    at += jf::record_header_size + len;
+  }
+  return true;
+}
+
+/// Publishes held events; acks the batches wholly published. False when the bus is full.
+bool publish_held(caf::event_based_actor* self, link_state& s) {
+  auto& b = *s.node->b;
+  std::size_t done = 0;
+  while (done < s.held.size()) {
+    const auto r = b.publish_many(std::span<const event>{s.held}.subspan(done));
+    for (std::size_t i = done; i < done + r.accepted; ++i)
+      s.node->received_by_type.at(static_cast<std::size_t>(s.held[i].type())).fetch_add(1);
+    s.sh->received.fetch_add(r.accepted);
+    done += r.accepted;
+    if (r.status == publish_status::closed) {
+      s.sh->lost_events.fetch_add(s.held.size() - done); // the run is ending: nothing takes them now
+      done = s.held.size();
+    } else if (r.status == publish_status::full) {
+      break;
+    }
+  }
+  // Ack every batch whose events are all out of `held` now.
+  std::uint64_t consumed = done;
+  while (!s.held_batches.empty() && s.held_batches.front().second <= consumed) {
+    consumed -= s.held_batches.front().second;
+    if (s.remote_link)
+      self->send(s.remote_link, ack_atom::value, s.held_batches.front().first);
+    s.held_batches.pop_front();
+  }
+  if (!s.held_batches.empty())
+    s.held_batches.front().second -= consumed;
+  s.held.erase(s.held.begin(), s.held.begin() + static_cast<std::ptrdiff_t>(done));
+  s.sh->held.store(s.held.size());
+  return s.held.empty();
+}
+
+void answer_queries(caf::event_based_actor* self, link_state& s) {
+  if (!s.remote_link || s.queries.empty())
+    return;
+  snapshot local;
+  {
+    std::lock_guard guard{s.node->mu};
+    local = s.node->local;
+  }
+  // Only a snapshot begun after the query arrived answers it (the two-round check needs that).
+  auto it = s.queries.begin();
+  while (it != s.queries.end()) {
+    if (local.epoch > it->second) {
+      self->send(s.remote_link, reply_atom::value, it->first, local.done, local.idle, local.sent, local.received);
+      it = s.queries.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void on_lost(link_state& s, const std::string& why) {
+  const auto& node = *s.node;
+  const bool expected = node.closing.load() || s.sh->bye.load() || node.finished.load();
+  if ((expected ? s.sh->closed : s.sh->lost).exchange(true))
+    return;
+  std::uint64_t lost = s.sh->staged.load();
+  for (const auto& [seq, n] : s.in_flight)
+    lost += n;
+  s.in_flight.clear();
+  for (auto& q : s.stages)
+    q.clear();
+  s.sh->staged.store(0);
+  if (expected) {
+    node.log->info("link to node '{}' closed", s.sh->peer);
+    return;
+  }
+  s.sh->lost_events.fetch_add(lost);
+  auto msg =
+    fmt::format("node '{}' lost: {} ({} events staged or in flight to it counted as lost)", s.sh->peer, why, lost);
+  node.log->error("{}", msg);
+  if (node.cb.node_lost)
+    node.cb.node_lost(msg);
+  s.node->wake();
+}
+
+caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
+  self->set_down_handler([self, s](caf::down_msg& dm) {
+    if (dm.source == s->remote_node.address() || dm.source == s->remote_link.address())
+      on_lost(*s, self->system().render(dm.reason));
+  });
+  return {
+    [self, s](delivery& d) {
+      d.consume([&s](const event& e) { stage_event(*s, e); });
+      flush(self, *s);
+    },
+    [self, s](dial_atom) {
+      if (s->remote_node || s->sh->lost.load() || s->node->closing.load())
+        return;
+      const auto attempt = ++s->attempt;
+      const auto& sh = *s->sh;
+      self
+        ->request(self->system().middleman().actor_handle(), connect_request_timeout, caf::connect_atom::value, sh.host,
+                  sh.port)
+        .then(
+          [self, s, attempt](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            if (!ptr) {
+              s->node->log->warn("node '{}' at {}:{}: attempt {}: no node actor there; retrying in {} ms", s->sh->peer,
+                                 s->sh->host, s->sh->port, attempt, s->backoff.count());
+              self->delayed_send(self, s->backoff, dial_atom::value);
+              s->backoff = std::min(s->backoff * 2, max_backoff);
+              return;
+            }
+            s->remote_node = caf::actor_cast<caf::actor>(ptr);
+            self->monitor(s->remote_node);
+            s->node->log->info("connected to node '{}' at {}:{} (attempt {})", s->sh->peer, s->sh->host, s->sh->port,
+                               attempt);
+            self->send(s->remote_node, hello_atom::value, s->node->name, s->node->wants);
+          },
+          [self, s, attempt](caf::error& err) {
+            s->node->log->info("node '{}' at {}:{} not reachable yet (attempt {}: {}); retrying in {} ms", s->sh->peer,
+                               s->sh->host, s->sh->port, attempt, self->system().render(err), s->backoff.count());
+            self->delayed_send(self, s->backoff, dial_atom::value);
+            s->backoff = std::min(s->backoff * 2, max_backoff);
+          });
+    },
+    [self, s](peer_hello_atom, std::uint32_t wants, const caf::actor& remote) {
+      if (!s->remote_link) {
+        s->remote_link = remote;
+        self->monitor(remote);
+      }
+      if (!s->subscribed) {
+        s->subscribed = true;
+        s->sh->wants.store(wants);
+        // Only what the peer's actors subscribed to crosses this link, and only what started on
+        // this node: an event that came from a peer is never shipped on (no echo, no loops).
+        const auto me = caf::actor_cast<caf::actor>(self);
+        filter local_only = [remote = s->node->remote_sources](const event& e) {
+          return remote->find(e.source().view()) == remote->end();
+        };
+        for (auto t : all_event_types)
+          if ((wants & type_bit(t)) != 0)
+            (void)s->node->b->subscribe(t, me, local_only);
+        s->node->log->info("node '{}' wants {}", s->sh->peer, mask_names(wants));
+      }
+      self->send(remote, hello_ack_atom::value);
+      s->sh->hello_in.store(true);
+      s->node->wake();
+      flush(self, *s);
+    },
+    [self, s](hello_ack_atom) {
+      if (!s->remote_link) {
+        s->remote_link = caf::actor_cast<caf::actor>(self->current_sender());
+        self->monitor(s->remote_link);
+      }
+      s->sh->ack_in.store(true);
+      s->node->wake();
+    },
+    [self, s](batch_atom, std::uint64_t seq, const std::string& bytes) {
+      s->sh->batches_received.fetch_add(1);
+      std::vector<event> evs;
+      std::string why;
+      if (!decode_batch(bytes, evs, why)) {
+        // Counted, logged, dropped; the link goes on (and credit comes back to the sender).
+        s->sh->bad_batches.fetch_add(1);
+        s->node->log->warn("batch {} from node '{}' does not decode ({}); dropped", seq, s->sh->peer, why);
+        self->send(caf::actor_cast<caf::actor>(self->current_sender()), ack_atom::value, seq);
+        return;
+      }
+      s->held_batches.emplace_back(seq, evs.size());
+      s->held.insert(s->held.end(), std::make_move_iterator(evs.begin()), std::make_move_iterator(evs.end()));
+      if (!publish_held(self, *s) && !s->retry_scheduled) {
+        s->retry_scheduled = true; // the bus is full: back-pressure reaches the sender as withheld acks
+        self->delayed_send(self, full_bus_retry, retry_atom::value);
+      }
+    },
+    [self, s](retry_atom) {
+      s->retry_scheduled = false;
+      if (!publish_held(self, *s)) {
+        s->retry_scheduled = true;
+        self->delayed_send(self, full_bus_retry, retry_atom::value);
+      }
+    },
+    [self, s](ack_atom, std::uint64_t seq) {
+      if (auto it = s->in_flight.find(seq); it != s->in_flight.end()) {
+        s->sh->acked.fetch_add(it->second);
+        s->in_flight.erase(it);
+        ++s->credit;
+      }
+      flush(self, *s);
+    },
+    [self, s](query_atom, std::uint64_t round) {
+      s->queries.emplace_back(round, s->node->epoch.load());
+      answer_queries(self, *s);
+    },
+    [self, s](poke_atom) { answer_queries(self, *s); },
+    [self, s](ask_atom, std::uint64_t round) {
+      if (s->remote_link)
+        self->send(s->remote_link, query_atom::value, round);
+    },
+    [s](reply_atom, std::uint64_t round, bool done, bool idle, std::uint64_t sent, std::uint64_t received) {
+      auto& node = *s->node;
+      {
+        std::lock_guard guard{node.mu};
+        if (!node.round_open || round != node.round)
+          return;
+        auto& snap = node.round_snaps.at(s->index + 1);
+        snap = snapshot{1, done, idle, sent, received};
+      }
+      node.wake();
+    },
+    [self, s](bye_atom) {
+      if (self->current_sender() == nullptr) { // from this node's poll(): tell the peer
+        if (s->remote_link)
+          self->send(s->remote_link, bye_atom::value);
+        return;
+      }
+      s->sh->bye.store(true);
+      s->node->finished.store(true); // a peer saw every node done: so is this one
+      s->node->wake();
+    },
+  };
+}
+
+caf::behavior node_actor(caf::event_based_actor* self, std::shared_ptr<node_state> st) {
+  return {
+    [self, st](hello_atom, const std::string& from, std::uint32_t wants) {
+      for (const auto& l : st->links)
+        if (l->peer == from) {
+          self->send(l->actor, peer_hello_atom::value, wants, caf::actor_cast<caf::actor>(self->current_sender()));
+          return;
+        }
+      st->log->warn("hello from node '{}', which is not a peer of this node in the topology: ignored", from);
+    },
+  };
+}
+
+} // namespace
+
+void node::configure(caf::actor_system_config& cfg, const core::network_spec& net) {
+  cfg.load<caf::io::middleman>();
+  // Both on every node (§12.4): detection within timeout + one interval, a silent peer included.
+  cfg.set("middleman.heartbeat-interval", caf::timespan{net.heartbeat_interval});
+  cfg.set("middleman.connection-timeout", caf::timespan{net.heartbeat_timeout});
+}
+
+node::node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::string name, std::uint32_t wants,
+           node_callbacks cb)
+  : st_{std::make_shared<node_state>()} {
+  st_->sys = &sys;
+  st_->b = &b;
+  st_->net = net;
+  st_->name = std::move(name);
+  st_->wants = wants;
+  st_->cb = std::move(cb);
+  st_->log = spdlog::default_logger()->clone("libra.net");
+  auto remote = std::make_shared<std::set<std::string, std::less<>>>();
+  for (const auto& [actor, on] : net.actor_nodes)
+    if (on != st_->name)
+      remote->insert(actor);
+  st_->remote_sources = std::move(remote);
+  for (const auto* p : net.peers_of(st_->name)) {
+    auto l = std::make_unique<link_shared>();
+    l->peer = p->name;
+    l->host = p->host;
+    l->port = p->port;
+    st_->links.push_back(std::move(l));
+  }
+  st_->round_snaps.resize(st_->links.size() + 1);
+  for (std::size_t i = 0; i < st_->links.size(); ++i) {
+    auto ls = std::make_shared<link_state>();
+    ls->node = st_;
+    ls->sh = st_->links[i].get();
+    ls->index = i;
+    ls->credit = net.window;
+    st_->links[i]->actor = sys.spawn(link_actor, ls);
+  }
+  st_->node_actor = sys.spawn(node_actor, st_);
+}
+
+node::~node() {
+  st_->closing.store(true);
+  for (auto& l : st_->links)
+    caf::anon_send_exit(l->actor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(st_->node_actor, caf::exit_reason::user_shutdown);
+}
+
+std::optional<std::string> node::listen() {
+  const auto* self = st_->net.find(st_->name);
+  auto port = st_->sys->middleman().publish(st_->node_actor, self->port, self->host.c_str(), true);
+  if (!port)
+    return fmt::format("node '{}' cannot listen on {}:{}: {} (is the port in use?)", st_->name, self->host, self->port,
+                       st_->sys->render(port.error()));
+  st_->log->info("node '{}' listening on {}:{}", st_->name, self->host, *port);
+  return std::nullopt;
+}
+
+bool node::wait_connected(const std::function<bool()>& cancelled) {
+  for (auto& l : st_->links)
+    caf::anon_send(l->actor, dial_atom::value);
+  const auto deadline = std::chrono::steady_clock::now() + st_->net.connect_timeout;
+  std::unique_lock lock{st_->mu};
+  for (;;) {
+    const bool all = std::all_of(st_->links.begin(), st_->links.end(),
+                                 [](const auto& l) { return l->hello_in.load() && l->ack_in.load(); });
+    if (all)
+      return true;
+    // A peer lost during the handshake will not complete it.
+    const bool lost = std::any_of(st_->links.begin(), st_->links.end(), [](const auto& l) { return l->lost.load(); });
+    if (lost || cancelled() || std::chrono::steady_clock::now() >= deadline)
+      return false;
+    st_->cv.wait_for(lock, std::chrono::milliseconds{50});
+  }
+}
+
+std::vector<std::string> node::unreachable() const {
+  std::vector<std::string> out;
+  for (const auto& l : st_->links)
+    if (!(l->hello_in.load() && l->ack_in.load()))
+      out.push_back(fmt::format("'{}' ({}:{})", l->peer, l->host, l->port));
+  return out;
+}
+
+void node::poll() {
+  auto& st = *st_;
+  if (st.finished.load())
+    return;
+  // 1. A complete round: every node done and idle, sent == received summed over nodes, and the
+  //    same figures as the previous round (so nothing moved in between): every node's data is done.
+  {
+    std::lock_guard guard{st.mu};
+    if (st.round_open) {
+      bool complete = true;
+      for (std::size_t i = 0; i < st.links.size(); ++i)
+        complete = complete && (st.links[i]->lost.load() || st.round_snaps[i + 1].epoch != 0);
+      if (complete) {
+        st.round_open = false;
+        std::uint64_t sent = 0;
+        std::uint64_t received = 0;
+        bool quiet = true;
+        for (const auto& s : st.round_snaps) {
+          quiet = quiet && s.done && s.idle;
+          sent += s.sent;
+          received += s.received;
+        }
+        const bool same = st.last_round.size() == st.round_snaps.size()
+                          && std::equal(st.round_snaps.begin(), st.round_snaps.end(), st.last_round.begin());
+        st.last_round = st.round_snaps;
+        if (quiet && sent == received && same)
+          st.finished.store(true);
+      }
+    }
+  }
+  if (st.finished.load()) {
+    st.log->info("every node's data is done and nothing is in flight: ending");
+    for (auto& l : st.links)
+      caf::anon_send(l->actor, bye_atom::value);
+    st.wake();
+    return;
+  }
+  // 2. This node's snapshot, begun after the last round completed.
+  const auto epoch = st.epoch.fetch_add(1) + 1;
+  const auto s1 = st.total_sent();
+  const auto r1 = st.total_received();
+  bool idle = st.b->wait_idle(idle_probe);
+  for (const auto& l : st.links)
+    idle = idle && l->staged.load() == 0 && l->held.load() == 0;
+  const auto s2 = st.total_sent();
+  const auto r2 = st.total_received();
+  snapshot snap{epoch, true, idle && s1 == s2 && r1 == r2, s2, r2};
+  bool new_round = false;
+  {
+    std::lock_guard guard{st.mu};
+    st.local = snap;
+    if (!st.round_open) {
+      new_round = true;
+      ++st.round;
+      st.round_open = true;
+      std::fill(st.round_snaps.begin(), st.round_snaps.end(), snapshot{});
+      st.round_snaps[0] = snap;
+    }
+  }
+  const auto round = st.round;
+  for (auto& l : st.links) {
+    caf::anon_send(l->actor, poke_atom::value);
+    if (new_round)
+      caf::anon_send(l->actor, ask_atom::value, round);
+  }
+}
+
+bool node::finished() const { return st_->finished.load(); }
+
+void node::closing() { st_->closing.store(true); }
+
+std::vector<link_stats> node::stats() const {
+  std::vector<link_stats> out;
+  for (const auto& l : st_->links) {
+    link_stats s;
+    s.peer = l->peer;
+    s.lost = l->lost.load();
+    s.up = l->hello_in.load() && l->ack_in.load() && !s.lost;
+    s.closed = l->closed.load();
+    s.sent = l->sent.load();
+    s.acked = l->acked.load();
+    s.received = l->received.load();
+    s.batches_sent = l->batches_sent.load();
+    s.batches_received = l->batches_received.load();
+    s.lost_events = l->lost_events.load();
+    s.bad_batches = l->bad_batches.load();
+    s.wants = l->wants.load();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::array<std::uint64_t, event_type_count> node::received_by_type() const {
+  std::array<std::uint64_t, event_type_count> out{};
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out.at(i) = st_->received_by_type.at(i).load();
+  return out;
+}
+
+void node::print_summary(std::FILE* out) const {
+  for (const auto& l : stats())
+    fmt::print(out,
+               "link {} -> {:<8} {}: sent {} (acked {}) in {} batches, received {} in {} batches, lost {}, bad "
+               "batches {}; peer wants {}\n",
+               st_->name, l.peer, l.lost ? "lost" : (l.closed ? "closed" : (l.up ? "up" : "down")), l.sent, l.acked,
+               l.batches_sent, l.received, l.batches_received, l.lost_events, l.bad_batches, mask_names(l.wants));
+}
+
+std::string node::json() const {
+  auto out = fmt::format(R"({{"name":{},"links":[)", json_string(st_->name));
+  bool first = true;
+  for (const auto& l : stats()) {
+    out += fmt::format(
+      R"({}{{"peer":{},"up":{},"lost":{},"sent":{},"acked":{},"received":{},"batches_sent":{},"batches_received":{},"lost_events":{},"bad_batches":{}}})",
+      first ? "" : ",", json_string(l.peer), l.up, l.lost, l.sent, l.acked, l.received, l.batches_sent,
+      l.batches_received, l.lost_events, l.bad_batches);
+    first = false;
+  }
+  out += "],\"received_by_type\":{";
+  first = true;
+  const auto rx = received_by_type();
+  for (auto t : all_event_types) {
+    out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(t), rx.at(static_cast<std::size_t>(t)));
+    first = false;
+  }
+  return out + "}}";
+}
+
+} // namespace libra::net

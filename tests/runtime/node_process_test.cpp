@@ -1,0 +1,368 @@
+// Distributed topologies as a user runs them: libra-runtime --node NAME in two and three real
+// processes on 127.0.0.1 (ports picked free at test time), and --all-nodes.
+#include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#ifdef LIBRA_RUNTIME_BIN
+
+using namespace std::chrono_literals;
+using libra::testing::child_process;
+using libra::testing::summary_field;
+using libra::testing::temp_dir;
+
+namespace {
+
+/// A socket bound to 127.0.0.1 on a port the kernel picked; listening when asked to.
+class bound_socket {
+public:
+  explicit bound_socket(bool listening = false) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0); // NOLINT: the sockets API
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0); // NOLINT: the sockets API
+    port_ = ntohs(a.sin_port);
+    if (listening)
+      REQUIRE(::listen(fd_, 4) == 0);
+  }
+  bound_socket(const bound_socket&) = delete;
+  bound_socket& operator=(const bound_socket&) = delete;
+  ~bound_socket() { close(); }
+  void close() {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = -1;
+  }
+  [[nodiscard]] int port() const { return port_; }
+
+private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+/// n distinct ports free a moment ago (the kernel does not hand out a just-closed port at once).
+std::vector<int> free_ports(std::size_t n) {
+  std::vector<std::unique_ptr<bound_socket>> socks;
+  std::vector<int> ports;
+  for (std::size_t i = 0; i < n; ++i) {
+    socks.push_back(std::make_unique<bound_socket>());
+    ports.push_back(socks.back()->port());
+  }
+  return ports;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in{p};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::size_t line_count(const std::filesystem::path& p) {
+  std::ifstream in{p};
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    n += line.empty() ? 0 : 1;
+  return n;
+}
+
+/// Counts of `events by type` in a summary.
+std::map<std::string, std::uint64_t> type_counts(const std::string& out) {
+  std::map<std::string, std::uint64_t> counts;
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex{"events by type +(.*)"}))
+    return counts;
+  const auto line = m[1].str();
+  const std::regex pair{"([A-Z_]+)=([0-9]+)"};
+  for (auto it = std::sregex_iterator(line.begin(), line.end(), pair); it != std::sregex_iterator(); ++it)
+    counts[(*it)[1]] = std::stoull((*it)[2]);
+  return counts;
+}
+
+/// Events a link line of a node's summary says it sent and received.
+std::pair<std::uint64_t, std::uint64_t> link_counts(const std::string& out, const std::string& from,
+                                                    const std::string& to) {
+  std::smatch m;
+  const std::regex re{"link " + from + " -> " + to + " +[a-z]+: sent ([0-9]+) .*received ([0-9]+) "};
+  if (!std::regex_search(out, m, re))
+    return {UINT64_MAX, UINT64_MAX};
+  return {std::stoull(m[1]), std::stoull(m[2])};
+}
+
+std::string node_block(const std::vector<std::string>& names, const std::vector<int>& ports) {
+  std::string out = "nodes:\n";
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += "  " + names[i] + ": {host: 127.0.0.1, port: " + std::to_string(ports[i]) + "}\n";
+  return out;
+}
+
+std::vector<std::string> node_args(const std::filesystem::path& topo, const std::string& node) {
+  return {LIBRA_RUNTIME_BIN, topo.string(), "--node", node, "--no-progress"};
+}
+
+// Two nodes: a publishes EUR/USD ticks and has a strategy (its signals stay on a), b publishes
+// GBP/USD ticks; a recorder of ticks on each side.
+std::string two_way(const std::vector<int>& ports, const temp_dir& dir, const std::string& extra = "") {
+  return node_block({"a", "b"}, ports) + "network: {connect_timeout_s: 30}\n" + extra
+         + "actors:\n"
+           "  - {name: gw.a, type: gateway.synthetic, node: a, params: {instrument: EUR/USD, count: 20000, seed: 3}}\n"
+           "  - {name: strategy, type: strategy.sma_cross, node: a, params: {instrument: EUR/USD, fast: 5, slow: 20}}\n"
+           "  - {name: rec.a, type: recorder, node: a, params: {file: "
+         + (dir.path() / "a.jsonl").string()
+         + ", types: [TICK]}}\n"
+           "  - {name: gw.b, type: gateway.synthetic, node: b, params: {instrument: GBP/USD, count: 5000, seed: 4}}\n"
+           "  - {name: rec.b, type: recorder, node: b, params: {file: "
+         + (dir.path() / "b.jsonl").string() + ", types: [TICK]}}\n";
+}
+
+// a streams ticks until stopped; b only records them.
+std::string streaming(const std::vector<int>& ports, const temp_dir& dir) {
+  return node_block({"a", "b"}, ports)
+         + "network: {connect_timeout_s: 30}\n"
+           "actors:\n"
+           "  - {name: gw.a, type: gateway.synthetic, node: a, params: {instrument: EUR/USD, rate: 5000}}\n"
+           "  - {name: rec.b, type: recorder, node: b, params: {file: "
+         + (dir.path() / "b.jsonl").string() + ", types: [TICK]}}\n";
+}
+
+/// Copies a shipped topology with absolute data paths, the recorder writing into dir, and
+/// (distributed) the ports replaced by free ones.
+std::filesystem::path stage(const std::string& name, const temp_dir& dir, const std::vector<int>& ports = {}) {
+  auto text = slurp(std::filesystem::path{LIBRA_SOURCE_DIR} / "config" / name);
+  text = std::regex_replace(text, std::regex{"\\.\\./data/"}, std::string{LIBRA_SOURCE_DIR} + "/data/");
+  text = std::regex_replace(text, std::regex{"\\.\\./build/[a-z-]+\\.jsonl"}, (dir.path() / "events.jsonl").string());
+  for (std::size_t i = 0; i < ports.size(); ++i)
+    text =
+      std::regex_replace(text, std::regex{"port: 4760" + std::to_string(i + 1)}, "port: " + std::to_string(ports[i]));
+  return dir.write(name, text);
+}
+
+} // namespace
+
+TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, any start order", "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  const auto topo = dir.write("two.yaml", two_way(ports, dir));
+  // b first: it retries until a comes up, a line per attempt.
+  child_process b{node_args(topo, "b")};
+  REQUIRE(b.wait_for_output("not reachable yet", 20s));
+  child_process a{node_args(topo, "a")};
+  const int rc_a = a.wait();
+  const int rc_b = b.wait();
+  INFO("a:\n" << a.out() << a.err() << "\nb:\n" << b.out() << b.err());
+  REQUIRE(rc_a == 0);
+  REQUIRE(rc_b == 0);
+  // Each recorder saw its own ticks and the other's, each once.
+  CHECK(line_count(dir.path() / "a.jsonl") == 25000);
+  CHECK(line_count(dir.path() / "b.jsonl") == 25000);
+  std::set<std::string> traces;
+  {
+    std::ifstream in{dir.path() / "b.jsonl"};
+    const std::regex trace{R"re("trace_id":"([0-9a-f]{32})")re"};
+    std::smatch m;
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_search(line, m, trace))
+        traces.insert(m[1]);
+  }
+  CHECK(traces.size() == 25000);
+  // Only ticks crossed: a's signals stayed on a.
+  CHECK(link_counts(a.out(), "a", "b") == std::pair<std::uint64_t, std::uint64_t>{20000, 5000});
+  CHECK(link_counts(b.out(), "b", "a") == std::pair<std::uint64_t, std::uint64_t>{5000, 20000});
+  const auto on_a = type_counts(a.out());
+  const auto on_b = type_counts(b.out());
+  CHECK(on_a.count("SIGNAL") == 1);
+  CHECK(on_b.count("SIGNAL") == 0);
+  CHECK(on_b.at("TICK") == 25000);
+}
+
+TEST_CASE("nodes: a node that never comes: exit 3 naming it", "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  auto yaml = two_way(ports, dir);
+  yaml = std::regex_replace(yaml, std::regex{"connect_timeout_s: 30"}, "connect_timeout_s: 1");
+  const auto topo = dir.write("two.yaml", yaml);
+  child_process a{node_args(topo, "a")};
+  const int rc = a.wait();
+  INFO(a.err());
+  CHECK(rc == 3);
+  CHECK_THAT(a.err(), Catch::Contains("'b' (127.0.0.1:" + std::to_string(ports[1]) + ")"));
+  CHECK_THAT(a.err(), Catch::Contains("not reachable within"));
+}
+
+TEST_CASE("nodes: kill -9 of a node: the other reports it within 1 s and halts after its summary", "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  const auto topo = dir.write("s.yaml", streaming(ports, dir));
+  child_process b{node_args(topo, "b")};
+  child_process a{node_args(topo, "a")};
+  REQUIRE(a.wait_for_output("actors started", 20s));
+  REQUIRE(b.wait_for_output("actors started", 20s));
+  // Some ticks crossed before the kill.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (line_count(dir.path() / "b.jsonl") == 0 && std::chrono::steady_clock::now() < deadline)
+    b.wait_for_output("\x01never", 20ms);
+  const auto killed = std::chrono::steady_clock::now();
+  a.signal(SIGKILL);
+  REQUIRE(b.wait_for_output("node 'a' lost", 5s));
+  const auto seen = std::chrono::steady_clock::now();
+  CHECK(seen - killed < 1s);
+  (void)a.wait();
+  const int rc = b.wait();
+  INFO(b.out() << b.err());
+  CHECK(rc == 0);
+  CHECK_THAT(b.out(), Catch::Contains("libra-runtime summary"));
+  CHECK_THAT(b.out(), Catch::Contains("link b -> a        lost"));
+}
+
+TEST_CASE("nodes: a frozen node (SIGSTOP) is detected by heartbeat within 1 s", "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  const auto topo = dir.write("s.yaml", streaming(ports, dir));
+  child_process b{node_args(topo, "b")};
+  child_process a{node_args(topo, "a")};
+  // Both running (the links up): a's actors start only then.
+  REQUIRE(a.wait_for_output("actors started", 20s));
+  REQUIRE(b.wait_for_output("actors started", 20s));
+  const auto stopped = std::chrono::steady_clock::now();
+  a.signal(SIGSTOP);
+  REQUIRE(b.wait_for_output("node 'a' lost", 5s));
+  CHECK(std::chrono::steady_clock::now() - stopped < 1s);
+  a.signal(SIGKILL);
+  a.signal(SIGCONT);
+  (void)a.wait();
+  const int rc = b.wait();
+  INFO(b.out() << b.err());
+  CHECK(rc == 0);
+}
+
+TEST_CASE("nodes: garbage bytes sent to a node's port do not kill it", "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  const auto topo = dir.write("two.yaml", two_way(ports, dir));
+  child_process b{node_args(topo, "b")};
+  REQUIRE(b.wait_for_output("listening on", 20s));
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(ports[1]));
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0); // NOLINT: the sockets API
+    std::string junk(4096, '\0');
+    for (std::size_t i = 0; i < junk.size(); ++i)
+      junk[i] = static_cast<char>((i * 7919) & 0xff);
+    CHECK(::write(fd, junk.data(), junk.size()) > 0);
+    ::close(fd);
+  }
+  child_process a{node_args(topo, "a")};
+  const int rc_a = a.wait();
+  const int rc_b = b.wait();
+  INFO(a.err() << "\n" << b.err());
+  CHECK(rc_a == 0);
+  CHECK(rc_b == 0);
+  CHECK(line_count(dir.path() / "b.jsonl") == 25000);
+}
+
+TEST_CASE("nodes: --all-nodes runs config/distributed.yaml with the counts of config/default.yaml",
+          "[runtime][net][e2e]") {
+  temp_dir single_dir;
+  child_process single{{LIBRA_RUNTIME_BIN, stage("default.yaml", single_dir).string(), "--no-progress"}};
+  REQUIRE(single.wait() == 0);
+  temp_dir dir;
+  const auto ports = free_ports(3);
+  child_process all{{LIBRA_RUNTIME_BIN, stage("distributed.yaml", dir, ports).string(), "--all-nodes"}};
+  const int rc = all.wait();
+  INFO(all.out() << all.err());
+  REQUIRE(rc == 0);
+  CHECK_THAT(all.err(), Catch::Contains("[md] "));
+  CHECK_THAT(all.err(), Catch::Contains("[risk] "));
+  const auto one = type_counts(single.out().substr(single.out().find("== libra-runtime summary")));
+  const auto dist = type_counts(all.out().substr(all.out().find("== libra-runtime --all-nodes summary")));
+  // Every tick and every signal, exactly. Each signal is decided once by the risk engine: an
+  // order (filled) or a rejection. Which one is not yet reproducible: max_position and the rate
+  // limit depend on whether the last fill's position reached the risk engine before the next
+  // signal, and across processes signals arrive in batches (orders: 302 in 3 of 5 runs here,
+  // 292 in the others; the same holds for PnL). Exact equality waits for the journal's
+  // deterministic replay mode.
+  auto n = [](const std::map<std::string, std::uint64_t>& m, const char* t) {
+    const auto it = m.find(t);
+    return it == m.end() ? std::uint64_t{0} : it->second;
+  };
+  CHECK(n(dist, "TICK") == n(one, "TICK"));
+  CHECK(n(dist, "SIGNAL") == n(one, "SIGNAL"));
+  CHECK(n(dist, "ORDER_NEW") + n(dist, "ORDER_REJECTED") == n(dist, "SIGNAL"));
+  CHECK(n(one, "ORDER_NEW") + n(one, "ORDER_REJECTED") == n(one, "SIGNAL"));
+  CHECK(n(dist, "ORDER_FILLED") == n(dist, "ORDER_NEW"));
+  CHECK(n(dist, "ORDER_NEW") > 0);
+  const auto combined = all.out().substr(all.out().find("== libra-runtime --all-nodes summary"));
+  CHECK(summary_field(combined, "orders             new") == n(dist, "ORDER_NEW"));
+  for (const auto* node : {"md", "strat", "risk"})
+    CHECK_THAT(combined, Catch::Contains(std::string{"node "} + node));
+  CHECK(line_count(dir.path() / "events.jsonl") > 0);
+}
+
+TEST_CASE("nodes: topology errors are located, exit 2", "[runtime][net]") {
+  temp_dir dir;
+  const std::string gw = "  - {name: gw, type: gateway.synthetic, node: a, params: {instrument: X, count: 1}}\n";
+  const std::string rec =
+    "  - {name: rec, type: recorder, node: b, params: {file: " + (dir.path() / "r.jsonl").string() + "}}\n";
+  struct bad_case {
+    std::string yaml;
+    std::string message;
+  };
+  const std::vector<bad_case> cases{
+    {"nodes:\n  a: {port: 47001}\n  b: {port: 47002}\nactors:\n" + gw
+       + "  - {name: rec, type: recorder, node: c, params: {file: x.jsonl}}\n",
+     "no node named 'c'"},
+    {"nodes:\n  a: {port: 47001}\n  b: {host: 127.0.0.1, port: 47001}\nactors:\n" + gw + rec, "already node 'a'"},
+    {"nodes:\n  a: {port: \"x\"}\n  b: {port: 47002}\nactors:\n" + gw + rec, "nodes.a.port"},
+    {"nodes:\n  a: {port: 70000}\n  b: {port: 47002}\nactors:\n" + gw + rec, "out of range"},
+    {"nodes:\n  a: {port: 47001}\n  b: {port: 47002}\nactors:\n" + gw
+       + "  - {name: rec, type: recorder, params: {file: x.jsonl}}\n",
+     "is on no node"},
+    {"nodes:\n  a: {port: 47001}\n  b: {port: 47002}\n  c: {port: 47003}\nactors:\n" + gw + rec,
+     "node 'c' has no actor"},
+  };
+  for (const auto& c : cases) {
+    const auto topo = dir.write("bad.yaml", c.yaml);
+    child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--check"}};
+    INFO(c.yaml << "\n" << p.err());
+    CHECK(p.wait() == 2);
+    CHECK_THAT(p.err(), Catch::Contains(c.message));
+    CHECK(std::regex_search(p.err(), std::regex{"bad\\.yaml:[0-9]+:[0-9]+: "}));
+  }
+}
+
+TEST_CASE("nodes: a node whose port is in use: exit 2 with a clear error", "[runtime][net]") {
+  temp_dir dir;
+  bound_socket taken{true};
+  const auto other = free_ports(1);
+  const auto topo = dir.write("two.yaml", two_way({taken.port(), other[0]}, dir));
+  child_process a{node_args(topo, "a")};
+  const int rc = a.wait();
+  INFO(a.err());
+  CHECK(rc == 2);
+  CHECK_THAT(a.err(), Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(taken.port())));
+}
+
+#endif
