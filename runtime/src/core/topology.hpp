@@ -81,7 +81,7 @@ struct topology {
   std::vector<actor_spec> actors;
   std::optional<journal::journal_config> journal; ///< the `journal:` block, when present
   bool deterministic = false; ///< runtime.deterministic: one thread, CAF's test coordinator (runner.cpp)
-  network_spec network;                           ///< `nodes:` and `network:`; no nodes: one process
+  network_spec network;       ///< `nodes:` and `network:`; no nodes: one process
 };
 
 /// Loads plugins named in the file into registry (they stay loaded for the process), then
