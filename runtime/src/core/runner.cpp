@@ -199,7 +199,7 @@ std::string journal_json(const journal::journal_writer* w) {
 
 std::string stats_json_line(const topology& topo, const std::string* reason, double wall, const bus_stats& s,
                             std::uint64_t dropped, std::size_t failures, monitor_state& mon,
-                            const journal::journal_writer* jw) {
+                            const journal::journal_writer* jw, const net::node* node) {
   const auto [realized, unrealized] = pnl(mon);
   auto out = fmt::format(
     "{{\"topology\":{},\"final\":{},\"reason\":{},\"wall_s\":{:.6f},\"published\":{},"
@@ -220,7 +220,10 @@ std::string stats_json_line(const topology& topo, const std::string* reason, dou
                        to_string(static_cast<priority>(p)), l.count, l.p50.count(), l.p90.count(), l.p99.count(),
                        l.p999.count(), l.max.count());
   }
-  out += "},\"journal\":" + journal_json(jw) + "}\n";
+  out += "},\"journal\":" + journal_json(jw);
+  if (node != nullptr) // a distributed node: its links
+    out += ",\"net\":" + node->json();
+  out += "}\n";
   return out;
 }
 
@@ -322,14 +325,6 @@ std::unique_ptr<net::node> start_node(caf::actor_system& sys, bus& b, const topo
                            ctl.cv.notify_all();
                          }};
   return std::make_unique<net::node>(sys, b, topo.network, name, wants, std::move(cb));
-}
-
-/// A --stats-json line with the node's links added.
-std::string with_net(std::string line, const net::node* node) {
-  if (node == nullptr || line.size() < 2)
-    return line;
-  line.insert(line.size() - 2, ",\"net\":" + node->json());
-  return line;
 }
 
 } // namespace
@@ -568,10 +563,8 @@ int run_topology(const topology& topo, const run_options& opts) {
         print_progress(std::chrono::duration<double>(now - started).count(),
                        std::chrono::duration<double>(now - last_tick).count(), last_published, s, *mon);
       if (stats_out
-          && !stats_out->write(
-            with_net(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s, s.dropped,
-                                     failures, *mon, jwriter.get()),
-                     node.get())))
+          && !stats_out->write(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s,
+                                               s.dropped, failures, *mon, jwriter.get(), node.get())))
         ctl.fail(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
       last_published = s.published;
       last_tick = now;
@@ -647,7 +640,7 @@ int run_topology(const topology& topo, const run_options& opts) {
   }
   if (stats_out
       && !stats_out->write(
-        with_net(stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon, jwriter.get()), node.get())))
+        stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon, jwriter.get(), node.get())))
     failures.push_back(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
   for (auto i = failures_at_stop; i < failures.size(); ++i)
     log->error("failure after the run ended: {}", failures[i]);
