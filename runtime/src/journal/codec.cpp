@@ -475,4 +475,19 @@ std::optional<std::string> decode_body(std::span<const std::byte> body, record& 
   return finish<system>(r, type, source, trace, ts, seq, out);
 }
 
+std::optional<std::string> decode_record(std::span<const std::byte> bytes, record& out, std::size_t& size) {
+  if (bytes.size() < jf::record_header_size)
+    return "truncated record header";
+  const auto len = load_u32(bytes.data());
+  if (len < jf::min_body_size || len > jf::max_body_size || len > bytes.size() - jf::record_header_size)
+    return fmt::format("bad record length {}", len);
+  const auto body = bytes.subspan(jf::record_header_size, len);
+  if (body_checksum(body) != load_u64(bytes.data() + 4))
+    return "checksum mismatch";
+  if (auto err = decode_body(body, out))
+    return err;
+  size = jf::record_header_size + len;
+  return std::nullopt;
+}
+
 } // namespace libra::journal

@@ -40,6 +40,12 @@ void encode_record(const event& e, std::vector<std::byte>& out, std::optional<sp
 /// range or the body's length does not match its fields.
 [[nodiscard]] std::optional<std::string> decode_body(std::span<const std::byte> body, record& out);
 
+/// Decodes the whole record that starts `bytes` (length, checksum, body); sets `size` to its
+/// length with the header. An error message when the bytes hold no whole, valid record there.
+/// For records in memory (a link's batch); a segment's reader tells torn tails from corruption.
+[[nodiscard]] std::optional<std::string> decode_record(std::span<const std::byte> bytes, record& out,
+                                                       std::size_t& size);
+
 /// XXH3-64 of a body, seeded with its length (the record header's checksum).
 [[nodiscard]] std::uint64_t body_checksum(std::span<const std::byte> body) noexcept;
 

@@ -21,10 +21,8 @@
 
 namespace libra::net {
 
-namespace jf = journal_format;
-
 // Messages between nodes: CAF atoms and built-in types only, so nothing needs registering on
-// either side (§8: an unregistered type arrives as an empty message).
+// either side (CAF 0.17 delivers an unregistered type as an empty message).
 using hello_atom = caf::atom_constant<caf::atom("lhello")>;       // (name, wants) to a node actor
 using peer_hello_atom = caf::atom_constant<caf::atom("lphello")>; // node actor -> its link
 using hello_ack_atom = caf::atom_constant<caf::atom("lhelloack")>;
@@ -192,30 +190,15 @@ void flush(caf::event_based_actor* self, link_state& s) {
 
 /// Decodes a batch; false (nothing published) when any record is damaged.
 bool decode_batch(const std::string& bytes, std::vector<event>& out, std::string& why) {
-  const auto* p = reinterpret_cast<const std::byte*>(bytes.data()); // NOLINT: bytes of a string
-  std::size_t at = 0;
-  while (at < bytes.size()) {
-    if (bytes.size() - at < jf::record_header_size) {
-      why = "truncated record header";
-      return false;
-    }
-    const auto len = journal::load_u32(p + at);
-    if (len < jf::min_body_size || len > bytes.size() - at - jf::record_header_size) {
-      why = fmt::format("bad record length {}", len);
-      return false;
-    }
-    const std::span<const std::byte> body{p + at + jf::record_header_size, len};
-    if (journal::body_checksum(body) != journal::load_u64(p + at + 4)) {
-      why = "checksum mismatch";
-      return false;
-    }
+  const std::span<const std::byte> all{reinterpret_cast<const std::byte*>(bytes.data()),
+                                       bytes.size()}; // NOLINT: a string's bytes
+  for (std::size_t at = 0, size = 0; at < all.size(); at += size) {
     journal::record r;
-    if (auto err = journal::decode_body(body, r)) {
+    if (auto err = journal::decode_record(all.subspan(at), r, size)) {
       why = *err;
       return false;
     }
     out.push_back(std::move(r.ev));
-    at += jf::record_header_size + len;
   }
   return true;
 }
@@ -452,7 +435,7 @@ caf::behavior node_actor(caf::event_based_actor* self, std::shared_ptr<node_stat
 
 void node::configure(caf::actor_system_config& cfg, const core::network_spec& net) {
   cfg.load<caf::io::middleman>();
-  // Both on every node (§12.4): detection within timeout + one interval, a silent peer included.
+  // Both on every node: a lost peer, a silent one included, is seen within timeout + one interval.
   cfg.set("middleman.heartbeat-interval", caf::timespan{net.heartbeat_interval});
   cfg.set("middleman.connection-timeout", caf::timespan{net.heartbeat_timeout});
 }

@@ -1,7 +1,7 @@
 // One node of a distributed topology (`libra-runtime TOPOLOGY --node NAME`): the node actor that
 // CAF's middleman publishes on the node's port, and one link actor per peer node.
 //
-// Why this shape (../shared/caf-0.17-notes.md §12, measured on CAF 0.17.6): the middleman drops
+// Why this shape (measured on CAF 0.17.6 over loopback): the middleman drops
 // the urgent flag on the wire, delivers a connection strictly FIFO and applies no back-pressure,
 // so priority is kept *before* the wire: each link stages outgoing events per priority and sends
 // the highest non-empty stage first, with at most `window` batches unacknowledged. A batch is one
@@ -55,8 +55,8 @@ class node_state;
 
 class node {
 public:
-  /// CAF settings of a node: the middleman (caf::io) and its heartbeats, on every node (§12.4:
-  /// a node with a timeout cuts a peer that sends none).
+  /// CAF settings of a node: the middleman (caf::io) and its heartbeats, on every node (a
+  /// node with a connection timeout cuts a peer that sends no heartbeats).
   static void configure(caf::actor_system_config& cfg, const core::network_spec& net);
 
   /// wants: mask (type_bit) of the types this node's actors subscribed to.
