@@ -16,6 +16,7 @@
 
 using namespace std::chrono_literals;
 using libra::testing::child_process;
+using libra::testing::summary_type_counts;
 
 namespace {
 
@@ -66,17 +67,6 @@ std::vector<recorded> read_events(const std::filesystem::path& p) {
   return out;
 }
 
-std::map<std::string, std::uint64_t> summary_counts(const std::string& out) {
-  std::map<std::string, std::uint64_t> counts;
-  std::smatch m;
-  REQUIRE(std::regex_search(out, m, std::regex{"events by type +(.*)"}));
-  const auto line = m[1].str();
-  const std::regex pair{"([A-Z_]+)=([0-9]+)"};
-  for (auto it = std::sregex_iterator(line.begin(), line.end(), pair); it != std::sregex_iterator(); ++it)
-    counts[(*it)[1]] = std::stoull((*it)[2]);
-  return counts;
-}
-
 struct run_result {
   int rc;
   std::string out;
@@ -102,7 +92,8 @@ TEST_CASE("default topology: real data trades, summary matches the recorder, one
   REQUIRE(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("(end of data)"));
   CHECK_THAT(r.out, Catch::Contains("dropped 0, rejected 0, errors 0"));
-  const auto counts = summary_counts(r.out);
+  const auto counts = summary_type_counts(r.out);
+  REQUIRE(!counts.empty());         // the summary has its `events by type` line
   CHECK(counts.at("TICK") == 9500); // every row of the file
   std::map<std::string, std::uint64_t> recorded_counts;
   for (const auto& e : r.events)

@@ -25,6 +25,7 @@
 using namespace std::chrono_literals;
 using libra::testing::child_process;
 using libra::testing::summary_field;
+using libra::testing::summary_type_counts;
 using libra::testing::temp_dir;
 
 namespace {
@@ -84,19 +85,6 @@ std::size_t line_count(const std::filesystem::path& p) {
   for (std::string line; std::getline(in, line);)
     n += line.empty() ? 0 : 1;
   return n;
-}
-
-/// Counts of `events by type` in a summary.
-std::map<std::string, std::uint64_t> type_counts(const std::string& out) {
-  std::map<std::string, std::uint64_t> counts;
-  std::smatch m;
-  if (!std::regex_search(out, m, std::regex{"events by type +(.*)"}))
-    return counts;
-  const auto line = m[1].str();
-  const std::regex pair{"([A-Z_]+)=([0-9]+)"};
-  for (auto it = std::sregex_iterator(line.begin(), line.end(), pair); it != std::sregex_iterator(); ++it)
-    counts[(*it)[1]] = std::stoull((*it)[2]);
-  return counts;
 }
 
 /// Events a link line of a node's summary says it sent and received.
@@ -188,8 +176,8 @@ TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, an
   // Only ticks crossed: a's signals stayed on a.
   CHECK(link_counts(a.out(), "a", "b") == std::pair<std::uint64_t, std::uint64_t>{20000, 5000});
   CHECK(link_counts(b.out(), "b", "a") == std::pair<std::uint64_t, std::uint64_t>{5000, 20000});
-  const auto on_a = type_counts(a.out());
-  const auto on_b = type_counts(b.out());
+  const auto on_a = summary_type_counts(a.out());
+  const auto on_b = summary_type_counts(b.out());
   CHECK(on_a.count("SIGNAL") == 1);
   CHECK(on_b.count("SIGNAL") == 0);
   CHECK(on_b.at("TICK") == 25000);
@@ -220,7 +208,7 @@ TEST_CASE("nodes: kill -9 of a node: the other reports it within 1 s and halts a
   // Some ticks crossed before the kill.
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (line_count(dir.path() / "b.jsonl") == 0 && std::chrono::steady_clock::now() < deadline)
-    b.wait_for_output("\x01never", 20ms);
+    b.wait_for_output("\x01never", 20ms); // a needle that never comes: reads b's pipes meanwhile
   const auto killed = std::chrono::steady_clock::now();
   a.signal(SIGKILL);
   REQUIRE(b.wait_for_output("node 'a' lost", 5s));
@@ -296,8 +284,8 @@ TEST_CASE("nodes: --all-nodes runs config/distributed.yaml with the counts of co
   REQUIRE(rc == 0);
   CHECK_THAT(all.err(), Catch::Contains("[md] "));
   CHECK_THAT(all.err(), Catch::Contains("[risk] "));
-  const auto one = type_counts(single.out().substr(single.out().find("== libra-runtime summary")));
-  const auto dist = type_counts(all.out().substr(all.out().find("== libra-runtime --all-nodes summary")));
+  const auto one = summary_type_counts(single.out().substr(single.out().find("== libra-runtime summary")));
+  const auto dist = summary_type_counts(all.out().substr(all.out().find("== libra-runtime --all-nodes summary")));
   // Every tick and every signal, exactly. Each signal is decided once by the risk engine: an
   // order (filled) or a rejection. Which one is not yet reproducible: max_position and the rate
   // limit depend on whether the last fill's position reached the risk engine before the next

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <poll.h>
 #include <regex>
 #include <stdexcept>
@@ -136,6 +137,20 @@ inline std::uint64_t summary_field(const std::string& text, const std::string& l
   auto digits = m[1].str();
   std::erase(digits, ',');
   return std::stoull(digits);
+}
+
+/// The counts of the first `events by type` line in libra-runtime's summary, by type name; empty
+/// when there is no such line.
+inline std::map<std::string, std::uint64_t> summary_type_counts(const std::string& text) {
+  std::map<std::string, std::uint64_t> counts;
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex{"events by type +(.*)"}))
+    return counts;
+  const auto line = m[1].str();
+  const std::regex pair{"([A-Z_]+)=([0-9]+)"};
+  for (auto it = std::sregex_iterator(line.begin(), line.end(), pair); it != std::sregex_iterator(); ++it)
+    counts[(*it)[1]] = std::stoull((*it)[2]);
+  return counts;
 }
 
 } // namespace libra::testing
