@@ -88,7 +88,12 @@ public:
   /// handler need not check unless it keeps its own figures.
   publish_result publish(event e) {
     const auto type = e.type();
-    auto r = rt_.bus->publish(std::move(e));
+    // The actor's own producer handle: its handlers run on whichever worker CAF picks, and the bus
+    // keeps FIFO per handle (bus::publish alone would give FIFO per thread, so two events of one
+    // handler sequence, published from two workers, could be dispatched in either order).
+    if (!pub_)
+      pub_.emplace(rt_.bus->make_publisher());
+    auto r = pub_->publish(std::move(e));
     if (!r)
       if (const auto n = unpublished_.count())
         rt_.log->warn("event not published: bus full or stopping: type={} occurrences={}", to_string(type), n);
@@ -125,7 +130,8 @@ private:
   actor_context rt_;
   timestamp now_{};
   bool deterministic_ = false;
-  log_limiter unpublished_; // a full or stopping bus refuses every event: log a few
+  log_limiter unpublished_;      // a full or stopping bus refuses every event: log a few
+  std::optional<publisher> pub_; // made at the first publish: actors that never publish need none
 };
 
 /// What an actor type T provides: a spec, a constructor from params (validates, throwing

@@ -56,8 +56,9 @@ struct subscribe_options {
   conflation conflate = conflation::none;
 };
 
-/// A publishing handle for one thread, holding lock-free producer tokens created up front (the
-/// first enqueue from a thread without one costs microseconds). Not thread-safe: one per thread.
+/// A publishing handle, holding lock-free producer tokens created up front (the first enqueue
+/// from a thread without one costs microseconds). Its events stay FIFO within a priority from
+/// whichever thread it is used. Not thread-safe: one user at a time (a thread, or one actor).
 class LIBRA_API publisher {
 public:
   publisher(publisher&&) noexcept;
@@ -112,7 +113,10 @@ public:
   /// Removes every subscription of this type made with this handler (or a copy of it).
   bool unsubscribe_handler(event_type type, const handler& h);
 
-  /// Admits an event: assigns its sequence number and stages it. Never blocks. Refused (false,
+  /// Admits an event: assigns its sequence number and stages it. Never blocks. FIFO within a
+  /// priority holds per publisher: per publisher handle (make_publisher), and for this call per
+  /// calling thread. A CAF actor's handlers run on any worker, so an actor that publishes a
+  /// sequence keeps a publisher of its own (libra::context does). Refused (false,
   /// counted in stats().rejected) with publish_status::full when its priority's share of
   /// capacity is pending, publish_status::closed when the bus is stopping or stopped.
   publish_result publish(event e);
@@ -120,7 +124,9 @@ public:
   /// (and converts to); its status says why the next one was refused. Each event refused counts
   /// once in stats().rejected, as with publish().
   publish_many_result publish_many(std::span<const event> events);
-  /// A handle for one publishing thread, with its producer tokens created now (the first
+  /// A handle for one publisher at a time (a thread, or an actor: its handlers never run
+  /// concurrently), which keeps its events FIFO within a priority from whichever thread it is
+  /// used, with its producer tokens created now (the first
   /// enqueue through a fresh queue producer costs microseconds; this moves that cost here).
   /// Memory: the staging queues keep the blocks a handle filled (about 140 bytes per event) for
   /// that handle's reuse until it is destroyed, so staged memory is bounded by the capacity share
