@@ -2,10 +2,12 @@
 // way to wait for a line (a deterministic hook for "it is running now") before signalling it.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <poll.h>
 #include <regex>
@@ -95,6 +97,20 @@ public:
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
 
+  /// Reads what the child writes for up to timeout; false once both its pipes are closed.
+  bool read_for(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      if (out_eof_ && err_eof_)
+        return false;
+      if (left <= 0)
+        return true;
+      (void)pump(static_cast<int>(left));
+    }
+  }
+
 private:
   // One poll round; false at EOF on both pipes or on timeout.
   bool pump(int timeout_ms) {
@@ -130,6 +146,27 @@ private:
 
 /// The number after `label ` in libra-runtime's summary (thousands separators dropped), or
 /// UINT64_MAX when the line is missing.
+/// Waits for several children at once, reading all their pipes meanwhile: waiting for one while
+/// another fills its pipe (64 KiB of log lines) would stall that one, and with it a run that
+/// needs both (nodes of one topology). Exit codes in the children's order.
+inline std::vector<int> wait_all(std::initializer_list<child_process*> children,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds{90}) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool open = true;
+  while (open && std::chrono::steady_clock::now() < deadline) {
+    open = false;
+    for (auto* c : children)
+      open = c->read_for(std::chrono::milliseconds{20}) || open;
+  }
+  std::vector<int> rcs;
+  for (auto* c : children) {
+    const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    rcs.push_back(c->wait(std::max(left, std::chrono::milliseconds{1})));
+  }
+  return rcs;
+}
+
 inline std::uint64_t summary_field(const std::string& text, const std::string& label) {
   std::smatch m;
   if (!std::regex_search(text, m, std::regex{label + " ([0-9,]+)"}))

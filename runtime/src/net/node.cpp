@@ -16,7 +16,9 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 
 namespace libra::net {
@@ -71,7 +73,7 @@ struct link_shared {
   std::string peer;
   std::string host;
   std::uint16_t port = 0;
-  caf::actor actor;
+  caf::actor_addr actor;             ///< weak: the node object holds the strong handle (no cycle)
   std::atomic<bool> hello_in{false}; ///< the peer told us what it wants (we subscribed for it)
   std::atomic<bool> ack_in{false};   ///< the peer subscribed for what we want
   std::atomic<bool> lost{false};
@@ -91,7 +93,6 @@ public:
   std::uint32_t wants = 0;
   node_callbacks cb;
   std::shared_ptr<spdlog::logger> log;
-  caf::actor node_actor;
   std::vector<std::unique_ptr<link_shared>> links;
   std::array<std::atomic<std::uint64_t>, event_type_count> received_by_type{};
   /// Sources of the actors of other nodes: events from them are not shipped on.
@@ -155,6 +156,7 @@ struct link_state {
   bool retry_scheduled = false;
   std::deque<std::pair<std::uint64_t, std::uint64_t>> held_batches; ///< (seq, events) behind `held`
   std::vector<std::pair<std::uint64_t, std::uint64_t>> queries;     ///< (round, epoch at arrival)
+  std::optional<publisher> pub;                                     ///< made at the first batch received
 };
 
 using link_ptr = std::shared_ptr<link_state>;
@@ -205,10 +207,14 @@ bool decode_batch(const std::string& bytes, std::vector<event>& out, std::string
 
 /// Publishes held events; acks the batches wholly published. False when the bus is full.
 bool publish_held(caf::event_based_actor* self, link_state& s) {
-  auto& b = *s.node->b;
+  // The link's own handle: this actor runs on any worker, and the bus keeps FIFO per handle (with
+  // bus::publish_many, per thread: two batches published from two workers could interleave, and a
+  // strategy would see the peer's ticks out of order).
+  if (!s.pub)
+    s.pub.emplace(s.node->b->make_publisher());
   std::size_t done = 0;
   while (done < s.held.size()) {
-    const auto r = b.publish_many(std::span<const event>{s.held}.subspan(done));
+    const auto r = s.pub->publish_many(std::span<const event>{s.held}.subspan(done));
     for (std::size_t i = done; i < done + r.accepted; ++i)
       s.node->received_by_type.at(static_cast<std::size_t>(s.held[i].type())).fetch_add(1);
     s.sh->received.fetch_add(r.accepted);
@@ -281,9 +287,13 @@ void on_lost(link_state& s, const std::string& why) {
 }
 
 caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
-  self->set_down_handler([self, s](caf::down_msg& dm) {
-    if (dm.source == s->remote_node.address() || dm.source == s->remote_link.address())
-      on_lost(*s, self->system().render(dm.reason));
+  // CAF 0.17 keeps a down handler until the actor object is destroyed (its behavior is dropped at
+  // termination): a strong `s` here would close a cycle actor -> s -> node -> links -> actor and
+  // leak both, and the middleman's proxies with them.
+  self->set_down_handler([self, weak = std::weak_ptr<link_state>{s}](caf::down_msg& dm) {
+    auto ls = weak.lock();
+    if (ls && (dm.source == ls->remote_node.address() || dm.source == ls->remote_link.address()))
+      on_lost(*ls, self->system().render(dm.reason));
   });
   return {
     [self, s](delivery& d) {
@@ -423,7 +433,8 @@ caf::behavior node_actor(caf::event_based_actor* self, std::shared_ptr<node_stat
     [self, st](hello_atom, const std::string& from, std::uint32_t wants) {
       for (const auto& l : st->links)
         if (l->peer == from) {
-          self->send(l->actor, peer_hello_atom::value, wants, caf::actor_cast<caf::actor>(self->current_sender()));
+          self->send(caf::actor_cast<caf::actor>(l->actor), peer_hello_atom::value, wants,
+                     caf::actor_cast<caf::actor>(self->current_sender()));
           return;
         }
       st->log->warn("hello from node '{}', which is not a peer of this node in the topology: ignored", from);
@@ -469,21 +480,22 @@ node::node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::s
     ls->sh = st_->links[i].get();
     ls->index = i;
     ls->credit = net.window;
-    st_->links[i]->actor = sys.spawn(link_actor, ls);
+    link_actors_.push_back(sys.spawn(link_actor, ls));
+    st_->links[i]->actor = link_actors_.back().address();
   }
-  st_->node_actor = sys.spawn(node_actor, st_);
+  node_actor_ = sys.spawn(node_actor, st_);
 }
 
 node::~node() {
   st_->closing.store(true);
-  for (auto& l : st_->links)
-    caf::anon_send_exit(l->actor, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(st_->node_actor, caf::exit_reason::user_shutdown);
+  for (auto& a : link_actors_)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(node_actor_, caf::exit_reason::user_shutdown);
 }
 
 std::optional<std::string> node::listen() {
   const auto* self = st_->net.find(st_->name);
-  auto port = st_->sys->middleman().publish(st_->node_actor, self->port, self->host.c_str(), true);
+  auto port = st_->sys->middleman().publish(node_actor_, self->port, self->host.c_str(), true);
   if (!port)
     return fmt::format("node '{}' cannot listen on {}:{}: {} (is the port in use?)", st_->name, self->host, self->port,
                        st_->sys->render(port.error()));
@@ -493,7 +505,7 @@ std::optional<std::string> node::listen() {
 
 bool node::wait_connected(const std::function<bool()>& cancelled) {
   for (auto& l : st_->links)
-    caf::anon_send(l->actor, dial_atom::value);
+    caf::anon_send(caf::actor_cast<caf::actor>(l->actor), dial_atom::value);
   const auto deadline = std::chrono::steady_clock::now() + st_->net.connect_timeout;
   std::unique_lock lock{st_->mu};
   for (;;) {
@@ -550,7 +562,7 @@ void node::poll() {
   if (st.finished.load()) {
     st.log->info("every node's data is done and nothing is in flight: ending");
     for (auto& l : st.links)
-      caf::anon_send(l->actor, bye_atom::value);
+      caf::anon_send(caf::actor_cast<caf::actor>(l->actor), bye_atom::value);
     st.wake();
     return;
   }
@@ -578,9 +590,9 @@ void node::poll() {
   }
   const auto round = st.round;
   for (auto& l : st.links) {
-    caf::anon_send(l->actor, poke_atom::value);
+    caf::anon_send(caf::actor_cast<caf::actor>(l->actor), poke_atom::value);
     if (new_round)
-      caf::anon_send(l->actor, ask_atom::value, round);
+      caf::anon_send(caf::actor_cast<caf::actor>(l->actor), ask_atom::value, round);
   }
 }
 

@@ -91,6 +91,10 @@ public:
 
 private:
   std::shared_ptr<node_state> st_;
+  // The node's actors, held here and not in st_: their behaviors hold st_, and a handle in st_
+  // would close a cycle that keeps them, st_ and the middleman's proxies alive past the run.
+  caf::actor node_actor_;
+  std::vector<caf::actor> link_actors_;
 };
 
 } // namespace libra::net
