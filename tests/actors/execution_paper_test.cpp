@@ -12,8 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
-
 /// An approved intent as risk.engine sends it.
 event intent(side sd, const char* qty, std::uint64_t client_id, instrument_id inst = "EUR/USD") {
   order o;

@@ -20,14 +20,6 @@ const std::string histdata_rows = "20200101 170000065,1.121200,1.121720,0\n"
                                   "20200101 170011000,1.121220,1.121900,0\n"
                                   "20200101 170012500,1.121230,1.121950,0\n";
 
-std::vector<event> of_type(const std::vector<event>& events, event_type t) {
-  std::vector<event> out;
-  for (const auto& e : events)
-    if (e.type() == t)
-      out.push_back(e);
-  return out;
-}
-
 std::string replay_yaml(const std::filesystem::path& file, const std::string& extra = "") {
   return fmt::format("file: {}\nformat: histdata_ticks\ninstrument: EUR/USD\n{}", file.string(), extra);
 }

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 using namespace libra;
+using namespace libra::testing;
 using namespace libra::actors::md;
 using libra::testing::temp_dir;
 using namespace std::chrono;
@@ -29,8 +30,6 @@ std::string error_of(const parse_result& r) {
     FAIL("parsed, expected an error");
   return std::get<std::string>(r);
 }
-
-price px(const char* text) { return *price::parse(text); }
 
 // Reads rows until the end; the error of the first bad row (with its line), if any.
 struct read_outcome {

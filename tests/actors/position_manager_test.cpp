@@ -12,8 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
-
 fill make_fill(side sd, const char* qty, const char* px, const char* fee = "0") {
   return fill{order_id{1},           client_order_id{1}, "EUR/USD", *price::parse(px),
               *quantity::parse(qty), *money::parse(fee), sd};
@@ -24,7 +22,6 @@ event fill_event(side sd, const char* qty, const char* px, const char* fee, time
 }
 
 quantity q(const char* s) { return *quantity::parse(s); }
-price px(const char* s) { return *price::parse(s); }
 money m(const char* s) { return *money::parse(s); }
 
 } // namespace

@@ -10,8 +10,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
-
 std::string risk_yaml(const std::string& extra) { return "{execution: venue, " + extra + "}"; }
 
 /// A position report as position.manager would publish it.

@@ -28,8 +28,6 @@ struct expected_signal {
 };
 const std::array<expected_signal, 3> crosses{{{5, side::buy, "1.10"}, {7, side::sell, "1.05"}, {9, side::buy, "1.12"}}};
 
-const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}}; // 2020-01-01 22:00 UTC
-
 std::vector<event> path_ticks(instrument_id inst = "EUR/USD") {
   std::vector<event> out;
   for (std::size_t i = 0; i < path.size(); ++i)

@@ -30,15 +30,6 @@ inline config_error factory_error(const actor_registry& reg, const std::string& 
   throw std::logic_error("unreachable");
 }
 
-/// Events of one type, in arrival order.
-inline std::vector<event> of_type(const std::vector<event>& evs, event_type t) {
-  std::vector<event> out;
-  for (const auto& e : evs)
-    if (e.type() == t)
-      out.push_back(e);
-  return out;
-}
-
 /// A tick with this bid and ask (decimal text, exact).
 inline event quote(const char* bid, const char* ask, instrument_id inst = "EUR/USD", timestamp ts = utc_now()) {
   tick t{};

@@ -178,7 +178,7 @@ static_assert(!libra::payload_type<const libra::tick&>);
 // ---------------------------------------------------------------------------------------------
 // Builders.
 
-const libra::timestamp t0{std::chrono::nanoseconds{1'700'000'000'123'456'789}};
+const libra::timestamp t_sample{std::chrono::nanoseconds{1'700'000'000'123'456'789}};
 
 libra::price px(std::int64_t raw) { return libra::price::from_raw(raw); }
 libra::quantity qty(std::int64_t raw) { return libra::quantity::from_raw(raw); }
@@ -280,7 +280,8 @@ libra::system sample_system() {
 }
 
 /// An event of type t carrying a sample payload of kind k (which may not belong to t).
-event make_event(event_type t, payload_kind k, libra::trace_context ctx = fixed_trace(), libra::timestamp ts = t0) {
+event make_event(event_type t, payload_kind k, libra::trace_context ctx = fixed_trace(),
+                 libra::timestamp ts = t_sample) {
   const libra::source_id src{"test.source"};
   switch (k) {
     case payload_kind::tick:
@@ -306,7 +307,7 @@ event make_event(event_type t, payload_kind k, libra::trace_context ctx = fixed_
 }
 
 /// An event of type t with its right payload.
-event sample_event(event_type t, libra::trace_context ctx = fixed_trace(), libra::timestamp ts = t0) {
+event sample_event(event_type t, libra::trace_context ctx = fixed_trace(), libra::timestamp ts = t_sample) {
   return make_event(t, libra::payload_kind_of(t), ctx, ts);
 }
 
@@ -477,12 +478,12 @@ TEST_CASE("create works for every type with its payload family and derives the p
   for (const auto& row : expected_types) {
     INFO(row.name);
     const auto ctx = fixed_trace();
-    const event e = sample_event(row.type, ctx, t0);
+    const event e = sample_event(row.type, ctx, t_sample);
     CHECK(e.type() == row.type);
     CHECK(e.priority() == row.prio);
     CHECK(e.kind() == row.kind);
     CHECK(e.sequence() == 0u);
-    CHECK(e.time() == t0);
+    CHECK(e.time() == t_sample);
     CHECK(e.source() == "test.source");
     CHECK(e.trace() == ctx);
     CHECK(e.trace_id() == ctx.trace);
@@ -492,7 +493,7 @@ TEST_CASE("create works for every type with its payload family and derives the p
 
 TEST_CASE("create keeps each payload family's values", "[event][create][payload]") {
   SECTION("tick") {
-    const auto e = event::create(event_type::tick, "gateway.replay", sample_tick(), fixed_trace(), t0);
+    const auto e = event::create(event_type::tick, "gateway.replay", sample_tick(), fixed_trace(), t_sample);
     const auto& t = e.get<libra::tick>();
     CHECK(t.instrument == "EUR/USD");
     CHECK(t.bid.raw() == 1'121'100'000);
@@ -504,7 +505,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
     CHECK(e.source() == "gateway.replay");
   }
   SECTION("bar") {
-    const auto e = event::create(event_type::bar, "gateway.replay", sample_bar(), fixed_trace(), t0);
+    const auto e = event::create(event_type::bar, "gateway.replay", sample_bar(), fixed_trace(), t_sample);
     const auto& b = e.get<libra::bar>();
     CHECK(b.open.raw() == 1'120'000'000);
     CHECK(b.high.raw() == 1'125'000'000);
@@ -515,7 +516,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
   }
   SECTION("order book, shared not copied") {
     auto book = sample_book();
-    const auto e = event::create(event_type::order_book, "gateway.depth", book, fixed_trace(), t0);
+    const auto e = event::create(event_type::order_book, "gateway.depth", book, fixed_trace(), t_sample);
     const auto& held = e.get<libra::order_book_ptr>();
     CHECK(held.get() == book.get());
     CHECK(held->bids.size() == 2);
@@ -526,7 +527,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
   SECTION("order, for each order type") {
     for (auto t : {event_type::order_new, event_type::order_cancelled, event_type::order_rejected}) {
       INFO(libra::to_string(t));
-      const auto e = event::create(t, "risk.engine", sample_order(), fixed_trace(), t0);
+      const auto e = event::create(t, "risk.engine", sample_order(), fixed_trace(), t_sample);
       const auto& o = e.get<libra::order>();
       CHECK(o.id == libra::order_id{17});
       CHECK(o.client_id == libra::client_order_id{4});
@@ -538,7 +539,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
     }
   }
   SECTION("fill") {
-    const auto e = event::create(event_type::order_filled, "execution.paper", sample_fill(), fixed_trace(), t0);
+    const auto e = event::create(event_type::order_filled, "execution.paper", sample_fill(), fixed_trace(), t_sample);
     const auto& f = e.get<libra::fill>();
     CHECK(f.id == libra::order_id{17});
     CHECK(f.price.raw() == 1'121'300'000);
@@ -548,7 +549,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
   SECTION("position, for each position type") {
     for (auto t : {event_type::position_opened, event_type::position_updated, event_type::position_closed}) {
       INFO(libra::to_string(t));
-      const auto e = event::create(t, "position.manager", sample_position(), fixed_trace(), t0);
+      const auto e = event::create(t, "position.manager", sample_position(), fixed_trace(), t_sample);
       CHECK(e.get<libra::position>().quantity.raw() == -50'000'000'000'000);
       CHECK(e.get<libra::position>().realized_pnl.raw() == -12'500'000'000);
     }
@@ -558,7 +559,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
       INFO(libra::to_string(t));
       auto r = sample_risk();
       const auto msg = r.message;
-      const auto e = event::create(t, "risk.engine", r, fixed_trace(), t0);
+      const auto e = event::create(t, "risk.engine", r, fixed_trace(), t_sample);
       const auto& held = e.get<libra::risk>();
       CHECK(held.rule == libra::risk_rule::drawdown);
       CHECK(held.limit == Approx(0.10));
@@ -572,11 +573,11 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
   SECTION("risk without a message") {
     libra::risk r;
     r.rule = libra::risk_rule::circuit_breaker;
-    const auto e = event::create(event_type::circuit_breaker, "risk.engine", r, fixed_trace(), t0);
+    const auto e = event::create(event_type::circuit_breaker, "risk.engine", r, fixed_trace(), t_sample);
     CHECK(e.get<libra::risk>().text().empty());
   }
   SECTION("signal") {
-    const auto e = event::create(event_type::signal, "strategy.sma", sample_signal(), fixed_trace(), t0);
+    const auto e = event::create(event_type::signal, "strategy.sma", sample_signal(), fixed_trace(), t_sample);
     const auto& s = e.get<libra::signal>();
     CHECK(s.side == libra::side::sell);
     CHECK(s.strength == Approx(0.75));
@@ -587,7 +588,7 @@ TEST_CASE("create keeps each payload family's values", "[event][create][payload]
     for (auto t : {event_type::gateway_connected, event_type::gateway_disconnected, event_type::strategy_started,
                    event_type::strategy_stopped}) {
       INFO(libra::to_string(t));
-      const auto e = event::create(t, "runtime", sample_system(), fixed_trace(), t0);
+      const auto e = event::create(t, "runtime", sample_system(), fixed_trace(), t_sample);
       CHECK(e.get<libra::system>().component == "gateway.replay");
       CHECK(e.priority() == priority::market_data);
     }
@@ -635,7 +636,7 @@ TEST_CASE("create refuses an invalid event type and a null order book", "[event]
   CHECK_THROWS_AS(event::create(static_cast<event_type>(18), "x", sample_system()), std::invalid_argument);
   CHECK_THROWS_AS(event::create(static_cast<event_type>(200), "x", sample_tick()), std::invalid_argument);
   CHECK_THROWS_AS(event::create(event_type::order_book, "gateway", libra::order_book_ptr{}), std::invalid_argument);
-  CHECK_THROWS_AS(event::create(event_type::order_book, "gateway", libra::order_book_ptr{}, fixed_trace(), t0),
+  CHECK_THROWS_AS(event::create(event_type::order_book, "gateway", libra::order_book_ptr{}, fixed_trace(), t_sample),
                   std::invalid_argument);
   // A parent cannot make a null-book child either.
   const auto parent = sample_event(event_type::tick);
@@ -720,8 +721,8 @@ TEST_CASE("to_string of an event names type, source, sequence and trace ids", "[
 // Trace propagation and sequence numbers
 
 TEST_CASE("child_event keeps the trace id, gets a new span id and sequence 0", "[event][trace]") {
-  const auto parent = sample_event(event_type::tick, fixed_trace(0x00), t0).with_sequence(42);
-  const libra::timestamp t1 = t0 + std::chrono::microseconds{5};
+  const auto parent = sample_event(event_type::tick, fixed_trace(0x00), t_sample).with_sequence(42);
+  const libra::timestamp t1 = t_sample + std::chrono::microseconds{5};
   const auto child = parent.child_event(event_type::signal, "strategy.sma", sample_signal(), t1);
 
   CHECK(child.trace_id() == parent.trace_id());
@@ -781,7 +782,7 @@ TEST_CASE("with_sequence on an lvalue returns a copy and leaves the original unc
   }
   SECTION("shared book: the copy shares it") {
     auto book = sample_book();
-    const auto e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t0);
+    const auto e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t_sample);
     REQUIRE(book.use_count() == 2);
     {
       const auto s = e.with_sequence(3);
@@ -798,7 +799,7 @@ TEST_CASE("with_sequence on an lvalue returns a copy and leaves the original unc
 TEST_CASE("with_sequence on an rvalue moves the payload and leaves the original's header unchanged",
           "[event][sequence]") {
   SECTION("trivially copyable payload") {
-    auto e = sample_event(event_type::order_new, fixed_trace(), t0);
+    auto e = sample_event(event_type::order_new, fixed_trace(), t_sample);
     const auto s = std::move(e).with_sequence(11);
     CHECK(s.sequence() == 11u);
     CHECK(s.get<libra::order>().id == libra::order_id{17});
@@ -806,13 +807,13 @@ TEST_CASE("with_sequence on an rvalue moves the payload and leaves the original'
     CHECK(e.sequence() == 0u);
     CHECK(e.type() == event_type::order_new);
     CHECK(e.trace() == fixed_trace());
-    CHECK(e.time() == t0);
+    CHECK(e.time() == t_sample);
     CHECK(e.get<libra::order>().id == libra::order_id{17});
     // NOLINTEND(bugprone-use-after-move)
   }
   SECTION("shared book: moved, no extra reference") {
     auto book = sample_book();
-    auto e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t0);
+    auto e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t_sample);
     REQUIRE(book.use_count() == 2);
     {
       const auto s = std::move(e).with_sequence(5);
@@ -831,7 +832,7 @@ TEST_CASE("with_sequence on an rvalue moves the payload and leaves the original'
     const auto msg = std::make_shared<const std::string>("drawdown 12% over the 10% limit");
     libra::risk r;
     r.message = msg;
-    auto e = event::create(event_type::risk_limit_breach, "risk.engine", std::move(r), fixed_trace(), t0);
+    auto e = event::create(event_type::risk_limit_breach, "risk.engine", std::move(r), fixed_trace(), t_sample);
     REQUIRE(msg.use_count() == 2);
     const auto s = std::move(e).with_sequence(6);
     CHECK(msg.use_count() == 2);
@@ -870,8 +871,8 @@ TEST_CASE("operator< orders by priority first, then by sequence", "[event][prior
   CHECK_FALSE(tick_second < bar_second);
   CHECK_FALSE(bar_second < tick_second);
   // Time and trace play no part.
-  const auto later = sample_event(event_type::tick, libra::trace_context::new_root(), t0 + std::chrono::hours{1});
-  const auto earlier = sample_event(event_type::tick, libra::trace_context::new_root(), t0);
+  const auto later = sample_event(event_type::tick, libra::trace_context::new_root(), t_sample + std::chrono::hours{1});
+  const auto earlier = sample_event(event_type::tick, libra::trace_context::new_root(), t_sample);
   CHECK(later.with_sequence(1) < earlier.with_sequence(2));
 }
 
@@ -887,7 +888,8 @@ TEST_CASE("sorting a mixed vector puts RISK first and keeps FIFO by sequence wit
   for (int round = 0; round < 5; ++round) {
     std::shuffle(pattern.begin(), pattern.end(), rng);
     for (auto t : pattern) {
-      event e = t == event_type::order_book ? event::create(t, "gateway", book, fixed_trace(), t0) : sample_event(t);
+      event e =
+        t == event_type::order_book ? event::create(t, "gateway", book, fixed_trace(), t_sample) : sample_event(t);
       expected[libra::priority_of(t)].push_back(seq);
       events.push_back(std::move(e).with_sequence(seq++));
     }
@@ -931,7 +933,7 @@ TEST_CASE("copies of a book or risk event share the payload; moves transfer it",
     auto book = sample_book();
     REQUIRE(book.use_count() == 1);
     {
-      event e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t0);
+      event e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t_sample);
       CHECK(book.use_count() == 2);
       event copy{e};
       CHECK(book.use_count() == 3);
@@ -960,7 +962,7 @@ TEST_CASE("copies of a book or risk event share the payload; moves transfer it",
       libra::risk r;
       r.rule = libra::risk_rule::max_notional;
       r.message = msg;
-      event e = event::create(event_type::risk_limit_breach, "risk.engine", std::move(r), fixed_trace(), t0);
+      event e = event::create(event_type::risk_limit_breach, "risk.engine", std::move(r), fixed_trace(), t_sample);
       CHECK(msg.use_count() == 2);
       event copy{e};
       CHECK(msg.use_count() == 3);
@@ -977,7 +979,7 @@ TEST_CASE("copies of a book or risk event share the payload; moves transfer it",
     auto book = sample_book();
     std::vector<event> keep;
     {
-      const auto e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t0);
+      const auto e = event::create(event_type::order_book, "gateway", book, fixed_trace(), t_sample);
       keep.push_back(e);
       keep.push_back(e.with_sequence(1));
     }
@@ -991,12 +993,14 @@ TEST_CASE("copies of a book or risk event share the payload; moves transfer it",
 TEST_CASE("assigning between events of different payload kinds releases what was held", "[event][lifetime]") {
   auto book = sample_book();
   auto msg = std::make_shared<const std::string>("halt");
-  auto make_book_event = [&] { return event::create(event_type::order_book, "gateway", book, fixed_trace(), t0); };
+  auto make_book_event = [&] {
+    return event::create(event_type::order_book, "gateway", book, fixed_trace(), t_sample);
+  };
   auto make_risk_event = [&] {
     libra::risk r;
     r.rule = libra::risk_rule::circuit_breaker;
     r.message = msg;
-    return event::create(event_type::circuit_breaker, "risk.engine", r, fixed_trace(), t0);
+    return event::create(event_type::circuit_breaker, "risk.engine", r, fixed_trace(), t_sample);
   };
 
   SECTION("copy-assign a tick over a book event") {
@@ -1054,7 +1058,7 @@ TEST_CASE("assigning between events of different payload kinds releases what was
   SECTION("book over another book") {
     auto other_book = sample_book();
     event a = make_book_event();
-    event b = event::create(event_type::order_book, "gateway", other_book, fixed_trace(), t0);
+    event b = event::create(event_type::order_book, "gateway", other_book, fixed_trace(), t_sample);
     a = b;
     CHECK(book.use_count() == 1);
     CHECK(other_book.use_count() == 3);

@@ -7,6 +7,7 @@
 // "err-*" is a config_error / has at least one bad row; the market-data format is the one the
 // name contains (histdata, truefx), both otherwise. Other names (fuzzer findings): any documented
 // outcome.
+#include "../support/temp_dir.hpp"
 #include "fuzz_entry.hpp"
 
 #include <catch2/catch.hpp>
@@ -35,11 +36,6 @@ std::vector<std::filesystem::path> inputs(const std::string& kind, const std::st
         out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
 }
 
 bool starts_with(const std::filesystem::path& p, std::string_view prefix) {
@@ -80,7 +76,7 @@ TEST_CASE("fuzz corpus and regressions: topology loader", "[fuzz][runtime][topol
   fuzz::sandbox box{"topology-test"};
   for (const auto& p : all)
     no_finding(p, [&] {
-      const auto outcome = fuzz::run_topology(box, slurp(p));
+      const auto outcome = fuzz::run_topology(box, libra::testing::read_text(p));
       if (starts_with(p, "ok-"))
         CHECK(outcome == topology_outcome::loaded);
       if (starts_with(p, "err-"))
@@ -98,7 +94,7 @@ TEST_CASE("fuzz corpus and regressions: market-data parsers and reader", "[fuzz]
   fuzz::sandbox box{"market-data-test"};
   for (const auto& p : all)
     no_finding(p, [&] {
-      const auto text = slurp(p);
+      const auto text = libra::testing::read_text(p);
       fuzz::run_market_data(box, text);
       const auto name = p.filename().string();
       std::vector<md::format> formats;
@@ -124,7 +120,7 @@ TEST_CASE("fuzz corpus: the reader across its 64 KiB refill boundary", "[fuzz][a
   fuzz::sandbox box{"boundary-test"};
   for (const auto& p : inputs("corpus", "market_data"))
     no_finding(p, [&] {
-      const auto text = slurp(p);
+      const auto text = libra::testing::read_text(p);
       for (const auto f : {md::format::histdata_ticks, md::format::truefx_ticks})
         for (const std::size_t k : {std::size_t{0}, std::size_t{1}, text.size() / 2, text.size()})
           fuzz::detail::compare_reads(box, fuzz::detail::padding(f, std::size_t{64} * 1024 - k) + text, f, "padded");
@@ -173,7 +169,8 @@ TEST_CASE("fuzz regressions: what each kept finding was about", "[fuzz]") {
     CHECK(e.message().size() == 29);
   }
   SECTION("a path with a NUL byte is refused (the OS would open the path up to it)") {
-    const auto file = box.write("topology.yaml", slurp(fuzz_dir / "regressions/topology/err-nul-in-path.yaml"));
+    const auto file =
+      box.write("topology.yaml", libra::testing::read_text(fuzz_dir / "regressions/topology/err-nul-in-path.yaml"));
     actor_registry registry;
     actors::register_builtin_actors(registry);
     try {

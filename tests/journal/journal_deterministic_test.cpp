@@ -18,13 +18,6 @@ namespace {
 using libra::testing::child_process;
 using libra::testing::temp_dir;
 
-std::string read_all(const std::filesystem::path& file) {
-  std::ifstream in{file, std::ios::binary};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 /// Every segment of a journal, in name order, concatenated.
 std::string journal_bytes(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
@@ -34,7 +27,7 @@ std::string journal_bytes(const std::filesystem::path& dir) {
   std::sort(files.begin(), files.end());
   std::string out;
   for (const auto& f : files)
-    out += read_all(f);
+    out += libra::testing::read_text(f);
   return out;
 }
 
@@ -67,7 +60,7 @@ outcome deterministic_run(const std::filesystem::path& dir) {
   const int rc = p.wait();
   INFO(p.err());
   REQUIRE(rc == 0);
-  return {journal_bytes(dir / "journal"), read_all(dir / "events.jsonl"), trading_lines(p.out())};
+  return {journal_bytes(dir / "journal"), libra::testing::read_text(dir / "events.jsonl"), trading_lines(p.out())};
 }
 
 } // namespace

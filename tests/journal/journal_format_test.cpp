@@ -86,7 +86,7 @@ void check_same(const risk& a, const risk& b) {
   CHECK(static_cast<bool>(a.message) == static_cast<bool>(b.message));
   CHECK(a.text() == b.text());
 }
-void check_same(const signal& a, const signal& b) {
+void check_same(const libra::signal& a, const libra::signal& b) {
   CHECK(a.instrument == b.instrument);
   CHECK(a.side == b.side);
   CHECK(std::memcmp(&a.strength, &b.strength, sizeof a.strength) == 0);

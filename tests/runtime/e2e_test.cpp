@@ -1,6 +1,7 @@
 // The shipped topologies end to end, as a user runs them: libra-runtime over the real EUR/USD
 // data, its summary checked against the recorder's file.
 #include "../support/process.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -27,16 +28,9 @@ struct recorded {
   std::string reason; // ORDER_REJECTED only
 };
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in{p};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Copies a shipped topology into a temp dir with absolute data paths and the recorder writing there.
 std::filesystem::path stage(const std::string& name, const std::filesystem::path& dir) {
-  auto text = slurp(std::filesystem::path{LIBRA_SOURCE_DIR} / "config" / name);
+  auto text = libra::testing::read_text(std::filesystem::path{LIBRA_SOURCE_DIR} / "config" / name);
   text = std::regex_replace(text, std::regex{"\\.\\./data/"}, std::string{LIBRA_SOURCE_DIR} + "/data/");
   text = std::regex_replace(text, std::regex{"\\.\\./build/[a-z-]+\\.jsonl"}, (dir / "events.jsonl").string());
   auto path = dir / name;

@@ -113,7 +113,7 @@ config_error load_error_at(const std::filesystem::path& file) {
   throw std::logic_error("unreachable");
 }
 
-config_error load_error(const std::string& yaml) {
+config_error input_load_error(const std::string& yaml) {
   temp_dir d;
   return load_error_at(d.write("topology.yaml", yaml));
 }
@@ -164,7 +164,7 @@ std::vector<std::pair<std::filesystem::path, std::string>> unreadable_paths(cons
 
 // The exit code of p once it ends, within deadline: a child that hangs (a FIFO opened for
 // reading waits for a writer) fails the test and is killed (by ~child_process).
-int finish(libra::testing::child_process& p, std::chrono::seconds deadline = 20s) {
+int exit_code_within(libra::testing::child_process& p, std::chrono::seconds deadline = 20s) {
   const auto start = std::chrono::steady_clock::now();
   // Returns at the end of both pipes (the child ended) or at the deadline.
   (void)p.wait_for_output("\x01(never printed)\x01", deadline);
@@ -208,11 +208,12 @@ TEST_CASE("input: a path that names nothing readable is a located error", "[runt
 }
 
 TEST_CASE("input: an actor factory that throws something else is a located error", "[runtime][topology][input]") {
-  const auto e = load_error("actors:\n  - {name: a, type: test.source}\n  - {name: b, type: test.throws}\n");
+  const auto e = input_load_error("actors:\n  - {name: a, type: test.source}\n  - {name: b, type: test.throws}\n");
   CHECK(e.key_path() == "actors[1].params");
   CHECK(e.line() == 3);
   CHECK_THAT(e.message(), Catch::Contains("test.throws") && Catch::Contains("name too long for its buffer"));
-  const auto odd = load_error("actors:\n  - {name: a, type: test.source}\n  - {name: b, type: test.throws_int}\n");
+  const auto odd =
+    input_load_error("actors:\n  - {name: a, type: test.source}\n  - {name: b, type: test.throws_int}\n");
   CHECK(odd.key_path() == "(file)");
   CHECK_THAT(odd.message(), Catch::Contains("unknown exception"));
 }
@@ -231,7 +232,7 @@ TEST_CASE("input: libra-runtime exits 2 on a directory, special file or unreadab
       if (check)
         argv.emplace_back("--check");
       libra::testing::child_process p{argv};
-      const int rc = finish(p);
+      const int rc = exit_code_within(p);
       INFO(path.string() << (check ? " --check" : "") << ": " << p.err());
       CHECK(rc == 2);
       CHECK_THAT(p.err(), Catch::StartsWith("libra-runtime: error: " + path.string() + ":0:0: (file): ")
@@ -272,7 +273,7 @@ TEST_CASE("input: too many nodes, deep nesting, alias bombs and alias cycles are
     std::string list = "a: [1";
     for (int i = 0; i < 70'000; ++i)
       list += ",1";
-    const auto e = load_error(list + "]\n" + one_actor);
+    const auto e = input_load_error(list + "]\n" + one_actor);
     CHECK_THAT(e.message(), Catch::StartsWith("more than 65536 YAML nodes"));
     CHECK(e.line() == 1);
     CHECK_THAT(e.key_path(), Catch::StartsWith("a["));
@@ -281,7 +282,7 @@ TEST_CASE("input: too many nodes, deep nesting, alias bombs and alias cycles are
     std::string map;
     for (int i = 0; i < 40'000; ++i)
       map += fmt::format("k{}: 1\n", i);
-    const auto e = load_error(map + one_actor);
+    const auto e = input_load_error(map + one_actor);
     CHECK_THAT(e.message(), Catch::StartsWith("more than 65536 YAML nodes"));
     CHECK(e.line() == 32'768); // the 65537th node is the key of line 32768
   }
@@ -294,7 +295,7 @@ TEST_CASE("input: too many nodes, deep nesting, alias bombs and alias cycles are
         for (int i = 0; i < depth; ++i)
           text += close;
         INFO(open << " x " << depth);
-        const auto e = load_error(text + "\n" + one_actor);
+        const auto e = input_load_error(text + "\n" + one_actor);
         CHECK(e.message() == "nested more than 32 levels deep");
         CHECK(e.line() == 1);
       }
@@ -304,19 +305,19 @@ TEST_CASE("input: too many nodes, deep nesting, alias bombs and alias cycles are
     for (int i = 0; i < 31; ++i)
       ok += "[";
     ok += std::string(31, ']');
-    CHECK(load_error(ok + "\n" + one_actor).message() == "unknown key");
+    CHECK(input_load_error(ok + "\n" + one_actor).message() == "unknown key");
   }
   SECTION("aliases that repeat nodes (a billion laughs)") {
     std::string text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
     for (int i = 1; i < 9; ++i)
       text +=
         fmt::format("l{0}: &l{0} [*l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}, *l{1}]\n", i, i - 1);
-    const auto e = load_error(text + one_actor);
+    const auto e = input_load_error(text + one_actor);
     CHECK_THAT(e.message(), Catch::StartsWith("more than 65536 YAML nodes (aliases count what they repeat)"));
     CHECK(e.line() == 5); // l4 repeats 10^5 nodes
   }
   SECTION("an alias inside the node it names") {
-    const auto e = load_error("bus: &b {capacity: *b}\n" + one_actor);
+    const auto e = input_load_error("bus: &b {capacity: *b}\n" + one_actor);
     CHECK(e.message() == "an alias inside the node it names (a cycle)");
     CHECK(e.key_path() == "bus.capacity");
     CHECK(e.line() == 1);
@@ -341,7 +342,7 @@ TEST_CASE("input: more than 1024 actors are refused", "[runtime][topology][input
   temp_dir d;
   input_registry r;
   CHECK(core::load_topology(d.write("max.yaml", actors(1024)), r.reg).actors.size() == 1024);
-  const auto e = load_error(actors(1025));
+  const auto e = input_load_error(actors(1025));
   CHECK(e.key_path() == "actors");
   CHECK(e.message() == "1025 actors; a topology may have at most 1024");
 }
@@ -355,7 +356,7 @@ TEST_CASE("input: bus.capacity is bounded by the memory its staged events take",
   CHECK(core::load_topology(at_max, r.reg).bus.capacity == std::size_t{1} << 24);
   for (const auto* value : {"16777217", "1099511627776", "4611686018427387904", "9223372036854775807", "0", "-1"}) {
     INFO(value);
-    const auto e = load_error(fmt::format("bus:\n  capacity: {}\n", value) + one_actor);
+    const auto e = input_load_error(fmt::format("bus:\n  capacity: {}\n", value) + one_actor);
     CHECK(e.key_path() == "bus.capacity");
     CHECK(e.line() == 2);
     CHECK(e.column() == 13);
@@ -363,8 +364,8 @@ TEST_CASE("input: bus.capacity is bounded by the memory its staged events take",
           == fmt::format("{} is out of range [1, 16777216] (a staged event takes ~140 bytes: 16777216 of them ~2.3 GB)",
                          value));
   }
-  CHECK(load_error("bus: {capacity: 99999999999999999999}\n" + one_actor).message() == "expected an integer");
-  CHECK(load_error("bus: {capacity: 1e12}\n" + one_actor).message() == "expected an integer");
+  CHECK(input_load_error("bus: {capacity: 99999999999999999999}\n" + one_actor).message() == "expected an integer");
+  CHECK(input_load_error("bus: {capacity: 1e12}\n" + one_actor).message() == "expected an integer");
 }
 
 #ifdef LIBRA_RUNTIME_BIN
@@ -378,7 +379,7 @@ TEST_CASE("input: libra-runtime --check refuses a capacity past the bound", "[ru
     if (check)
       argv.emplace_back("--check");
     libra::testing::child_process p{argv};
-    CHECK(finish(p) == 2);
+    CHECK(exit_code_within(p) == 2);
     CHECK_THAT(p.err(),
                Catch::Contains(path.string() + ":2:13: bus.capacity: 1099511627776 is out of range [1, 16777216]"));
     CHECK(p.out().empty());
@@ -416,7 +417,7 @@ TEST_CASE("input: a key given twice in one mapping is an error at the second, na
   };
   for (const auto& c : cases) {
     INFO(c.what << ":\n" << c.yaml);
-    const auto e = load_error(c.yaml);
+    const auto e = input_load_error(c.yaml);
     const auto key = c.key_path.substr(c.key_path.find_last_of('.') + 1);
     CHECK(e.key_path() == c.key_path);
     CHECK(e.line() == c.line);
@@ -437,7 +438,7 @@ TEST_CASE("input: a second YAML document is an error where it starts", "[runtime
                                    std::pair{"---\n" + one_actor + "...\n---\nbus: {capacity: 5}\n", 5},
                                    std::pair{one_actor + "--- {capacity: 5}\n", 3}}) {
     INFO(yaml);
-    const auto e = load_error(yaml);
+    const auto e = input_load_error(yaml);
     CHECK(e.key_path() == "(document)");
     CHECK(e.message() == "a second YAML document ('---'): a topology is one document");
     CHECK(e.line() == line);
@@ -468,7 +469,7 @@ TEST_CASE("input: libra-runtime refuses duplicate keys and a second document, wi
       if (check)
         argv.emplace_back("--check");
       libra::testing::child_process p{argv};
-      CHECK(finish(p) == 2);
+      CHECK(exit_code_within(p) == 2);
       CHECK_THAT(p.err(), Catch::Contains(path.string() + message));
       CHECK(p.out().empty());
     }
@@ -502,7 +503,7 @@ TEST_CASE("input: a reference must name another actor whose type can play the ro
   };
   for (const auto& c : cases) {
     INFO(c.what);
-    const auto e = load_error(head + c.actor);
+    const auto e = input_load_error(head + c.actor);
     CHECK(e.key_path().starts_with("actors[1].params."));
     CHECK(e.line() == 3);
     CHECK(e.message() == c.message);
@@ -572,7 +573,7 @@ TEST_CASE("input: libra-runtime refuses execution: risk and a risk engine naming
       if (check)
         argv.emplace_back("--check");
       libra::testing::child_process p{argv};
-      CHECK(finish(p) == 2);
+      CHECK(exit_code_within(p) == 2);
       INFO(p.err());
       CHECK_THAT(p.err(), Catch::Contains(path.string() + ":3:") && Catch::Contains(message));
       CHECK(p.out().empty());
@@ -616,7 +617,7 @@ const std::vector<std::pair<std::string, std::string>> not_utf8{
 TEST_CASE("input: an actor name that is not UTF-8 is refused where it is", "[runtime][topology][input]") {
   for (const auto& [name, shown] : not_utf8) {
     INFO(shown);
-    const auto e = load_error("actors:\n  - type: test.source\n    name: " + name + "\n");
+    const auto e = input_load_error("actors:\n  - type: test.source\n    name: " + name + "\n");
     CHECK(e.key_path() == "actors[0].name");
     CHECK(e.line() == 3);
     CHECK(e.column() == 11);
@@ -625,7 +626,7 @@ TEST_CASE("input: an actor name that is not UTF-8 is refused where it is", "[run
   for (const auto& [escaped, shown] : std::vector<std::pair<std::string, std::string>>{
          {"a\\x01b", "a\\x01b"}, {"a\\nb", "a\\x0ab"}, {"a\\tb", "a\\x09b"}, {"\\e[2J", "\\x1b[2J"}}) {
     INFO(shown);
-    const auto e = load_error("actors:\n  - {type: test.source, name: \"" + escaped + "\"}\n");
+    const auto e = input_load_error("actors:\n  - {type: test.source, name: \"" + escaped + "\"}\n");
     CHECK(e.key_path() == "actors[0].name");
     CHECK(e.message() == "'" + shown + "' contains a control character");
   }
@@ -655,13 +656,13 @@ TEST_CASE("input: name limits are in bytes, and the message counts both", "[runt
       CHECK(core::load_topology(f, r.reg).actors.size() == 1);
       continue;
     }
-    const auto e = load_error("actors:\n  - {name: '" + name + "', type: test.source}\n");
+    const auto e = input_load_error("actors:\n  - {name: '" + name + "', type: test.source}\n");
     CHECK(e.key_path() == "actors[0].name");
     CHECK_THAT(e.message(), Catch::StartsWith(start)
                               && Catch::EndsWith("a name has at most 21 bytes of UTF-8 (an ASCII character takes 1, "
                                                  "others 2 to 4)"));
   }
-  CHECK(load_error("actors:\n  - {name: '', type: test.source}\n").message()
+  CHECK(input_load_error("actors:\n  - {name: '', type: test.source}\n").message()
         == "a name has 1 to 21 bytes of UTF-8; this one is empty");
 }
 
@@ -704,7 +705,7 @@ TEST_CASE("input: libra-runtime refuses a name that is not UTF-8, and says so in
     if (check)
       argv.emplace_back("--check");
     libra::testing::child_process p{argv};
-    CHECK(finish(p) == 2);
+    CHECK(exit_code_within(p) == 2);
     CHECK_THAT(p.err(), Catch::Contains(path.string() + ":2:11: actors[0].name: 'g\\xff\\xfew' is not valid UTF-8"));
     CHECK(is_valid_utf8(p.err()));
     CHECK(p.out().empty());
@@ -736,7 +737,7 @@ TEST_CASE("input: every number of bus and runtime has a range, and NaN or infini
     for (const auto* value : {n.below, n.above, ".nan", ".inf", "-.inf", "1e400", "99999999999999999999", "ten"}) {
       const auto path = fmt::format("{}.{}", n.section, n.key);
       INFO(path << ": " << value);
-      const auto e = load_error(fmt::format("{}:\n  {}: {}\n", n.section, n.key, value) + one_actor);
+      const auto e = input_load_error(fmt::format("{}:\n  {}: {}\n", n.section, n.key, value) + one_actor);
       CHECK(e.key_path() == path);
       CHECK(e.line() == 2);
       const std::string v = value;
@@ -783,14 +784,14 @@ TEST_CASE("input: long values are quoted cut short in every message that quotes 
   };
   for (const auto& [what, yaml] : cases) {
     INFO(what);
-    const auto e = load_error(yaml);
+    const auto e = input_load_error(yaml);
     const std::string text = e.what();
     INFO(text);
     CHECK(text.size() < 600);
     CHECK_THAT(text, Catch::Contains("vvvv...(") && Catch::Contains(marker));
   }
   // A message that quotes all of a long input anyway (an actor's own) is cut in what().
-  const auto own = load_error(one_actor + "  - {name: b, type: test.long_message}\n");
+  const auto own = input_load_error(one_actor + "  - {name: b, type: test.long_message}\n");
   CHECK(own.message().size() > 100'000); // message() keeps it all, for a program to use
   CHECK(std::string{own.what()}.size() < config_error::max_message_bytes + 200);
   CHECK_THAT(own.what(), Catch::EndsWith("...(100009 bytes)"));
@@ -802,7 +803,7 @@ TEST_CASE("input: libra-runtime prints a long unknown value cut short", "[runtim
   temp_dir d;
   const auto path = d.write("long.yaml", "actors:\n  - {name: a, type: gateway." + std::string(800'000, 'x') + "}\n");
   libra::testing::child_process p{{LIBRA_RUNTIME_BIN, path.string(), "--check"}};
-  CHECK(finish(p) == 2);
+  CHECK(exit_code_within(p) == 2);
   INFO(p.err());
   CHECK(p.err().size() < 600);
   CHECK_THAT(p.err(), Catch::Contains(path.string() + ":2:21: actors[0].type: unknown actor type 'gateway.xxxx")
@@ -843,7 +844,7 @@ TEST_CASE("input: libra-runtime refuses oversize and pathological topologies fas
         argv.emplace_back("--check");
       libra::testing::child_process p{argv};
       INFO(what << (check ? " --check" : ""));
-      CHECK(finish(p, 20s) == 2); // the 10 MB list took 5 s and 2.3 GB
+      CHECK(exit_code_within(p, 20s) == 2); // the 10 MB list took 5 s and 2.3 GB
       INFO(p.err());
       CHECK(p.err().size() < 400); // one line, the input not echoed
     }

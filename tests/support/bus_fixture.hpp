@@ -33,6 +33,21 @@ struct system_fixture {
   caf::actor_system sys{init(sys_cfg)};
 };
 
+/// Events of one type, in arrival order.
+inline std::vector<event> of_type(const std::vector<event>& evs, event_type t) {
+  std::vector<event> out;
+  for (const auto& e : evs)
+    if (e.type() == t)
+      out.push_back(e);
+  return out;
+}
+
+/// A price from decimal text (exact).
+inline price px(const char* text) { return *price::parse(text); }
+
+/// A fixed event time for the actor tests: 2020-01-01 22:00 UTC (the sample data's first day).
+inline const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
+
 inline event make_tick(std::int64_t n, instrument_id inst = "EUR/USD", source_id src = "gateway.test") {
   const auto px = price::from_raw(1'000'000'000 + n);
   return event::create(event_type::tick, src,

@@ -14,9 +14,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const timestamp t0 = timestamp{std::chrono::seconds{1'577'916'000}};
+const timestamp t_open = timestamp{std::chrono::seconds{1'577'916'000}};
 
-event tick_at(const char* mid, timestamp ts = t0) {
+event tick_at(const char* mid, timestamp ts = t_open) {
   const auto px = *price::parse(mid);
   return event::create(event_type::tick, "gateway.test", tick{"EUR/USD", px, px, {}, {}, {}, {}},
                        trace_context::new_root(), ts);
@@ -40,7 +40,7 @@ struct echo {
     thread = std::this_thread::get_id();
     if (e.type() != event_type::tick)
       return;
-    (void)ctx.publish_child(e, event_type::signal, signal{"EUR/USD", side::buy, 1.0, e.get<tick>().mid()});
+    (void)ctx.publish_child(e, event_type::signal, libra::signal{"EUR/USD", side::buy, 1.0, e.get<tick>().mid()});
     ctx.log().debug("echoed tick seq={}", e.sequence());
     if (reminder_ms > 0)
       ctx.self()->delayed_send(ctx.self(), std::chrono::milliseconds{reminder_ms}, remind_atom::value);
@@ -78,7 +78,7 @@ struct burst {
       return;
     }
     for (std::int64_t i = 0; i < count; ++i)
-      (void)ctx.publish(tick_at("1.1", t0 + std::chrono::seconds{i}));
+      (void)ctx.publish(tick_at("1.1", t_open + std::chrono::seconds{i}));
     ctx.finished();
   }
 
@@ -98,7 +98,7 @@ TEST_CASE("fixture: an actor handles what was published once the test runs until
   f.run_until_idle();
   const auto signals = f.published(event_type::signal);
   REQUIRE(signals.size() == 2);
-  CHECK(signals[0].get<signal>().reference == *price::parse("1.1"));
+  CHECK(signals[0].get<libra::signal>().reference == *price::parse("1.1"));
   CHECK(signals[1].source() == "echo");
   CHECK(f.published().size() == 4); // the ticks and the signals
   CHECK(f.published({event_type::tick, event_type::signal}).size() == 4);
