@@ -164,8 +164,8 @@ TEST_CASE("gateway.journal: types, instruments and speed", "[journal][process][r
   REQUIRE(original.at("TICK") > 1000);
 
   SECTION("types: all replays every recorded event, plus this gateway's own CONNECTED/DISCONNECTED") {
-    // Free-running: in deterministic mode a burst of ORDERS or SIGNALS events with no subscriber
-    // but the runtime's monitor spins the broker at shutdown (a bus defect, config/README.md).
+    // Free-running: in deterministic mode a burst of more than credit_window ORDERS or SIGNALS
+    // events spins the broker at shutdown (a bus defect, config/README.md, gateway.journal).
     const auto r =
       run({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string() + ", types: all"), "--no-progress"});
     INFO(r.err);
