@@ -6,7 +6,7 @@
 
 namespace libra::actors {
 
-/// gateway.replay, gateway.synthetic, recorder
+/// gateway.replay, gateway.synthetic, gateway.journal, recorder
 void register_io_actors(actor_registry& registry);
 /// strategy.sma_cross, risk.engine, execution.paper, position.manager
 void register_trading_actors(actor_registry& registry);

@@ -32,7 +32,7 @@ const std::initializer_list<event_type> gateway_types{event_type::gateway_connec
 TEST_CASE("gateways: the family registers its types under their specs' names, as producers", "[actors][gateway]") {
   actor_registry registry;
   actors::register_gateway_actors(registry);
-  CHECK(registry.types() == std::vector<std::string>{"gateway.replay", "gateway.synthetic"});
+  CHECK(registry.types() == std::vector<std::string>{"gateway.journal", "gateway.replay", "gateway.synthetic"});
   for (const auto& name : registry.types()) {
     CHECK(registry.find(name)->producer);
     CHECK_FALSE(registry.find(name)->description.empty());

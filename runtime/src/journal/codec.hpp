@@ -25,7 +25,9 @@ struct segment_header {
 
 /// One decoded record: the event and what the format carries beside it.
 struct record {
-  event ev = event::create(event_type::gateway_connected, source_id{});
+  // A placeholder with a fixed trace and time: the defaults would draw ids from this thread's
+  // trace-id sequence, shifting every id a deterministic run (gateway.journal) makes after it.
+  event ev = event::create(event_type::gateway_connected, source_id{}, trace_context{}, timestamp{});
   std::optional<libra::span_id> parent; ///< the parent span, when the record has one
 };
 
