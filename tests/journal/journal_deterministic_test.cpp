@@ -33,19 +33,6 @@ std::string journal_bytes(const std::filesystem::path& dir) {
 
 /// The summary's lines about what was traded (not wall time, rates, latencies or the journal's
 /// own throughput, which are the machine's).
-std::string trading_lines(const std::string& summary) {
-  std::istringstream in{summary};
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    for (const char* prefix : {"events by type", "orders ", "risk events", "position ", "PnL ", "failures "})
-      if (line.rfind(prefix, 0) == 0)
-        out += line + "\n";
-    if (line.rfind("events ", 0) == 0) // "events published N, dispatched N, ..."
-      out += line + "\n";
-  }
-  return out;
-}
-
 struct outcome {
   std::string journal;
   std::string recorder;
@@ -60,7 +47,8 @@ outcome deterministic_run(const std::filesystem::path& dir) {
   const int rc = p.wait();
   INFO(p.err());
   REQUIRE(rc == 0);
-  return {journal_bytes(dir / "journal"), libra::testing::read_text(dir / "events.jsonl"), trading_lines(p.out())};
+  return {journal_bytes(dir / "journal"), libra::testing::read_text(dir / "events.jsonl"),
+          libra::testing::summary_trading_lines(p.out())};
 }
 
 } // namespace

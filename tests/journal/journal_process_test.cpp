@@ -18,25 +18,15 @@
 namespace {
 
 using libra::testing::child_process;
+using libra::testing::run_output;
+using libra::testing::run_process;
 
 using libra::testing::default_topology;
 using libra::testing::temp_dir;
 
-struct result {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-result run(std::vector<std::string> argv) {
-  child_process p{std::move(argv)};
-  const int rc = p.wait();
-  return {rc, p.out(), p.err()};
-}
-
-result journal_tool(std::vector<std::string> args) {
+run_output journal_tool(std::vector<std::string> args) {
   args.insert(args.begin(), LIBRA_JOURNAL_BIN);
-  return run(std::move(args));
+  return run_process(std::move(args));
 }
 
 std::uintmax_t journal_bytes(const std::filesystem::path& dir) {
@@ -75,7 +65,8 @@ TEST_CASE("the default topology journaled, verified and traced from a fill", "[j
   const auto jdir = dir.path() / "journal";
   const auto topo = default_topology(dir.path());
   const auto stats = dir.path() / "stats.jsonl";
-  auto r = run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress", "--stats-json", stats.string()});
+  auto r =
+    run_process({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress", "--stats-json", stats.string()});
   INFO(r.err);
   REQUIRE(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("journal            " + jdir.string() + ": records "));
@@ -119,7 +110,7 @@ TEST_CASE("the default topology journaled, verified and traced from a fill", "[j
   CHECK_THAT(st.out, Catch::Contains("records   " + std::to_string(records)) && Catch::Contains("TICK="));
 
   // A second run appends: a second segment, a second run id.
-  REQUIRE(run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"}).rc == 0);
+  REQUIRE(run_process({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"}).rc == 0);
   v = journal_tool({"verify", jdir.string()});
   CHECK(v.rc == 0);
   CHECK_THAT(v.out, Catch::Contains("(2 segments") && Catch::Contains(", 2 runs, "));
@@ -129,7 +120,7 @@ TEST_CASE("libra-journal reports corruption with file and offset", "[journal][pr
   temp_dir dir;
   const auto jdir = dir.path() / "j";
   const auto topo = default_topology(dir.path());
-  REQUIRE(run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"}).rc == 0);
+  REQUIRE(run_process({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"}).rc == 0);
   const auto seg = jdir / "00000001.journal";
   const auto size = std::filesystem::file_size(seg);
   const auto all = journal_tool({"cat", jdir.string()});
@@ -163,7 +154,7 @@ TEST_CASE("libra-journal reports corruption with file and offset", "[journal][pr
     auto v = journal_tool({"verify", jdir.string()});
     CHECK(v.rc == 0);
     CHECK(std::regex_search(v.err, std::regex{seg.string() + ":[0-9]+: torn tail"}));
-    auto r = run({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"});
+    auto r = run_process({LIBRA_RUNTIME_BIN, topo, "--journal", jdir.string(), "--no-progress"});
     CHECK(r.rc == 0);
     CHECK_THAT(r.err, Catch::Contains("truncated a torn tail"));
     v = journal_tool({"verify", jdir.string()});
@@ -217,7 +208,7 @@ TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; 
   }
   // A clean run after the kills: repairs what the last one left, appends, ends cleanly.
   const auto small = stress_topology(dir.path(), jdir, 2000);
-  auto r = run({LIBRA_RUNTIME_BIN, small.string(), "--no-progress"});
+  auto r = run_process({LIBRA_RUNTIME_BIN, small.string(), "--no-progress"});
   INFO(r.err);
   CHECK(r.rc == 0);
   auto v = journal_tool({"verify", jdir.string()});

@@ -18,48 +18,17 @@
 namespace {
 
 using libra::testing::child_process;
+using libra::testing::run_output;
+using libra::testing::run_process;
 using libra::testing::summary_type_counts;
 using libra::testing::temp_dir;
 namespace fs = std::filesystem;
-
-struct result {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-result run(std::vector<std::string> argv) {
-  child_process p{std::move(argv)};
-  const int rc = p.wait();
-  return {rc, p.out(), p.err()};
-}
-
-std::string read_all(const fs::path& file) {
-  std::ifstream in{file, std::ios::binary};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// The summary's lines about what was traded (as journal_deterministic_test.cpp: not wall time,
-/// rates or latencies, which are the machine's).
-std::string trading_lines(const std::string& summary) {
-  std::istringstream in{summary};
-  std::string out;
-  for (std::string line; std::getline(in, line);)
-    for (const char* prefix : {"events by type", "events ", "orders ", "risk events", "position ", "PnL ", "failures "})
-      if (line.rfind(prefix, 0) == 0) {
-        out += line + "\n";
-        break;
-      }
-  return out;
-}
 
 /// config/backtest.yaml staged in dir as `name`: the journal it reads, the recorder writing
 /// `recorder`, and `extra` params appended to gateway.journal's.
 std::string backtest_topology(const fs::path& dir, const fs::path& journal, const fs::path& recorder,
                               const std::string& name = "backtest.yaml") {
-  auto text = read_all(fs::path{LIBRA_SOURCE_DIR} / "config/backtest.yaml");
+  auto text = libra::testing::read_text(fs::path{LIBRA_SOURCE_DIR} / "config/backtest.yaml");
   text = std::regex_replace(text, std::regex{"\\.\\./build/journal"}, journal.string());
   text = std::regex_replace(text, std::regex{"\\.\\./build/[a-z-]+\\.jsonl"}, recorder.string());
   const auto file = dir / name;
@@ -76,9 +45,10 @@ std::string gateway_only(const temp_dir& dir, const std::string& params, const s
 }
 
 /// The default topology journaled in deterministic mode to dir/journal (recorder: dir/events.jsonl).
-result record_default(const fs::path& dir) {
+run_output record_default(const fs::path& dir) {
   const auto topo = libra::testing::default_topology(dir);
-  return run({LIBRA_RUNTIME_BIN, topo, "--deterministic", "--journal", (dir / "journal").string(), "--no-progress"});
+  return run_process(
+    {LIBRA_RUNTIME_BIN, topo, "--deterministic", "--journal", (dir / "journal").string(), "--no-progress"});
 }
 
 void flip_byte(const fs::path& file, std::uintmax_t at) {
@@ -113,9 +83,9 @@ TEST_CASE("a deterministic run replayed through gateway.journal gives the same o
   INFO(recorded.err);
   REQUIRE(recorded.rc == 0);
   const auto jdir = dir.path() / "journal";
-  const auto recorded_events = read_all(dir.path() / "events.jsonl");
+  const auto recorded_events = libra::testing::read_text(dir.path() / "events.jsonl");
   REQUIRE_THAT(recorded_events, Catch::Contains("\"ORDER_FILLED\""));
-  const auto summary = trading_lines(recorded.out);
+  const auto summary = libra::testing::summary_trading_lines(recorded.out);
   REQUIRE_THAT(summary, Catch::Contains("PnL ") && Catch::Contains("orders ") && Catch::Contains("failures "));
 
   // run i of config/backtest.yaml in deterministic mode, journaled to a fresh directory or not.
@@ -127,11 +97,11 @@ TEST_CASE("a deterministic run replayed through gateway.journal gives the same o
       argv.emplace_back("--journal");
       argv.push_back((dir.path() / ("journal-" + std::to_string(i))).string());
     }
-    auto r = run(argv);
+    auto r = run_process(argv);
     INFO("backtest " << i << ": " << r.err);
     REQUIRE(r.rc == 0);
     CHECK_THAT(r.err, Catch::Contains("end of journal: "));
-    return std::pair{r.out, read_all(rec)};
+    return std::pair{r.out, libra::testing::read_text(rec)};
   };
 
   SECTION("as recorded (journaled too): the same event stream, byte for byte, twice over") {
@@ -140,17 +110,17 @@ TEST_CASE("a deterministic run replayed through gateway.journal gives the same o
     const auto [out0, events0] = backtest(0, true);
     // The same market gives the same decisions: every SIGNAL, order, fill, position and risk
     // event with its time, sequence and trace ids (the recorder's lines), and the summary.
-    CHECK(trading_lines(out0) == summary);
+    CHECK(libra::testing::summary_trading_lines(out0) == summary);
     CHECK(events0 == recorded_events);
     const auto [out1, events1] = backtest(1, true);
-    CHECK(trading_lines(out1) == trading_lines(out0));
+    CHECK(libra::testing::summary_trading_lines(out1) == libra::testing::summary_trading_lines(out0));
     CHECK(events1 == events0);
   }
   SECTION("config/backtest.yaml as shipped (no journal): the same orders, fills and PnL, twice over") {
     const auto [out0, events0] = backtest(0, false);
     CHECK(order_lines(out0) == order_lines(recorded.out));
     const auto [out1, events1] = backtest(1, false);
-    CHECK(trading_lines(out1) == trading_lines(out0));
+    CHECK(libra::testing::summary_trading_lines(out1) == libra::testing::summary_trading_lines(out0));
     CHECK(events1 == events0);
   }
 }
@@ -167,7 +137,7 @@ TEST_CASE("gateway.journal: types, instruments and speed", "[journal][process][r
     // Free-running: in deterministic mode a burst of more than credit_window ORDERS or SIGNALS
     // events spins the broker at shutdown (a bus defect, config/README.md, gateway.journal).
     const auto r =
-      run({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string() + ", types: all"), "--no-progress"});
+      run_process({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string() + ", types: all"), "--no-progress"});
     INFO(r.err);
     REQUIRE(r.rc == 0);
     auto expected = original;
@@ -176,7 +146,7 @@ TEST_CASE("gateway.journal: types, instruments and speed", "[journal][process][r
     CHECK(summary_type_counts(r.out) == expected);
   }
   SECTION("the default is the market data: TICK only from this journal") {
-    const auto r = run({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string()), "--no-progress"});
+    const auto r = run_process({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string()), "--no-progress"});
     INFO(r.err);
     REQUIRE(r.rc == 0);
     const auto counts = summary_type_counts(r.out);
@@ -185,7 +155,7 @@ TEST_CASE("gateway.journal: types, instruments and speed", "[journal][process][r
     CHECK(counts.count("ORDER_FILLED") == 0);
   }
   SECTION("an instruments filter that matches nothing replays nothing") {
-    const auto r = run(
+    const auto r = run_process(
       {LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string() + ", instruments: [GBP/USD]"), "--no-progress"});
     INFO(r.err);
     REQUIRE(r.rc == 0);
@@ -193,16 +163,17 @@ TEST_CASE("gateway.journal: types, instruments and speed", "[journal][process][r
     CHECK_THAT(r.err, Catch::Contains(", 0 replayed"));
   }
   SECTION("params checked like any actor's: an unknown key") {
-    const auto r = run({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string() + ", sped: 2"), "--check"});
+    const auto r =
+      run_process({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string() + ", sped: 2"), "--check"});
     INFO(r.err);
     CHECK(r.rc == 2);
     CHECK_THAT(r.err, Catch::Contains("actors[0].params.sped: unknown key"));
   }
   SECTION("speed: a factor on the recorded pace, in deterministic mode") {
     // The 9,500 ticks span 6 hours of event time: at x1e6, 22 ms of (wall-clock) delays.
-    const auto r =
-      run({LIBRA_RUNTIME_BIN, gateway_only(dir, "dir: " + jdir.string() + ", speed: 1000000, instruments: [EUR/USD]"),
-           "--deterministic", "--no-progress"});
+    const auto r = run_process({LIBRA_RUNTIME_BIN,
+                                gateway_only(dir, "dir: " + jdir.string() + ", speed: 1000000, instruments: [EUR/USD]"),
+                                "--deterministic", "--no-progress"});
     INFO(r.err);
     REQUIRE(r.rc == 0);
     CHECK(summary_type_counts(r.out).at("TICK") == original.at("TICK"));
@@ -221,7 +192,7 @@ TEST_CASE("gateway.journal refuses a bad journal directory before anything runs"
   const auto rec = dir.write("rec.yaml", "journal: {dir: " + signals.string()
                                            + ", types: [SIGNAL]}\nactors:\n  - {name: gw, type: gateway.synthetic, "
                                              "params: {instrument: EUR/USD, count: 10}}\n");
-  REQUIRE(run({LIBRA_RUNTIME_BIN, rec.string(), "--no-progress"}).rc == 0);
+  REQUIRE(run_process({LIBRA_RUNTIME_BIN, rec.string(), "--no-progress"}).rc == 0);
   struct bad_case {
     std::string params;
     std::string message;
@@ -247,7 +218,7 @@ TEST_CASE("gateway.journal refuses a bad journal directory before anything runs"
       auto argv = std::vector<std::string>{LIBRA_RUNTIME_BIN, topo};
       if (check)
         argv.emplace_back("--check");
-      const auto r = run(argv);
+      const auto r = run_process(argv);
       INFO(c.params << (check ? " (--check)" : "") << ": " << r.err);
       CHECK(r.rc == 2);
       // file:line:column: key.path: what
@@ -270,7 +241,7 @@ TEST_CASE("gateway.journal stops at a corrupt record naming file and offset, a t
 
   SECTION("a flipped byte: exit 1, the same file:offset as libra-journal verify") {
     flip_byte(seg, size / 2);
-    const auto v = run({LIBRA_JOURNAL_BIN, "verify", jdir.string()});
+    const auto v = run_process({LIBRA_JOURNAL_BIN, "verify", jdir.string()});
     REQUIRE(v.rc == 1);
     std::smatch where;
     REQUIRE(std::regex_search(v.err, where, std::regex{seg.string() + ":[0-9]+: "}));
@@ -278,7 +249,7 @@ TEST_CASE("gateway.journal stops at a corrupt record naming file and offset, a t
       auto argv = std::vector<std::string>{LIBRA_RUNTIME_BIN, topo, "--no-progress"};
       if (deterministic)
         argv.emplace_back("--deterministic");
-      const auto r = run(argv);
+      const auto r = run_process(argv);
       INFO(r.err);
       CHECK(r.rc == 1);
       CHECK_THAT(r.err, Catch::Contains("journal corrupt: " + where.str()));
@@ -290,7 +261,7 @@ TEST_CASE("gateway.journal stops at a corrupt record naming file and offset, a t
   }
   SECTION("a torn tail: a warning, the replay ends at the last whole record, exit 0") {
     fs::resize_file(seg, size - 7);
-    const auto r = run({LIBRA_RUNTIME_BIN, topo, "--deterministic", "--no-progress"});
+    const auto r = run_process({LIBRA_RUNTIME_BIN, topo, "--deterministic", "--no-progress"});
     INFO(r.err);
     CHECK(r.rc == 0);
     CHECK(std::regex_search(r.err, std::regex{"journal torn tail .*" + seg.string() + ":[0-9]+: torn tail"}));

@@ -11,6 +11,7 @@
 #include <map>
 #include <poll.h>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <sys/wait.h>
@@ -146,6 +147,34 @@ private:
 
 /// The number after `label ` in libra-runtime's summary (thousands separators dropped), or
 /// UINT64_MAX when the line is missing.
+/// How a child ended: its exit code and all it wrote.
+struct run_output {
+  int rc = 0;
+  std::string out;
+  std::string err;
+};
+
+/// Runs argv to its end (child_process::wait's deadline) and returns what it did.
+inline run_output run_process(std::vector<std::string> argv) {
+  child_process p{std::move(argv)};
+  const int rc = p.wait();
+  return {rc, p.out(), p.err()};
+}
+
+/// The lines of a run's summary about what was traded (events, orders, risk, positions, PnL,
+/// failures): not wall time, rates or latencies, which are the machine's.
+inline std::string summary_trading_lines(const std::string& summary) {
+  std::istringstream in{summary};
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    for (const char* prefix : {"events by type", "events ", "orders ", "risk events", "position ", "PnL ", "failures "})
+      if (line.rfind(prefix, 0) == 0) {
+        out += line + "\n";
+        break;
+      }
+  return out;
+}
+
 /// Waits for several children at once, reading all their pipes meanwhile: waiting for one while
 /// another fills its pipe (64 KiB of log lines) would stall that one, and with it a run that
 /// needs both (nodes of one topology). Exit codes in the children's order.
