@@ -464,15 +464,28 @@ std::uint64_t release(broker_state& st) {
 
 /// Arms the publishers' wake flags; true when an event slipped in and we must pump again.
 bool arm_wakes(broker_state& st) {
+  // A priority is actionable when nobody reads it, or when a subscriber that wants it has credit
+  // for it and is not held back by a higher priority of its own (a full ring with more of that
+  // priority waiting: strict priority, pump fills nothing lower for it until its ack). Counting a
+  // held-back subscriber as actionable made pump wake itself forever over events it must not move.
+  std::array<bool, priority_count> actionable{};
+  for (std::size_t p = 1; p < priority_count; ++p)
+    actionable.at(p) = st.readers[p] == 0;
+  for (const auto& ep : st.eps) {
+    for (std::size_t p = 1; p < priority_count; ++p) {
+      if (!ep.wants(p))
+        continue;
+      if (ep.channel->rings[p].in_flight() < st.core->cfg.credit_window
+          || (ep.conflates && p == static_cast<std::size_t>(priority::market_data))) {
+        actionable.at(p) = true;
+      } else if (ep.cursor[p] != st.q[p].end() || st.core->stages[p].size_approx() > 0) {
+        break; // out of credit with more waiting: nothing lower moves for it before its ack
+      }
+    }
+  }
   bool repump = false;
   for (std::size_t p = 1; p < priority_count; ++p) { // RISK publishes always wake
-    bool actionable = st.readers[p] == 0;
-    for (const auto& ep : st.eps)
-      actionable = actionable
-                   || (ep.wants(p)
-                       && (ep.channel->rings[p].in_flight() < st.core->cfg.credit_window
-                           || (ep.conflates && p == static_cast<std::size_t>(priority::market_data))));
-    if (!actionable) {
+    if (!actionable.at(p)) {
       // Every interested subscriber is out of credit: its acks will pump; a wake per publish
       // would only flood the mailbox.
       st.core->wake_wanted[p].store(false, std::memory_order_relaxed);

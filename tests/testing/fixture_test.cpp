@@ -186,3 +186,20 @@ TEST_CASE("fixture: stop handles what is staged and ends the actors, then the bu
   CHECK_THROWS_AS(f.publish(tick_at("1.3")), std::runtime_error);
   CHECK_THAT(f.bus_log(), Catch::Contains("bus stopped"));
 }
+
+TEST_CASE("fixture: a burst of signals larger than the credit window, ticks behind it, runs to idle", "[testing]") {
+  // The fixture's recorder takes every type: its SIGNALS ring fills (W = 16) with more waiting,
+  // and the ticks wait behind them (strict priority). The broker once counted the ticks as
+  // movable, woke itself forever and never let the recorder run: this hung on the coordinator.
+  testing::fixture f;
+  f.start();
+  for (int i = 0; i < 40; ++i)
+    f.publish(
+      event::create(event_type::signal, "strategy.test", libra::signal{"EUR/USD", side::buy, 1.0, price::from_raw(i)}));
+  for (int i = 0; i < 3; ++i)
+    f.publish(tick_at("1.1"));
+  REQUIRE(f.bus().wait_idle(5s));
+  CHECK(f.published(event_type::signal).size() == 40);
+  CHECK(f.published(event_type::tick).size() == 3);
+  f.stop();
+}
