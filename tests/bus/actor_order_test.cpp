@@ -24,23 +24,14 @@ struct order_relay {
   [[nodiscard]] std::vector<subscription> subscriptions() const { return {{event_type::tick}}; }
   void on_event(context& ctx, const event& e) {
     const auto& t = e.get<tick>();
-    (void)ctx.publish_child(e, event_type::signal, signal{t.instrument, side::buy, 1.0, t.bid});
+    (void)ctx.publish_child(e, event_type::signal, libra::signal{t.instrument, side::buy, 1.0, t.bid});
   }
-};
-
-struct four_workers {
-  static caf::actor_system_config& init(caf::actor_system_config& cfg) {
-    configure_system(cfg, 4); // the relay moves between workers while one is held by the gate
-    return cfg;
-  }
-  caf::actor_system_config sys_cfg;
-  caf::actor_system sys{init(sys_cfg)};
 };
 
 } // namespace
 
 TEST_CASE("an actor's events keep their order within a priority, whichever worker runs its handler", "[bus][order]") {
-  four_workers w;
+  basic_system_fixture<4> w; // the relay moves between workers while one is held by the gate
   bus_config cfg;
   cfg.capacity = 100'000;
   bus b{w.sys, cfg};

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -24,14 +25,17 @@
 
 namespace libra::testing {
 
-struct system_fixture {
+/// A real actor system with `Workers` scheduler threads (2 unless a test needs more).
+template <std::size_t Workers = 2>
+struct basic_system_fixture {
   static caf::actor_system_config& init(caf::actor_system_config& cfg) {
-    configure_system(cfg, 2);
+    configure_system(cfg, Workers);
     return cfg;
   }
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{init(sys_cfg)};
 };
+using system_fixture = basic_system_fixture<>;
 
 /// Events of one type, in arrival order.
 inline std::vector<event> of_type(const std::vector<event>& evs, event_type t) {

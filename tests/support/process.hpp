@@ -145,8 +145,6 @@ private:
   std::string err_;
 };
 
-/// The number after `label ` in libra-runtime's summary (thousands separators dropped), or
-/// UINT64_MAX when the line is missing.
 /// How a child ended: its exit code and all it wrote.
 struct run_output {
   int rc = 0;
@@ -196,6 +194,8 @@ inline std::vector<int> wait_all(std::initializer_list<child_process*> children,
   return rcs;
 }
 
+/// The number after `label ` in libra-runtime's summary (thousands separators dropped), or
+/// UINT64_MAX when the line is missing.
 inline std::uint64_t summary_field(const std::string& text, const std::string& label) {
   std::smatch m;
   if (!std::regex_search(text, m, std::regex{label + " ([0-9,]+)"}))
