@@ -14,6 +14,7 @@ packages=(
   libcli11-dev             # command lines of tools and benchmarks
   libxxhash-dev            # XXH3 checksums of the event journal
   catch2                   # tests (v2)
+  openssl                  # the tests' TLS certificates (a CA and node certificates, made per run)
   clang-format clang-tidy  # formatting and lint checks
 )
 if [ "${1:-}" = "--ci" ]; then

@@ -165,6 +165,11 @@ int main(int argc, char** argv) {
                file, topo.network.nodes.size());
     return exit_code::exit_usage;
   }
+  if (topo.network.insecure)
+    fmt::print(stderr,
+               "libra-runtime: warning: {}: network.insecure: true: links are plain TCP and anyone who can reach a "
+               "node's port can join the topology; use network.tls off a trusted network\n",
+               file);
   if (check) {
     fmt::print("{}: OK ({} actors, bus capacity {}, credit window {}, batch {}, {} workers{})\n", file,
                topo.actors.size(), topo.bus.capacity, topo.bus.credit_window, topo.bus.batch_size, topo.workers,

@@ -139,15 +139,72 @@ std::filesystem::path stage(const std::string& name, const temp_dir& dir, const 
   return dir.write(name, text);
 }
 
+/// A test CA in dir (ca.pem), a certificate it signed for each name (NAME.pem, NAME.key), and a
+/// self-signed one it did not sign (rogue.pem, rogue.key): made with the openssl CLI, as a user
+/// would (config/README.md, "Security").
+void make_pki(const temp_dir& dir, const std::vector<std::string>& names) {
+  auto openssl = [&dir](std::vector<std::string> args) {
+    args.insert(args.begin(), "/usr/bin/openssl");
+    // Relative file names: run in dir through `-out`/`-keyout` paths made absolute here.
+    for (auto& a : args)
+      if (a.ends_with(".pem") || a.ends_with(".key") || a.ends_with(".csr") || a.ends_with(".srl"))
+        a = (dir.path() / a).string();
+    const auto r = libra::testing::run_process(std::move(args));
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+  };
+  const std::vector<std::string> ec{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
+  auto with_ec = [&ec](std::vector<std::string> head, const std::vector<std::string>& tail) {
+    head.insert(head.end(), ec.begin(), ec.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+  openssl(
+    with_ec({"req", "-x509"}, {"-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=libra-test-ca"}));
+  for (const auto& n : names) {
+    openssl(with_ec({"req"}, {"-keyout", n + ".key", "-out", n + ".csr", "-subj", "/CN=" + n}));
+    openssl({"x509", "-req", "-in", n + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-CAserial",
+             "ca.srl", "-days", "2", "-out", n + ".pem"});
+  }
+  openssl(with_ec({"req", "-x509"}, {"-days", "2", "-keyout", "rogue.key", "-out", "rogue.pem", "-subj", "/CN=rogue"}));
+}
+
+/// two_way() over TLS: every node its own certificate (nodes.NAME.certificate), the CA in
+/// network.tls; `certs` maps a node to the certificate it presents (default: its own).
+std::string two_way_tls(const std::vector<int>& ports, const temp_dir& dir, std::map<std::string, std::string> certs,
+                        const std::string& connect_timeout = "30") {
+  auto yaml = two_way(ports, dir);
+  for (const std::string n : {"a", "b"}) {
+    const auto cert = certs.contains(n) ? certs.at(n) : n;
+    yaml = std::regex_replace(yaml, std::regex{"(  " + n + ": \\{host: 127\\.0\\.0\\.1, port: [0-9]+)\\}"},
+                              "$1, certificate: " + cert + ".pem, key: " + cert + ".key}");
+  }
+  return std::regex_replace(yaml, std::regex{"network: \\{connect_timeout_s: 30\\}"},
+                            "network: {connect_timeout_s: " + connect_timeout + ", tls: {ca: ca.pem}}");
+}
+
+/// Waits until the file has more than n non-empty lines (the recorder writes as it goes), reading
+/// the child's pipes meanwhile; false after the timeout.
+bool wait_for_lines(child_process& c, const std::filesystem::path& file, std::size_t n,
+                    std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (line_count(file) <= n) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    c.wait_for_output("\x01never", 20ms); // a needle that never comes: reads c's pipes meanwhile
+  }
+  return true;
+}
+
 } // namespace
 
 TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, any start order", "[runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write("two.yaml", two_way(ports, dir));
-  // b first: it retries until a comes up, a line per attempt.
+  // b first: it waits for a, which dials it (the node whose name sorts first dials).
   child_process b{node_args(topo, "b")};
-  REQUIRE(b.wait_for_output("not reachable yet", 20s));
+  REQUIRE(b.wait_for_output("listening on", 20s));
   child_process a{node_args(topo, "a")};
   const auto rcs = wait_all({&a, &b});
   const int rc_a = rcs[0];
@@ -184,12 +241,23 @@ TEST_CASE("nodes: a node that never comes: exit 3 naming it", "[runtime][net]") 
   auto yaml = two_way(ports, dir);
   yaml = std::regex_replace(yaml, std::regex{"connect_timeout_s: 30"}, "connect_timeout_s: 1");
   const auto topo = dir.write("two.yaml", yaml);
-  child_process a{node_args(topo, "a")};
-  const int rc = a.wait();
-  INFO(a.err());
-  CHECK(rc == 3);
-  CHECK_THAT(a.err(), Catch::Contains("'b' (127.0.0.1:" + std::to_string(ports[1]) + ")"));
-  CHECK_THAT(a.err(), Catch::Contains("not reachable within"));
+  SECTION("the dialling side: a line per attempt, then exit 3") {
+    child_process a{node_args(topo, "a")};
+    const int rc = a.wait();
+    INFO(a.err());
+    CHECK(rc == 3);
+    CHECK_THAT(a.err(), Catch::Contains("node 'b' at 127.0.0.1:" + std::to_string(ports[1])
+                                        + " not reachable yet (attempt 2: "));
+    CHECK_THAT(a.err(), Catch::Contains("'b' (127.0.0.1:" + std::to_string(ports[1]) + ")"));
+    CHECK_THAT(a.err(), Catch::Contains("not reachable within"));
+  }
+  SECTION("the waiting side: exit 3 naming the node that never dialled") {
+    child_process b{node_args(topo, "b")};
+    const int rc = b.wait();
+    INFO(b.err());
+    CHECK(rc == 3);
+    CHECK_THAT(b.err(), Catch::Contains("'a' (127.0.0.1:" + std::to_string(ports[0]) + ")"));
+  }
 }
 
 TEST_CASE("nodes: kill -9 of a node: the other reports it within 1 s and halts after its summary", "[runtime][net]") {
@@ -214,6 +282,8 @@ TEST_CASE("nodes: kill -9 of a node: the other reports it within 1 s and halts a
   CHECK(rc == 0);
   CHECK_THAT(b.out(), Catch::Contains("libra-runtime summary"));
   CHECK_THAT(b.out(), Catch::Contains("link b -> a        lost"));
+  // b published what the loss means to its actors, with the node's name as source.
+  CHECK(summary_type_counts(b.out())["GATEWAY_DISCONNECTED"] == 1);
 }
 
 TEST_CASE("nodes: a frozen node (SIGSTOP) is detected by heartbeat within 1 s", "[runtime][net]") {
@@ -352,6 +422,176 @@ TEST_CASE("nodes: a node whose port is in use: exit 2 with a clear error", "[run
   INFO(a.err());
   CHECK(rc == 2);
   CHECK_THAT(a.err(), Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(taken.port())));
+}
+
+TEST_CASE("nodes: over TLS events cross; a peer whose certificate the CA did not sign is refused", "[runtime][net]") {
+  temp_dir dir;
+  make_pki(dir, {"a", "b"});
+  SECTION("certificates signed by the CA: the link is up, every event crosses once") {
+    const auto ports = free_ports(2);
+    const auto topo = dir.write("tls.yaml", two_way_tls(ports, dir, {}));
+    child_process a{node_args(topo, "a")};
+    child_process b{node_args(topo, "b")};
+    const auto rcs = wait_all({&a, &b});
+    INFO("a:\n" << a.out() << a.err() << "\nb:\n" << b.out() << b.err());
+    REQUIRE(rcs[0] == 0);
+    REQUIRE(rcs[1] == 0);
+    CHECK_THAT(a.err(), Catch::Contains("(TLS, peers verified against"));
+    CHECK(line_count(dir.path() / "b.jsonl") == 25000);
+    CHECK(link_counts(b.out(), "b", "a") == std::pair<std::uint64_t, std::uint64_t>{5000, 20000});
+  }
+  SECTION("b presents a self-signed certificate: neither side lets the other in, exit 3, nothing ran") {
+    const auto ports = free_ports(2);
+    const auto good = dir.write("good.yaml", two_way_tls(ports, dir, {}, "2"));
+    const auto rogue = dir.write("rogue.yaml", two_way_tls(ports, dir, {{"b", "rogue"}}, "2"));
+    child_process a{node_args(good, "a")};
+    child_process b{node_args(rogue, "b")};
+    const auto rcs = wait_all({&a, &b});
+    INFO("a:\n" << a.err() << "\nb:\n" << b.err());
+    CHECK(rcs[0] == 3);
+    CHECK(rcs[1] == 3);
+    CHECK_THAT(a.err(), Catch::Contains("the TLS handshake failed"));
+    CHECK_THAT(a.err(), Catch::Contains("not reachable within"));
+    CHECK(line_count(dir.path() / "b.jsonl") == 0);
+  }
+  SECTION("b speaks plain BASP to a TLS node: refused") {
+    const auto ports = free_ports(2);
+    const auto good = dir.write("good.yaml", two_way_tls(ports, dir, {}, "2"));
+    auto plain_yaml = two_way(ports, dir);
+    plain_yaml = std::regex_replace(plain_yaml, std::regex{"connect_timeout_s: 30"}, "connect_timeout_s: 2");
+    const auto plain = dir.write("plain.yaml", plain_yaml);
+    child_process a{node_args(good, "a")};
+    child_process b{node_args(plain, "b")};
+    const auto rcs = wait_all({&a, &b});
+    INFO("a:\n" << a.err() << "\nb:\n" << b.err());
+    CHECK(rcs[0] == 3);
+    CHECK(rcs[1] == 3);
+  }
+}
+
+TEST_CASE("nodes: off loopback a topology needs TLS or insecure: true, which --check warns about", "[runtime][net]") {
+  temp_dir dir;
+  make_pki(dir, {"a"});
+  const std::string actors = "actors:\n"
+                             "  - {name: gw, type: gateway.synthetic, node: a, params: {instrument: X, count: 1}}\n"
+                             "  - {name: rec, type: recorder, node: b, params: {file: r.jsonl}}\n";
+  const std::string off = "nodes:\n  a: {host: 10.9.8.7, port: 47001}\n  b: {port: 47002}\n";
+  struct bad_case {
+    std::string yaml;
+    std::string message;
+  };
+  const std::vector<bad_case> cases{
+    {off + actors, "node 'a' listens on '10.9.8.7', which is not loopback"},
+    {off + "network: {tls: {ca: missing.pem, certificate: a.pem, key: a.key}}\n" + actors, "does not exist"},
+    {off + "network: {tls: {ca: ca.pem, certificate: a.pem}}\n" + actors, "the certificate and the key go together"},
+    {off + "network: {tls: {ca: ca.pem}}\n" + actors, "node 'a' has no certificate"},
+    {off + "network: {insecure: true, tls: {ca: ca.pem, certificate: a.pem, key: a.key}}\n" + actors,
+     "insecure: true and tls: together"},
+    {"nodes:\n  a: {port: 47001, certificate: a.pem, key: a.key}\n  b: {port: 47002}\n" + actors,
+     "a node's certificate needs network.tls"},
+    {"nodes:\n  a-name-longer-than-21-bytes: {port: 47001}\n  b: {port: 47002}\n" + actors, "a node name is 1 to 21"},
+  };
+  for (const auto& c : cases) {
+    const auto topo = dir.write("bad.yaml", c.yaml);
+    child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--check"}};
+    INFO(c.yaml << "\n" << p.err());
+    CHECK(p.wait() == 2);
+    CHECK_THAT(p.err(), Catch::Contains(c.message));
+    CHECK(std::regex_search(p.err(), std::regex{"bad\\.yaml:[0-9]+:[0-9]+: "}));
+  }
+  for (const auto& ok : {off + "network: {insecure: true}\n" + actors,
+                         off + "network: {tls: {ca: ca.pem, certificate: a.pem, key: a.key}}\n" + actors}) {
+    const auto topo = dir.write("ok.yaml", ok);
+    child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--check"}};
+    INFO(ok << "\n" << p.err());
+    CHECK(p.wait() == 0);
+    CHECK((p.err().find("network.insecure: true") != std::string::npos) == (ok.find("insecure") != std::string::npos));
+  }
+}
+
+TEST_CASE("nodes: on_node_loss: continue: a killed node started again rejoins and its events cross again",
+          "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  auto yaml = streaming(ports, dir);
+  yaml = std::regex_replace(yaml, std::regex{"connect_timeout_s: 30"}, "connect_timeout_s: 30, on_node_loss: continue");
+  const auto topo = dir.write("s.yaml", yaml);
+  child_process b{node_args(topo, "b")};
+  {
+    child_process a{node_args(topo, "a")};
+    REQUIRE(a.wait_for_output("actors started", 20s));
+    REQUIRE(b.wait_for_output("actors started", 20s));
+    REQUIRE(wait_for_lines(b, dir.path() / "b.jsonl", 0, 20s));
+    a.signal(SIGKILL);
+    REQUIRE(b.wait_for_output("node 'a' lost", 5s));
+    CHECK(a.wait() == -SIGKILL);
+  }
+  REQUIRE(b.wait_for_output("waiting for node 'a' to rejoin", 5s));
+  const auto before = line_count(dir.path() / "b.jsonl");
+  child_process a{node_args(topo, "a")};
+  REQUIRE(a.wait_for_output("actors started", 20s));
+  REQUIRE(b.wait_for_output("node 'a' rejoined", 20s));
+  // The new a's ticks reach b's recorder.
+  CHECK(wait_for_lines(b, dir.path() / "b.jsonl", before + 500, 20s));
+  a.signal(SIGTERM);
+  b.signal(SIGTERM);
+  const auto rcs = wait_all({&a, &b});
+  INFO("a:\n" << a.out() << a.err() << "\nb:\n" << b.out() << b.err());
+  CHECK(rcs[0] == 0);
+  CHECK(rcs[1] == 0);
+  // b told its actors what the loss meant: a's gateway is gone (once, at the loss).
+  CHECK(summary_type_counts(b.out())["GATEWAY_DISCONNECTED"] == 1);
+}
+
+TEST_CASE("nodes: the loss of the node that runs the risk engine trips a CIRCUIT_BREAKER on the others",
+          "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  const auto topo = dir.write(
+    "r.yaml", node_block({"md", "risk"}, ports)
+                + "network: {connect_timeout_s: 30}\n"
+                  "actors:\n"
+                  "  - {name: gw, type: gateway.synthetic, node: md, params: {instrument: EUR/USD, rate: 5000}}\n"
+                  "  - {name: strategy, type: strategy.sma_cross, node: md, params: {instrument: EUR/USD}}\n"
+                  "  - {name: risk, type: risk.engine, node: risk, params: {execution: venue}}\n"
+                  "  - {name: venue, type: execution.paper, node: risk}\n");
+  child_process md{node_args(topo, "md")};
+  child_process risk{node_args(topo, "risk")};
+  REQUIRE(md.wait_for_output("actors started", 20s));
+  REQUIRE(risk.wait_for_output("actors started", 20s));
+  risk.signal(SIGKILL);
+  const auto rcs = wait_all({&md, &risk});
+  INFO(md.out() << md.err());
+  CHECK(rcs[0] == 0);
+  CHECK_THAT(md.err(), Catch::Contains("node 'risk' lost"));
+  const auto counts = summary_type_counts(md.out());
+  CHECK(counts.contains("CIRCUIT_BREAKER"));
+  CHECK(counts.at("CIRCUIT_BREAKER") == 1);
+  CHECK(summary_field(md.out(), "circuit breakers") == 1);
+}
+
+TEST_CASE("nodes: SIGTERM to --all-nodes drains every node, each with its summary", "[runtime][net]") {
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  const auto topo = dir.write("s.yaml", streaming(ports, dir));
+  child_process all{{LIBRA_RUNTIME_BIN, topo.string(), "--all-nodes", "--no-progress"}};
+  REQUIRE(all.wait_for_output("[a] ", 20s));
+  REQUIRE(wait_for_lines(all, dir.path() / "b.jsonl", 100, 20s));
+  all.signal(SIGTERM);
+  const int rc = all.wait();
+  INFO(all.out() << all.err());
+  CHECK(rc == 0);
+  const auto combined = all.out().substr(all.out().find("== libra-runtime --all-nodes summary"));
+  CHECK_THAT(combined, Catch::Contains("node a              exit 0 (SIGTERM)"));
+  CHECK_THAT(combined, Catch::Contains("node b              exit 0 (SIGTERM)"));
+  // Each node drained its own bus: every event it admitted was dispatched (none dropped).
+  for (const std::string n : {"a", "b"}) {
+    std::smatch m;
+    const std::regex events{"\\[" + n + "\\] events +published ([0-9,]+), dispatched ([0-9,]+), dropped ([0-9]+)"};
+    REQUIRE(std::regex_search(all.out(), m, events));
+    CHECK(m[1] == m[2]);
+    CHECK(m[3] == "0");
+  }
 }
 
 #endif

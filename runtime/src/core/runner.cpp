@@ -389,7 +389,7 @@ int run_topology(const topology& topo, const run_options& opts) {
   if (deterministic)
     journal::configure_deterministic(cfg);
   if (!opts.node.empty())
-    net::node::configure(cfg, topo.network);
+    net::node::configure(cfg, topo.network, opts.node);
   caf::actor_system sys{cfg};
   // Inactive unless deterministic: then this thread runs every actor (journal/deterministic.hpp).
   journal::deterministic_driver driver{sys};

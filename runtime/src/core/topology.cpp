@@ -3,6 +3,7 @@
 #include "params_node.hpp"
 
 #include <libra/output_file.hpp>
+#include <libra/symbol.hpp>
 #include <libra/text.hpp>
 
 #include <fmt/format.h>
@@ -330,10 +331,12 @@ void read_network(const YAML::Node& root, const params& top, const std::string& 
       throw at(kv.first, fname, "nodes", "a node name is a string");
     const auto name = kv.first.as<std::string>();
     const auto path = "nodes." + printable(name);
-    if (name.empty() || name.size() > 32 || !std::all_of(name.begin(), name.end(), [](char c) {
+    // A node's name is the source of the events its peers publish when they lose it.
+    if (name.empty() || name.size() > source_id::max_length || !std::all_of(name.begin(), name.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
         }))
-      throw at(kv.first, fname, path, "a node name is 1 to 32 letters, digits, '_', '-' or '.'");
+      throw at(kv.first, fname, path,
+               fmt::format("a node name is 1 to {} letters, digits, '_', '-' or '.'", source_id::max_length));
     if (!kv.second.IsMap())
       throw at(kv.second, fname, path, "expected a mapping with host and port");
     auto p = detail::params_access::make(kv.second, fname, path, base);
@@ -346,6 +349,13 @@ void read_network(const YAML::Node& root, const params& top, const std::string& 
     if (port < 1 || port > 65535)
       p.fail("port", fmt::format("{} is out of range [1, 65535]", port));
     n.port = static_cast<std::uint16_t>(port);
+    // A node's own certificate, for nodes that share a file system (one machine, --all-nodes).
+    if (p.has("certificate"))
+      n.certificate = p.require_path("certificate");
+    if (p.has("key"))
+      n.key = p.require_path("key");
+    if (n.certificate.empty() != n.key.empty())
+      p.fail(n.certificate.empty() ? "key" : "certificate", "a node's certificate and key go together");
     const auto [it, fresh] = endpoints.try_emplace({n.host, n.port}, name);
     if (!fresh)
       p.fail("port", fmt::format("{}:{} is already node '{}'s address: each node needs its own port", n.host, n.port,
@@ -365,6 +375,42 @@ void read_network(const YAML::Node& root, const params& top, const std::string& 
             fmt::format("must be at least twice heartbeat_interval_ms ({} ms)", net.heartbeat_interval.count()));
   net.window = static_cast<std::uint32_t>(nw.get_in("window", std::int64_t{8}, 1, 1024));
   net.batch_events = static_cast<std::uint32_t>(nw.get_in("batch_events", std::int64_t{256}, 1, 65536));
+  net.insecure = nw.get<bool>("insecure", false);
+  if (nw.has("tls")) {
+    auto t = nw.child("tls");
+    tls_spec tls;
+    tls.ca = t.require_path("ca");
+    if (t.has("certificate"))
+      tls.certificate = t.require_path("certificate");
+    if (t.has("key"))
+      tls.key = t.require_path("key");
+    if (tls.certificate.empty() != tls.key.empty())
+      t.fail(tls.certificate.empty() ? "key" : "certificate", "the certificate and the key go together");
+    tls.passphrase = t.get<std::string>("passphrase", "");
+    report_unread(t);
+    // Each side verifies the other's certificate: a node without one could not be verified.
+    for (const auto& n : net.nodes)
+      if (n.certificate.empty() && tls.certificate.empty())
+        t.fail("", fmt::format("node '{}' has no certificate: give network.tls.certificate and key (or "
+                               "nodes.{}.certificate and key)",
+                               n.name, n.name));
+    if (net.insecure)
+      nw.fail("insecure", "insecure: true and tls: together; say one of them");
+    net.tls = std::move(tls);
+  } else {
+    for (const auto& n : net.nodes) {
+      if (!n.certificate.empty())
+        throw at(root["nodes"][n.name]["certificate"], fname, "nodes." + n.name + ".certificate",
+                 "a node's certificate needs network.tls (with the CA that signed it)");
+      // Plain BASP off loopback: anyone who reaches the port is a peer (and CAF 0.17 believes a
+      // header's payload length, up to 4 GiB). Only on purpose.
+      if (!n.loopback() && !net.insecure)
+        throw at(root["nodes"][n.name]["host"], fname, "nodes." + n.name + ".host",
+                 fmt::format("node '{}' listens on '{}', which is not loopback: give network.tls (certificate, key, "
+                             "ca) or, on a network you trust, network.insecure: true",
+                             n.name, printable(n.host)));
+    }
+  }
   if (nw.has("links")) {
     const auto links = root["network"]["links"];
     if (!links.IsSequence())
@@ -552,8 +598,10 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
                       printable(ref.name), other.node, topo.actors[i].node));
     }
   for (const auto& a : topo.actors)
-    if (!a.node.empty())
+    if (!a.node.empty()) {
       topo.network.actor_nodes.emplace(a.name, a.node);
+      topo.network.actor_types.emplace(a.name, a.type);
+    }
   for (const auto& n : topo.network.nodes)
     if (std::none_of(topo.actors.begin(), topo.actors.end(), [&](const actor_spec& s) { return s.node == n.name; }))
       throw at(root["nodes"][n.name], fname, "nodes." + n.name,
@@ -569,6 +617,8 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
 }
 
 } // namespace
+
+bool node_spec::loopback() const { return host == "localhost" || host == "::1" || host.starts_with("127."); }
 
 const node_spec* network_spec::find(const std::string& name) const {
   for (const auto& n : nodes)

@@ -48,6 +48,18 @@ struct node_spec {
   std::string name;
   std::string host;
   std::uint16_t port = 0;
+  std::filesystem::path certificate; ///< this node's own (nodes.NAME.certificate); empty: network.tls's
+  std::filesystem::path key;
+  [[nodiscard]] bool loopback() const; ///< host is 127.x.x.x, ::1 or localhost
+};
+
+/// `network.tls`: every link runs over TLS (caf_openssl), each side verifying the other's
+/// certificate against the CA.
+struct tls_spec {
+  std::filesystem::path certificate; ///< PEM chain of the node (nodes.NAME.certificate overrides)
+  std::filesystem::path key;         ///< its private key (PEM)
+  std::filesystem::path ca;          ///< PEM file of the CA(s) that signed every node's certificate
+  std::string passphrase;            ///< of the key, when it has one
 };
 
 /// What a node does when a peer is lost (`network.on_node_loss`).
@@ -64,6 +76,9 @@ struct network_spec {
   std::uint32_t window = 8;                       ///< batches in flight per link, unacknowledged
   std::uint32_t batch_events = 256;               ///< most events in one batch
   std::map<std::string, std::string> actor_nodes; ///< actor name -> its node (every actor of the file)
+  std::map<std::string, std::string> actor_types; ///< actor name -> its type (every actor of the file)
+  std::optional<tls_spec> tls;                    ///< network.tls; none: plain TCP (loopback, or insecure)
+  bool insecure = false;                          ///< network.insecure: plain TCP off loopback, knowingly
   /// Peers of node `name`: the other nodes it links with, in file order.
   [[nodiscard]] std::vector<const node_spec*> peers_of(const std::string& name) const;
   [[nodiscard]] const node_spec* find(const std::string& name) const;

@@ -4,9 +4,12 @@
 
 #include <libra/delivery.hpp>
 #include <libra/json.hpp>
+#include <libra/payloads.hpp>
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -25,8 +28,10 @@ namespace libra::net {
 
 // Messages between nodes: CAF atoms and built-in types only, so nothing needs registering on
 // either side (CAF 0.17 delivers an unregistered type as an empty message).
-using hello_atom = caf::atom_constant<caf::atom("lhello")>;       // (name, wants) to a node actor
-using peer_hello_atom = caf::atom_constant<caf::atom("lphello")>; // node actor -> its link
+using hello_atom = caf::atom_constant<caf::atom("lhello")>; // (name, wants) to a node actor
+// (wants, link): the node actor hands a dialler's hello to its link; the other side's link
+// answers with its own straight to the dialler's link.
+using peer_hello_atom = caf::atom_constant<caf::atom("lphello")>;
 using hello_ack_atom = caf::atom_constant<caf::atom("lhelloack")>;
 using batch_atom = caf::atom_constant<caf::atom("lbatch")>; // (seq, journal records)
 using ack_atom = caf::atom_constant<caf::atom("lack")>;     // (seq)
@@ -141,6 +146,10 @@ struct link_state {
   std::shared_ptr<node_state> node;
   link_shared* sh = nullptr;
   std::size_t index = 0; ///< in node->links
+  // One connection per pair of nodes: the node whose name sorts first dials, the other waits for
+  // its hello. (Both dialling opens two connections; over TLS CAF 0.17 then drops the pair's
+  // routes, and both sides see the other lost.)
+  bool dialer = false;
   caf::actor remote_node;
   caf::actor remote_link;
   int attempt = 0;
@@ -162,6 +171,10 @@ struct link_state {
 using link_ptr = std::shared_ptr<link_state>;
 
 void stage_event(link_state& s, const event& e) {
+  if (s.sh->lost.load()) { // nobody to send it to until the peer rejoins: lost, counted (not held)
+    s.sh->lost_events.fetch_add(1);
+    return;
+  }
   auto& q = s.stages.at(static_cast<std::size_t>(e.priority()));
   if (q.empty() || q.back().events >= s.node->net.batch_events)
     q.emplace_back();
@@ -261,7 +274,43 @@ void answer_queries(caf::event_based_actor* self, link_state& s) {
   }
 }
 
-void on_lost(link_state& s, const std::string& why) {
+/// What the peer's loss means here, published on this node's bus with the peer's name as source:
+/// GATEWAY_DISCONNECTED per gateway and STRATEGY_STOPPED per strategy it ran, and a
+/// CIRCUIT_BREAKER when it ran the risk engine (nothing checks orders any more).
+void announce_loss(link_state& s, const std::string& why) {
+  auto& node = *s.node;
+  if (!s.pub)
+    s.pub.emplace(node.b->make_publisher());
+  const source_id from{std::string_view{s.sh->peer}};
+  auto publish = [&](event e) {
+    if (s.pub->publish(std::move(e)) != publish_status::accepted)
+      node.log->warn("the bus refused the notice of node '{}''s loss (full or stopping)", s.sh->peer);
+  };
+  bool ran_risk = false;
+  for (const auto& [actor, on] : node.net.actor_nodes) {
+    if (on != s.sh->peer)
+      continue;
+    const auto& type = node.net.actor_types.at(actor);
+    const source_id component{std::string_view{actor}};
+    if (type.starts_with("gateway."))
+      publish(event::create(event_type::gateway_disconnected, from, system{component}));
+    else if (type.starts_with("strategy."))
+      publish(event::create(event_type::strategy_stopped, from, system{component}));
+    ran_risk = ran_risk || type.starts_with("risk.");
+  }
+  if (ran_risk)
+    publish(event::create(
+      event_type::circuit_breaker, from,
+      risk{risk_rule::circuit_breaker,
+           {},
+           0,
+           0,
+           std::make_shared<const std::string>(fmt::format("node '{}' runs the risk engine and was lost: {}; "
+                                                           "trading halted",
+                                                           s.sh->peer, why))}));
+}
+
+void on_lost(caf::event_based_actor* self, link_state& s, const std::string& why) {
   const auto& node = *s.node;
   const bool expected = node.closing.load() || s.sh->bye.load() || node.finished.load();
   if ((expected ? s.sh->closed : s.sh->lost).exchange(true))
@@ -278,12 +327,38 @@ void on_lost(link_state& s, const std::string& why) {
     return;
   }
   s.sh->lost_events.fetch_add(lost);
+  // Forget this incarnation of the peer: a restarted one has new actors and numbers its batches
+  // from 1 again (acks of the old one's batches would credit the new one's).
+  if (s.remote_node)
+    self->demonitor(s.remote_node);
+  if (s.remote_link)
+    self->demonitor(s.remote_link);
+  s.remote_node = nullptr;
+  s.remote_link = nullptr;
+  s.held_batches.clear();
+  s.credit = node.net.window;
+  s.attempt = 0;
+  s.backoff = first_backoff;
   auto msg =
     fmt::format("node '{}' lost: {} ({} events staged or in flight to it counted as lost)", s.sh->peer, why, lost);
   node.log->error("{}", msg);
+  announce_loss(s, why);
+  if (node.net.on_node_loss == core::node_loss_policy::cont) {
+    // It may come back (restarted, the network healed): the dialling side dials it again.
+    node.log->info("on_node_loss: continue: waiting for node '{}' to rejoin", s.sh->peer);
+    if (s.dialer)
+      self->delayed_send(self, first_backoff, dial_atom::value);
+  }
   if (node.cb.node_lost)
     node.cb.node_lost(msg);
   s.node->wake();
+}
+
+/// The peer is up again after a loss (on_node_loss: continue).
+void on_rejoined(link_state& s) {
+  if (!s.sh->lost.exchange(false))
+    return;
+  s.node->log->info("node '{}' rejoined", s.sh->peer);
 }
 
 caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
@@ -293,7 +368,7 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
   self->set_down_handler([self, weak = std::weak_ptr<link_state>{s}](caf::down_msg& dm) {
     auto ls = weak.lock();
     if (ls && (dm.source == ls->remote_node.address() || dm.source == ls->remote_link.address()))
-      on_lost(*ls, self->system().render(dm.reason));
+      on_lost(self, *ls, self->system().render(dm.reason));
   });
   return {
     [self, s](delivery& d) {
@@ -301,13 +376,14 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
       flush(self, *s);
     },
     [self, s](dial_atom) {
-      if (s->remote_node || s->sh->lost.load() || s->node->closing.load())
+      if (s->remote_node || s->node->closing.load() || s->node->finished.load())
         return;
       const auto attempt = ++s->attempt;
       const auto& sh = *s->sh;
-      self
-        ->request(self->system().middleman().actor_handle(), connect_request_timeout, caf::connect_atom::value, sh.host,
-                  sh.port)
+      // With TLS, the openssl manager's handle: the same requests, over a verified TLS session.
+      const auto& mm =
+        s->node->net.tls ? self->system().openssl_manager().actor_handle() : self->system().middleman().actor_handle();
+      self->request(mm, connect_request_timeout, caf::connect_atom::value, sh.host, sh.port)
         .then(
           [self, s, attempt](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             if (!ptr) {
@@ -324,8 +400,15 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
             self->send(s->remote_node, hello_atom::value, s->node->name, s->node->wants);
           },
           [self, s, attempt](caf::error& err) {
-            s->node->log->info("node '{}' at {}:{} not reachable yet (attempt {}: {}); retrying in {} ms", s->sh->peer,
-                               s->sh->host, s->sh->port, attempt, self->system().render(err), s->backoff.count());
+            // CAF says no more than this when a TLS handshake fails (either side refused the other's
+            // certificate): name the likely cause.
+            const bool handshake = s->node->net.tls && err == caf::sec::disconnect_during_handshake;
+            s->node->log->info("node '{}' at {}:{} not reachable yet (attempt {}: {}{}); retrying in {} ms",
+                               s->sh->peer, s->sh->host, s->sh->port, attempt, self->system().render(err),
+                               handshake ? ": the TLS handshake failed: a certificate was refused (each node's must be "
+                                           "signed by network.tls.ca) or the peer does not speak TLS"
+                                         : "",
+                               s->backoff.count());
             self->delayed_send(self, s->backoff, dial_atom::value);
             s->backoff = std::min(s->backoff * 2, max_backoff);
           });
@@ -335,6 +418,7 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
         s->remote_link = remote;
         self->monitor(remote);
       }
+      on_rejoined(*s);
       if (!s->subscribed) {
         s->subscribed = true;
         s->sh->wants.store(wants);
@@ -350,6 +434,8 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
         s->node->log->info("node '{}' wants {}", s->sh->peer, mask_names(wants));
       }
       self->send(remote, hello_ack_atom::value);
+      if (!s->dialer) // the peer dialled: our wants go straight back to its link
+        self->send(remote, peer_hello_atom::value, s->node->wants, caf::actor_cast<caf::actor>(self));
       s->sh->hello_in.store(true);
       s->node->wake();
       flush(self, *s);
@@ -444,8 +530,19 @@ caf::behavior node_actor(caf::event_based_actor* self, std::shared_ptr<node_stat
 
 } // namespace
 
-void node::configure(caf::actor_system_config& cfg, const core::network_spec& net) {
+void node::configure(caf::actor_system_config& cfg, const core::network_spec& net, const std::string& name) {
   cfg.load<caf::io::middleman>();
+  if (net.tls) {
+    // Any of these settings makes CAF verify the peer (SSL_VERIFY_PEER, and FAIL_IF_NO_PEER_CERT):
+    // both sides present a certificate and check the other's against the CA.
+    cfg.load<caf::openssl::manager>();
+    const auto* self = net.find(name);
+    const bool own = self != nullptr && !self->certificate.empty();
+    cfg.openssl_certificate = (own ? self->certificate : net.tls->certificate).string();
+    cfg.openssl_key = (own ? self->key : net.tls->key).string();
+    cfg.openssl_cafile = net.tls->ca.string();
+    cfg.openssl_passphrase = net.tls->passphrase;
+  }
   // Both on every node: a lost peer, a silent one included, is seen within timeout + one interval.
   cfg.set("middleman.heartbeat-interval", caf::timespan{net.heartbeat_interval});
   cfg.set("middleman.connection-timeout", caf::timespan{net.heartbeat_timeout});
@@ -465,6 +562,10 @@ node::node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::s
   for (const auto& [actor, on] : net.actor_nodes)
     if (on != st_->name)
       remote->insert(actor);
+  // The notices of a lost node carry its name as source: each node publishes its own.
+  for (const auto& n : net.nodes)
+    if (n.name != st_->name && !net.actor_nodes.contains(n.name))
+      remote->insert(n.name);
   st_->remote_sources = std::move(remote);
   for (const auto* p : net.peers_of(st_->name)) {
     auto l = std::make_unique<link_shared>();
@@ -479,6 +580,7 @@ node::node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::s
     ls->node = st_;
     ls->sh = st_->links[i].get();
     ls->index = i;
+    ls->dialer = st_->name < st_->links[i]->peer;
     ls->credit = net.window;
     link_actors_.push_back(sys.spawn(link_actor, ls));
     st_->links[i]->actor = link_actors_.back().address();
@@ -495,17 +597,22 @@ node::~node() {
 
 std::optional<std::string> node::listen() {
   const auto* self = st_->net.find(st_->name);
-  auto port = st_->sys->middleman().publish(node_actor_, self->port, self->host.c_str(), true);
+  // reuse: a node restarted at once finds its port in TIME_WAIT (caf-0.17 notes, 12.5).
+  auto port = st_->net.tls ? caf::openssl::publish(node_actor_, self->port, self->host.c_str(), true)
+                           : st_->sys->middleman().publish(node_actor_, self->port, self->host.c_str(), true);
   if (!port)
     return fmt::format("node '{}' cannot listen on {}:{}: {} (is the port in use?)", st_->name, self->host, self->port,
                        st_->sys->render(port.error()));
-  st_->log->info("node '{}' listening on {}:{}", st_->name, self->host, *port);
+  st_->log->info("node '{}' listening on {}:{}{}", st_->name, self->host, *port,
+                 st_->net.tls ? " (TLS, peers verified against " + st_->net.tls->ca.string() + ")"
+                              : (self->loopback() ? "" : " (plain TCP: network.insecure)"));
   return std::nullopt;
 }
 
 bool node::wait_connected(const std::function<bool()>& cancelled) {
   for (auto& l : st_->links)
-    caf::anon_send(caf::actor_cast<caf::actor>(l->actor), dial_atom::value);
+    if (st_->name < l->peer) // the other side dials this node (link_state::dialer)
+      caf::anon_send(caf::actor_cast<caf::actor>(l->actor), dial_atom::value);
   const auto deadline = std::chrono::steady_clock::now() + st_->net.connect_timeout;
   std::unique_lock lock{st_->mu};
   for (;;) {

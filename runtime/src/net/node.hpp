@@ -57,7 +57,8 @@ class node {
 public:
   /// CAF settings of a node: the middleman (caf::io) and its heartbeats, on every node (a
   /// node with a connection timeout cuts a peer that sends no heartbeats).
-  static void configure(caf::actor_system_config& cfg, const core::network_spec& net);
+  /// With network.tls, the openssl manager too, with node `name`'s certificate.
+  static void configure(caf::actor_system_config& cfg, const core::network_spec& net, const std::string& name = {});
 
   /// wants: mask (type_bit) of the types this node's actors subscribed to.
   node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::string name, std::uint32_t wants,
