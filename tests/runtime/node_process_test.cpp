@@ -196,6 +196,54 @@ bool wait_for_lines(child_process& c, const std::filesystem::path& file, std::si
   return true;
 }
 
+/// A network namespace joined to this one by a veth pair (10.213.X.1 here, 10.213.X.2 inside),
+/// removed again at the end; ok() is false where the machine does not allow it (not root, no
+/// netns or veth support).
+class veth_namespace {
+public:
+  veth_namespace() {
+    const auto id = static_cast<unsigned>(::getpid()) % 250U + 1U;
+    name_ = "libra-t" + std::to_string(::getpid());
+    outer_ = "lt" + std::to_string(::getpid()) + "a";
+    inner_ = "lt" + std::to_string(::getpid()) + "b";
+    outer_ip_ = "10.213." + std::to_string(id) + ".1";
+    inner_ip_ = "10.213." + std::to_string(id) + ".2";
+    ok_ = ::geteuid() == 0 && ip({"netns", "add", name_})
+          && ip({"link", "add", outer_, "type", "veth", "peer", "name", inner_})
+          && ip({"link", "set", inner_, "netns", name_}) && ip({"addr", "add", outer_ip_ + "/30", "dev", outer_})
+          && ip({"link", "set", outer_, "up"})
+          && ip({"netns", "exec", name_, "ip", "addr", "add", inner_ip_ + "/30", "dev", inner_})
+          && ip({"netns", "exec", name_, "ip", "link", "set", inner_, "up"})
+          && ip({"netns", "exec", name_, "ip", "link", "set", "lo", "up"});
+  }
+  veth_namespace(const veth_namespace&) = delete;
+  veth_namespace& operator=(const veth_namespace&) = delete;
+  ~veth_namespace() {
+    (void)ip({"link", "del", outer_}); // takes its peer inside along
+    (void)ip({"netns", "del", name_});
+  }
+  [[nodiscard]] bool ok() const { return ok_; }
+  [[nodiscard]] const std::string& outer_ip() const { return outer_ip_; }
+  [[nodiscard]] const std::string& inner_ip() const { return inner_ip_; }
+  /// Cuts (or restores) the link: packets are dropped, no socket is told.
+  bool set_up(bool up) { return ip({"link", "set", outer_, up ? "up" : "down"}); }
+  /// argv run inside the namespace.
+  [[nodiscard]] std::vector<std::string> inside(std::vector<std::string> argv) const {
+    argv.insert(argv.begin(), {"/usr/sbin/ip", "netns", "exec", name_});
+    return argv;
+  }
+
+private:
+  static bool ip(std::vector<std::string> args) {
+    if (!std::filesystem::exists("/usr/sbin/ip"))
+      return false;
+    args.insert(args.begin(), "/usr/sbin/ip");
+    return libra::testing::run_process(std::move(args)).rc == 0;
+  }
+  std::string name_, outer_, inner_, outer_ip_, inner_ip_;
+  bool ok_ = false;
+};
+
 } // namespace
 
 TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, any start order", "[runtime][net]") {
@@ -533,12 +581,18 @@ TEST_CASE("nodes: on_node_loss: continue: a killed node started again rejoins an
   REQUIRE(b.wait_for_output("node 'a' rejoined", 20s));
   // The new a's ticks reach b's recorder.
   CHECK(wait_for_lines(b, dir.path() / "b.jsonl", before + 500, 20s));
-  a.signal(SIGTERM);
+  // b first: a's end, seen by a b still running under `continue`, would be a second loss.
   b.signal(SIGTERM);
-  const auto rcs = wait_all({&a, &b});
+  const int rc_b = wait_all({&b})[0];
+  a.signal(SIGTERM);
+  const int rc_a = wait_all({&a})[0];
   INFO("a:\n" << a.out() << a.err() << "\nb:\n" << b.out() << b.err());
-  CHECK(rcs[0] == 0);
-  CHECK(rcs[1] == 0);
+  CHECK(rc_a == 0);
+  CHECK(rc_b == 0);
+  // b's orderly end was no loss to a: a ran on until its own SIGTERM.
+  CHECK_THAT(a.err(), Catch::Contains("link to node 'b' closed: it ended its run"));
+  CHECK_THAT(a.err(), !Catch::Contains("node 'b' lost"));
+  CHECK_THAT(a.out(), Catch::Contains("summary: " + topo.string() + " (SIGTERM)"));
   // b told its actors what the loss meant: a's gateway is gone (once, at the loss).
   CHECK(summary_type_counts(b.out())["GATEWAY_DISCONNECTED"] == 1);
 }
@@ -592,6 +646,50 @@ TEST_CASE("nodes: SIGTERM to --all-nodes drains every node, each with its summar
     CHECK(m[1] == m[2]);
     CHECK(m[3] == "0");
   }
+}
+
+TEST_CASE("nodes: a 3 s network partition is detected on both sides and healed (network namespace)", "[runtime][net]") {
+  veth_namespace ns;
+  if (!ns.ok()) {
+    WARN("skipped: needs root and ip netns/veth (iproute2)");
+    return;
+  }
+  temp_dir dir;
+  const auto ports = free_ports(2);
+  const auto topo = dir.write(
+    "p.yaml", "nodes:\n  a: {host: " + ns.outer_ip() + ", port: " + std::to_string(ports[0])
+                + "}\n  b: {host: " + ns.inner_ip() + ", port: " + std::to_string(ports[1])
+                + "}\n"
+                  "network: {connect_timeout_s: 30, on_node_loss: continue, insecure: true}\n"
+                  "actors:\n"
+                  "  - {name: gw.a, type: gateway.synthetic, node: a, params: {instrument: EUR/USD, rate: 5000}}\n"
+                  "  - {name: rec.b, type: recorder, node: b, params: {file: "
+                + (dir.path() / "b.jsonl").string() + ", types: [TICK]}}\n");
+  child_process b{ns.inside(node_args(topo, "b"))};
+  child_process a{node_args(topo, "a")};
+  REQUIRE(a.wait_for_output("actors started", 20s));
+  REQUIRE(b.wait_for_output("actors started", 20s));
+  REQUIRE(wait_for_lines(b, dir.path() / "b.jsonl", 0, 20s));
+  const auto cut = std::chrono::steady_clock::now();
+  REQUIRE(ns.set_up(false));
+  // Silence, not a closed socket: only the heartbeats tell (500 ms by default).
+  CHECK(a.wait_for_output("node 'b' lost", 5s));
+  CHECK(b.wait_for_output("node 'a' lost", 5s));
+  CHECK(std::chrono::steady_clock::now() - cut < 2s);
+  // The partition lasts 3 s (the stimulus, not a wait for a result).
+  while (std::chrono::steady_clock::now() - cut < 3s)
+    a.wait_for_output("\x01never", 20ms);
+  const auto before = line_count(dir.path() / "b.jsonl");
+  REQUIRE(ns.set_up(true));
+  CHECK(a.wait_for_output("node 'b' rejoined", 30s));
+  CHECK(b.wait_for_output("node 'a' rejoined", 30s));
+  CHECK(wait_for_lines(b, dir.path() / "b.jsonl", before + 500, 20s));
+  a.signal(SIGTERM);
+  b.signal(SIGTERM);
+  const auto rcs = wait_all({&a, &b});
+  INFO("a:\n" << a.out() << a.err() << "\nb:\n" << b.out() << b.err());
+  CHECK(rcs[0] == 0);
+  CHECK(rcs[1] == 0);
 }
 
 #endif

@@ -24,6 +24,11 @@
 #include <optional>
 #include <set>
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace libra::net {
 
 // Messages between nodes: CAF atoms and built-in types only, so nothing needs registering on
@@ -33,15 +38,18 @@ using hello_atom = caf::atom_constant<caf::atom("lhello")>; // (name, wants) to 
 // answers with its own straight to the dialler's link.
 using peer_hello_atom = caf::atom_constant<caf::atom("lphello")>;
 using hello_ack_atom = caf::atom_constant<caf::atom("lhelloack")>;
-using batch_atom = caf::atom_constant<caf::atom("lbatch")>; // (seq, journal records)
-using ack_atom = caf::atom_constant<caf::atom("lack")>;     // (seq)
-using query_atom = caf::atom_constant<caf::atom("lquery")>; // (round): end-of-data check
-using reply_atom = caf::atom_constant<caf::atom("lreply")>; // (round, done, idle, sent, received)
-using bye_atom = caf::atom_constant<caf::atom("lbye")>;     // every node's data is done
-using ask_atom = caf::atom_constant<caf::atom("lask")>;     // local: (round) query the peer
-using poke_atom = caf::atom_constant<caf::atom("lpoke")>;   // local: a new snapshot is ready
-using dial_atom = caf::atom_constant<caf::atom("ldial")>;   // local: (re)try connecting
-using retry_atom = caf::atom_constant<caf::atom("lretry")>; // local: publish held events again
+using batch_atom = caf::atom_constant<caf::atom("lbatch")>;       // (seq, journal records)
+using ack_atom = caf::atom_constant<caf::atom("lack")>;           // (seq)
+using query_atom = caf::atom_constant<caf::atom("lquery")>;       // (round): end-of-data check
+using reply_atom = caf::atom_constant<caf::atom("lreply")>;       // (round, done, idle, sent, received)
+using bye_atom = caf::atom_constant<caf::atom("lbye")>;           // every node's data is done
+using stopping_atom = caf::atom_constant<caf::atom("lstopping")>; // this node is ending its run
+using ask_atom = caf::atom_constant<caf::atom("lask")>;           // local: (round) query the peer
+using poke_atom = caf::atom_constant<caf::atom("lpoke")>;         // local: a new snapshot is ready
+using dial_atom = caf::atom_constant<caf::atom("ldial")>;         // local: (re)try connecting
+using retry_atom = caf::atom_constant<caf::atom("lretry")>;       // local: publish held events again
+using probe_atom = caf::atom_constant<caf::atom("lprobe")>;       // local: (host, port) -> reachable
+using connect_atom = caf::atom_constant<caf::atom("lconnect")>;   // local: (attempt) the probe passed
 
 namespace {
 
@@ -50,6 +58,46 @@ constexpr std::chrono::milliseconds max_backoff{1000};
 constexpr std::chrono::milliseconds connect_request_timeout{2000};
 constexpr std::chrono::milliseconds full_bus_retry{1};
 constexpr std::chrono::milliseconds idle_probe{20};
+constexpr std::chrono::milliseconds tcp_probe_timeout{500};
+
+/// Whether host:port accepts a TCP connection within the timeout. Asked before every connect:
+/// CAF 0.17's middleman connects with a blocking connect(2) in its one actor, so towards a host
+/// that drops packets (a partition) it blocks for the kernel's SYN timeout, about 2 minutes, and
+/// every later connect, the one after the network heals included, waits behind it (seen in the
+/// partition test). The probe's connection carries no data; the node closes it at once.
+bool tcp_reachable(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0)
+    return false;
+  const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned{found, &::freeaddrinfo};
+  for (const auto* ai = found; ai != nullptr; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+      continue;
+    bool ok = ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    if (!ok && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout.count())) == 1) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ok = ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+      }
+    }
+    ::close(fd);
+    if (ok)
+      return true;
+  }
+  return false;
+}
+
+/// Runs the probes on a thread of its own (detached): they block for up to their timeout.
+caf::behavior prober_actor() {
+  return {[](probe_atom, const std::string& host, std::uint16_t port) {
+    return tcp_reachable(host, port, tcp_probe_timeout);
+  }};
+}
 
 /// One node's view at one instant, for the end-of-data check.
 struct snapshot {
@@ -84,6 +132,7 @@ struct link_shared {
   std::atomic<bool> lost{false};
   std::atomic<bool> closed{false}; ///< went away at the end of the run, as expected
   std::atomic<bool> bye{false};
+  std::atomic<bool> stopping{false}; ///< the peer said it is ending its run (a signal, its duration)
   std::atomic<std::uint64_t> sent{0}, acked{0}, received{0}, batches_sent{0}, batches_received{0}, lost_events{0},
     bad_batches{0}, staged{0}, held{0};
   std::atomic<std::uint32_t> wants{0};
@@ -150,6 +199,7 @@ struct link_state {
   // its hello. (Both dialling opens two connections; over TLS CAF 0.17 then drops the pair's
   // routes, and both sides see the other lost.)
   bool dialer = false;
+  caf::actor prober; ///< the node's (dialling links only)
   caf::actor remote_node;
   caf::actor remote_link;
   int attempt = 0;
@@ -171,7 +221,7 @@ struct link_state {
 using link_ptr = std::shared_ptr<link_state>;
 
 void stage_event(link_state& s, const event& e) {
-  if (s.sh->lost.load()) { // nobody to send it to until the peer rejoins: lost, counted (not held)
+  if (s.sh->lost.load() || s.sh->closed.load()) { // no peer until it rejoins: lost, counted (not held)
     s.sh->lost_events.fetch_add(1);
     return;
   }
@@ -312,8 +362,11 @@ void announce_loss(link_state& s, const std::string& why) {
 
 void on_lost(caf::event_based_actor* self, link_state& s, const std::string& why) {
   const auto& node = *s.node;
-  const bool expected = node.closing.load() || s.sh->bye.load() || node.finished.load();
-  if ((expected ? s.sh->closed : s.sh->lost).exchange(true))
+  // This node ending (or every node done): the links close with it.
+  const bool ending = node.closing.load() || s.sh->bye.load() || node.finished.load();
+  // The peer ended its run in order (it said so first): not a loss, but this node runs on.
+  const bool peer_ended = !ending && s.sh->stopping.load();
+  if ((ending || peer_ended ? s.sh->closed : s.sh->lost).exchange(true))
     return;
   std::uint64_t lost = s.sh->staged.load();
   for (const auto& [seq, n] : s.in_flight)
@@ -322,7 +375,7 @@ void on_lost(caf::event_based_actor* self, link_state& s, const std::string& why
   for (auto& q : s.stages)
     q.clear();
   s.sh->staged.store(0);
-  if (expected) {
+  if (ending) {
     node.log->info("link to node '{}' closed", s.sh->peer);
     return;
   }
@@ -339,26 +392,34 @@ void on_lost(caf::event_based_actor* self, link_state& s, const std::string& why
   s.credit = node.net.window;
   s.attempt = 0;
   s.backoff = first_backoff;
-  auto msg =
-    fmt::format("node '{}' lost: {} ({} events staged or in flight to it counted as lost)", s.sh->peer, why, lost);
-  node.log->error("{}", msg);
-  announce_loss(s, why);
-  if (node.net.on_node_loss == core::node_loss_policy::cont) {
-    // It may come back (restarted, the network healed): the dialling side dials it again.
-    node.log->info("on_node_loss: continue: waiting for node '{}' to rejoin", s.sh->peer);
-    if (s.dialer)
-      self->delayed_send(self, first_backoff, dial_atom::value);
+  if (peer_ended) {
+    node.log->info("link to node '{}' closed: it ended its run ({} events in flight to it not delivered); it "
+                   "rejoins when started again",
+                   s.sh->peer, lost);
+  } else {
+    auto msg =
+      fmt::format("node '{}' lost: {} ({} events staged or in flight to it counted as lost)", s.sh->peer, why, lost);
+    node.log->error("{}", msg);
+    announce_loss(s, why);
+    if (node.net.on_node_loss == core::node_loss_policy::cont)
+      node.log->info("on_node_loss: continue: waiting for node '{}' to rejoin", s.sh->peer);
+    if (node.cb.node_lost)
+      node.cb.node_lost(msg);
   }
-  if (node.cb.node_lost)
-    node.cb.node_lost(msg);
+  // It may come back (restarted, the network healed): the dialling side dials it again (under
+  // halt this node is ending anyway).
+  if (s.dialer && (peer_ended || node.net.on_node_loss == core::node_loss_policy::cont))
+    self->delayed_send(self, first_backoff, dial_atom::value);
   s.node->wake();
 }
 
-/// The peer is up again after a loss (on_node_loss: continue).
+/// The peer is up again after a loss or its orderly end (a new incarnation said hello).
 void on_rejoined(link_state& s) {
-  if (!s.sh->lost.exchange(false))
-    return;
-  s.node->log->info("node '{}' rejoined", s.sh->peer);
+  const bool was_lost = s.sh->lost.exchange(false);
+  const bool was_closed = s.node->closing.load() ? false : s.sh->closed.exchange(false);
+  s.sh->stopping.store(false);
+  if (was_lost || was_closed)
+    s.node->log->info("node '{}' rejoined", s.sh->peer);
 }
 
 caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
@@ -379,6 +440,26 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
       if (s->remote_node || s->node->closing.load() || s->node->finished.load())
         return;
       const auto attempt = ++s->attempt;
+      const auto& sh = *s->sh;
+      auto retry = [self, s, attempt](const std::string& why) {
+        s->node->log->info("node '{}' at {}:{} not reachable yet (attempt {}: {}); retrying in {} ms", s->sh->peer,
+                           s->sh->host, s->sh->port, attempt, why, s->backoff.count());
+        self->delayed_send(self, s->backoff, dial_atom::value);
+        s->backoff = std::min(s->backoff * 2, max_backoff);
+      };
+      self->request(s->prober, tcp_probe_timeout * 4, probe_atom::value, sh.host, sh.port)
+        .then(
+          [self, attempt, retry](bool reachable) {
+            if (reachable)
+              self->send(self, connect_atom::value, attempt);
+            else
+              retry(fmt::format("no TCP connection: refused, or no answer within {} ms", tcp_probe_timeout.count()));
+          },
+          [self, retry](caf::error& err) { retry(self->system().render(err)); });
+    },
+    [self, s](connect_atom, int attempt) {
+      if (s->remote_node || s->node->closing.load() || s->node->finished.load())
+        return;
       const auto& sh = *s->sh;
       // With TLS, the openssl manager's handle: the same requests, over a verified TLS session.
       const auto& mm =
@@ -501,6 +582,16 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
       }
       node.wake();
     },
+    [self, s](stopping_atom) {
+      if (self->current_sender() == nullptr) { // from this node's closing(): tell the peer
+        if (s->remote_link)
+          self->send(s->remote_link, stopping_atom::value);
+        return;
+      }
+      // An orderly end (its summary follows), not a loss: no notices, no policy.
+      s->sh->stopping.store(true);
+      s->node->log->info("node '{}' is ending its run", s->sh->peer);
+    },
     [self, s](bye_atom) {
       if (self->current_sender() == nullptr) { // from this node's poll(): tell the peer
         if (s->remote_link)
@@ -581,6 +672,11 @@ node::node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::s
     ls->sh = st_->links[i].get();
     ls->index = i;
     ls->dialer = st_->name < st_->links[i]->peer;
+    if (ls->dialer) {
+      if (!prober_)
+        prober_ = sys.spawn<caf::detached>(prober_actor);
+      ls->prober = prober_;
+    }
     ls->credit = net.window;
     link_actors_.push_back(sys.spawn(link_actor, ls));
     st_->links[i]->actor = link_actors_.back().address();
@@ -593,6 +689,8 @@ node::~node() {
   for (auto& a : link_actors_)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(node_actor_, caf::exit_reason::user_shutdown);
+  if (prober_)
+    caf::anon_send_exit(prober_, caf::exit_reason::user_shutdown);
 }
 
 std::optional<std::string> node::listen() {
@@ -705,7 +803,12 @@ void node::poll() {
 
 bool node::finished() const { return st_->finished.load(); }
 
-void node::closing() { st_->closing.store(true); }
+void node::closing() {
+  // Peers hear it before the connection ends (one connection, FIFO): the end is not a loss to them.
+  if (!st_->closing.exchange(true))
+    for (auto& l : st_->links)
+      caf::anon_send(caf::actor_cast<caf::actor>(l->actor), stopping_atom::value);
+}
 
 std::vector<link_stats> node::stats() const {
   std::vector<link_stats> out;

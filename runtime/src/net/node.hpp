@@ -80,7 +80,8 @@ public:
   /// are done and nothing is in flight anywhere (counters stable over two rounds).
   void poll();
   [[nodiscard]] bool finished() const;
-  /// The run is ending: a peer that goes away now is not a loss.
+  /// The run is ending: a peer that goes away now is not a loss, and the peers are told that
+  /// this node's end is not one either.
   void closing();
 
   [[nodiscard]] std::vector<link_stats> stats() const;
@@ -96,6 +97,7 @@ private:
   // would close a cycle that keeps them, st_ and the middleman's proxies alive past the run.
   caf::actor node_actor_;
   std::vector<caf::actor> link_actors_;
+  caf::actor prober_; ///< TCP probes before CAF's (blocking) connect
 };
 
 } // namespace libra::net
