@@ -149,8 +149,9 @@ struct endpoint_state {
   std::shared_ptr<endpoint_channel> channel; // the rings to the subscriber (delivery.hpp)
   std::uint32_t mask = 0;                    // types this endpoint subscribed to
   std::array<std::uint64_t, priority_count> cursor{};
-  bool conflates = false; // a subscription with conflation::by_instrument
-  held_events held;       // conflates: what it is behind on
+  bool conflates = false;     // a subscription with conflation::by_instrument
+  bool behind_writer = false; // write-ahead: gets events only up to core->ahead_through
+  held_events held;           // conflates: what it is behind on
   [[nodiscard]] bool wants(std::size_t p) const noexcept { return (mask & types_of(static_cast<priority>(p))) != 0; }
 };
 
@@ -229,6 +230,8 @@ void refresh(broker_actor* self) {
     ep.rec = std::move(rec);
     ep.mask = 0;
     ep.conflates = false;
+    ep.behind_writer =
+      st.core->ahead.load(std::memory_order_acquire) && ep.rec.actor.address() != st.core->ahead_writer;
     for (const auto& sub : ep.rec.subs) {
       ep.mask |= type_bit(sub->type);
       ep.conflates = ep.conflates || sub->conflate == conflation::by_instrument;
@@ -306,10 +309,15 @@ std::uint32_t fill(broker_state& st, endpoint_state& ep, handoff_ring& ring, std
   // The sole reader may take the event instead of copying it: nobody else will read it.
   const bool sole = st.readers[p] == 1;
   auto& cur = ep.cursor[p];
+  // Write-ahead: nothing the writer has not made safe (FIFO within the priority: an event waits
+  // behind one with a higher number, never the other way).
+  const auto through = ep.behind_writer ? st.core->ahead_through.load(std::memory_order_acquire) : UINT64_MAX;
   while (n < limit) {
     if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
       break;
     auto& s = lq.at(cur);
+    if (s.ev.sequence() > through)
+      break; // the writer's confirmation wakes the broker
     ++cur;
     if ((ep.mask & type_bit(s.ev.type())) == 0)
       continue;
@@ -364,10 +372,13 @@ bool absorb(broker_state& st, endpoint_state& ep, std::size_t max) {
   auto& held = ep.held;
   std::size_t n = 0;
   std::uint64_t replaced = 0;
+  const auto through = ep.behind_writer ? st.core->ahead_through.load(std::memory_order_acquire) : UINT64_MAX;
   while (n < max) {
     if (cur == lq.end() && (!pull(st, p, pull_chunk) || st.stale))
       break;
     auto& s = lq.at(cur);
+    if (s.ev.sequence() > through)
+      break;
     if ((ep.mask & type_bit(s.ev.type())) == 0) {
       ++cur;
       continue;

@@ -229,6 +229,23 @@ const bus_config& bus::config() const noexcept { return core_->cfg; }
 
 caf::actor bus::broker() const { return core_->broker; }
 
+std::function<void(std::uint64_t)> bus::write_ahead(const caf::actor& writer) {
+  if (!writer)
+    throw bus_error("write_ahead: no writer actor");
+  if (core_->running.load() || core_->stopped.load())
+    throw bus_error("write_ahead: the bus has started already");
+  if (core_->ahead.exchange(true))
+    throw bus_error("write_ahead: this bus has a writer already");
+  core_->ahead_writer = writer.address();
+  return [core = core_](std::uint64_t through) {
+    auto prev = core->ahead_through.load(std::memory_order_relaxed);
+    while (prev < through && !core->ahead_through.compare_exchange_weak(prev, through, std::memory_order_acq_rel))
+      ;
+    if (prev < through)
+      core->wake(); // the broker may hold events for it
+  };
+}
+
 caf::actor bus::subscriber_actor(subscription_id id) const { return core_->subscriber_actor(id); }
 
 std::array<std::size_t, event_type_count> bus::subscription_counts() const { return core_->subscription_counts(); }

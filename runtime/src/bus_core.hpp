@@ -142,6 +142,11 @@ public:
   std::atomic<std::uint64_t> handler_calls{0};
   /// Events a conflating subscription skipped (replaced by a newer one of the instrument).
   std::atomic<std::uint64_t> conflated{0};
+  /// Write-ahead (bus::write_ahead): every endpoint but `ahead_writer` gets an event only once
+  /// its sequence number is at most `ahead_through`. Set before start, then read by the broker.
+  caf::actor_addr ahead_writer;
+  std::atomic<bool> ahead{false};
+  std::atomic<std::uint64_t> ahead_through{0};
   std::atomic<bool> running{false};
   std::atomic<bool> stopped{false};
   /// Set by stop() once it is done with the broker: from then on no handler call starts (events

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -168,6 +169,16 @@ public:
   [[nodiscard]] std::array<std::size_t, event_type_count> subscription_counts() const;
   /// The actor that runs a subscription's handler (or the subscribed actor); invalid if unknown.
   [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
+
+  /// Write-ahead: from now on an event reaches the subscribers other than `writer` only once
+  /// the returned function has been called with its sequence number or a higher one (`writer`
+  /// gets every event at once). For a journal that must hold whatever a handler saw: it calls
+  /// the function, from any thread, with the highest number up to which every event is safe
+  /// (written and synced). Events waiting for it hold capacity like any backlog (publishers see
+  /// a full bus when the writer falls behind). The function keeps the bus's state alive and may
+  /// outlive the bus (then it does nothing). Once per bus, before start(); throws bus_error
+  /// otherwise.
+  std::function<void(std::uint64_t)> write_ahead(const caf::actor& writer);
 
 private:
   std::shared_ptr<detail::bus_core> core_;

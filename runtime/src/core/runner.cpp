@@ -404,7 +404,8 @@ int run_topology(const topology& topo, const run_options& opts) {
     b.subscribe(t, monitor);
   caf::actor journal_actor;
   if (jwriter)
-    journal_actor = journal::spawn_journal(sys, b, jwriter, [&ctl](const std::string& why) { ctl.fail(why); });
+    journal_actor = journal::spawn_journal(
+      sys, b, jwriter, [&ctl](const std::string& why) { ctl.fail(why); }, !deterministic);
 
   const auto subscriptions_before = b.subscription_counts(); // the runtime's own: not shipped to peers
   auto directory = std::make_shared<actor_directory>();

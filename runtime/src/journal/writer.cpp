@@ -218,6 +218,11 @@ void journal_writer::fail(const std::string& what) {
     report(text);
 }
 
+void journal_writer::on_durable(std::function<void(std::uint64_t)> f) {
+  std::lock_guard guard{mu_};
+  on_durable_ = std::move(f);
+}
+
 void journal_writer::on_error(std::function<void(const std::string&)> f) {
   std::lock_guard guard{mu_};
   on_error_ = std::move(f);
@@ -311,6 +316,8 @@ void journal_writer::run() {
       break;
     out.swap(fill_);
     cuts.swap(cuts_);
+    // Every number below next_seq_ is in `out`, written before, or not journaled.
+    const auto out_through = next_seq_ - 1;
     const auto records = std::exchange(fill_records_, 0);
     want_flush_ = false;
     const bool sync_after =
@@ -325,6 +332,13 @@ void journal_writer::run() {
     lock.lock();
     if (written) // the records on disk: a failed write leaves none of its buffer's (it is cut back)
       stats_.records += records;
+    if (written && sync_after && on_durable_) {
+      // Nothing new to write: what arrived meanwhile was not journaled, and is safe too.
+      const auto through = fill_.empty() ? next_seq_ - 1 : out_through;
+      lock.unlock();
+      on_durable_(through);
+      lock.lock();
+    }
   }
   const bool failed = !error_.empty();
   lock.unlock();
@@ -422,8 +436,15 @@ void journal_writer::write_record(const event& e) {
 }
 
 bool journal_writer::flush(std::uint64_t lag) {
-  std::lock_guard guard{mu_};
+  std::unique_lock lock{mu_};
   stats_.max_lag_events = std::max(stats_.max_lag_events, lag);
+  if (fill_.empty() && writer_idle_ && error_.empty() && on_durable_ && cfg_.fsync == fsync_policy::every_batch) {
+    // Nothing to write and nothing being written: the batch was of types not journaled.
+    const auto through = next_seq_ - 1;
+    lock.unlock();
+    on_durable_(through);
+    return true;
+  }
   if (closed_ || !error_.empty() || fill_.empty())
     return error_.empty();
   // Only a sleeping thread is woken (a lingering or busy one takes fill_ when it is done): no
@@ -481,9 +502,10 @@ caf::behavior journal_actor(caf::event_based_actor* /*self*/, std::shared_ptr<jo
 } // namespace
 
 caf::actor spawn_journal(caf::actor_system& sys, bus& b, std::shared_ptr<journal_writer> w,
-                         std::function<void(const std::string&)> on_error) {
+                         std::function<void(const std::string&)> on_error, bool write_ahead) {
   auto* writer = w.get();
   writer->on_error(std::move(on_error));
+  write_ahead = write_ahead && writer->config().fsync == fsync_policy::every_batch;
   // Scheduled, not detached: it only encodes (the writer thread does the I/O), so it needs no
   // thread of its own; it blocks a worker only while both buffers are full.
   auto a = sys.spawn(journal_actor, std::move(w), &b);
@@ -491,6 +513,8 @@ caf::actor spawn_journal(caf::actor_system& sys, bus& b, std::shared_ptr<journal
   for (auto t : all_event_types)
     b.subscribe(t, a);
   writer->expect_from(b.published() + 1);
+  if (write_ahead)
+    writer->on_durable(b.write_ahead(a));
   return a;
 }
 

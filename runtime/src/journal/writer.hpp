@@ -88,6 +88,10 @@ public:
   bool close();
   /// Called once, from the writer thread, when a write or fsync fails (with error()).
   void on_error(std::function<void(const std::string&)> f);
+  /// With fsync every_batch: called (from the writer thread, or the subscriber's in flush())
+  /// with the highest sequence number up to which every event is on disk and synced, or was not
+  /// of a journaled type: the bus's write-ahead confirmation (bus::write_ahead).
+  void on_durable(std::function<void(std::uint64_t)> f);
   /// Bytes at which the fill buffer is handed over (and the subscriber waits if the other buffer
   /// is still being written).
   static constexpr std::size_t buffer_bytes = std::size_t{256} << 10;
@@ -123,6 +127,7 @@ private:
   std::condition_variable space_cv_; // the subscriber waits for the writer thread
   std::thread thread_;
   std::function<void(const std::string&)> on_error_;
+  std::function<void(std::uint64_t)> on_durable_;
   journal_config cfg_;
   trace_id run_;
   int lock_fd_ = -1;
@@ -153,9 +158,12 @@ private:
   bool closed_ = false;
 };
 
-/// Spawns the writer's actor (detached: its own thread) and subscribes it to b for every type in
-/// w's config. on_error is called once, from the actor's thread, when a write fails.
+/// Spawns the writer's actor (scheduled; the writer thread does the I/O) and subscribes it to b
+/// for every type. on_error is called once, from the writer thread, when a write fails. With
+/// write_ahead (fsync every_batch, not in deterministic mode, where only the driver's thread may
+/// touch the broker), the bus hands an event to the other subscribers only once it is on disk
+/// and synced: nothing a handler saw is missing from the journal after a kill.
 caf::actor spawn_journal(caf::actor_system& sys, bus& b, std::shared_ptr<journal_writer> w,
-                         std::function<void(const std::string&)> on_error);
+                         std::function<void(const std::string&)> on_error, bool write_ahead = false);
 
 } // namespace libra::journal
