@@ -1,5 +1,6 @@
 // subscribe / unsubscribe / handler limits.
 #include "../support/bus_fixture.hpp"
+#include "../support/eventually.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -214,4 +215,42 @@ TEST_CASE_METHOD(system_fixture, "a plain function is one handler however often 
   CHECK_FALSE(handler{ignore_event} == handler{ignore_event_too});
   CHECK(b.unsubscribe_handler(event_type::tick, ignore_event));
   CHECK(b.stats().handlers == 2);
+}
+
+TEST_CASE_METHOD(system_fixture, "write_ahead: the other subscribers get an event only once the writer confirmed it",
+                 "[bus][write_ahead]") {
+  bus b{sys, bus_config{}};
+  auto written = std::make_shared<std::atomic<std::uint64_t>>(0);
+  auto writer = sys.spawn([written]() -> caf::behavior {
+    return {[written](delivery& d) { d.consume([&](const event&) { written->fetch_add(1); }); }};
+  });
+  (void)b.subscribe(event_type::tick, writer);
+  auto confirm = b.write_ahead(writer);
+  CHECK_THROWS_AS(b.write_ahead(writer), bus_error); // one writer per bus
+  std::atomic<std::uint64_t> seen{0};
+  std::atomic<std::uint64_t> last_seq{0};
+  (void)b.subscribe(event_type::tick, [&](const event& e) {
+    last_seq = e.sequence();
+    ++seen;
+  });
+  REQUIRE(b.start());
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(b.publish(make_tick(i)));
+  // The writer has all ten; the handler none, as nothing is confirmed.
+  REQUIRE(libra::testing::eventually([&] { return written->load() == 10; }));
+  CHECK(seen == 0);
+  CHECK_FALSE(b.wait_idle(std::chrono::milliseconds{50})); // they wait: pending, not lost
+  confirm(4);
+  REQUIRE(libra::testing::eventually([&] { return seen == 4; }));
+  CHECK(last_seq == 4);
+  confirm(3); // never backwards
+  confirm(10);
+  REQUIRE(b.wait_idle(std::chrono::seconds{10}));
+  CHECK(seen == 10);
+  CHECK(last_seq == 10);
+  b.stop();
+  bus late{sys, bus_config{}};
+  REQUIRE(late.start());
+  CHECK_THROWS_AS(late.write_ahead(writer), bus_error); // not once running
+  late.stop();
 }
