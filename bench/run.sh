@@ -28,7 +28,7 @@ done
 mkdir -p "$out"
 
 targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory
-  libra-bench-journal libra-bench-conflation)
+  libra-bench-journal libra-bench-conflation libra-bench-net)
 # Configure every time: cheap, and it stamps the current commit into the results. A tree that
 # --build names and that is configured already keeps its settings (CI's smoke run uses the test
 # tree, which has built the benchmarks: nothing to compile); a new one is Release, without tests.
@@ -64,6 +64,7 @@ if [ "$quick" = 1 ]; then
   run memory --quick
   run journal --quick
   run conflation --quick
+  run net --quick
   disruptor_args=(--quick --batch 64 --json)
 else
   run throughput --events 1000000 --trials 5 --combos "$combos"
@@ -74,6 +75,8 @@ else
   run memory
   run journal --events 1000000 --trials 5
   run conflation --events 1000000 --trials 5
+  # Two processes on loopback; ~1 min (a node pair per link window W).
+  run net
   disruptor_args=(--events 1000000 --trials 5 --batch 64 --json)
 fi
 
@@ -93,7 +96,7 @@ fi
   echo "  \"quick\": $([ "$quick" = 1 ] && echo true || echo false),"
   echo "  \"seconds\": $(( $(date +%s) - start )),"
   sep=""
-  for name in throughput publish latency priority memory journal conflation; do
+  for name in throughput publish latency priority memory journal conflation net; do
     printf '%s  "%s": ' "$sep" "$name"
     cat "$tmp/$name.json"
     sep=","
