@@ -26,7 +26,9 @@
 //     --backlog ticks, waits until B has handled 1% of them, then publishes a CIRCUIT_BREAKER:
 //     publish -> B's handler of it, and how many ticks B handled after it. Per W, beside raw CAF:
 //     the same ticks, then the breaker sent with message_priority::high (dropped on the wire,
-//     caf-0.17-notes section 12.3).
+//     caf-0.17-notes section 12.3). Controls in the same rounds: the breaker alone (no backlog) on
+//     the default node pair, on raw CAF and on the in-process bus, the floor of each path then.
+//     Also noted: how many ticks A's link had not yet sent when the breaker was published.
 //  c. publish -> remote handler at --rate (100k ev/s) offered: event i is due at t0 + i/rate, A
 //     spins until then and publishes; the sink records now - due (coordinated omission corrected,
 //     as libra-bench-latency), at the default W, beside the in-process bus and raw CAF remote.
@@ -657,6 +659,7 @@ void report(node_a& a, const results& r, const options& opt, const environment& 
   }
   row(a.name(d) + ", no backlog (control)", r.risk_control[0], true, "-");
   row("raw CAF remote, no backlog (control)", r.risk_control[1], false, "-");
+  row("in-process bus, no backlog (control)", r.risk_control[2], false, "-");
   const auto pd = percentiles_of(lat(d));
   const auto rd = risk_ratio(d).median;
   fmt::print("\nGoals at the default W={}: p50 {} us (<= {:.0f}: {}), p90 {} us (<= {:.0f}: {}), x CAF urgent {:.0f} "
@@ -719,9 +722,11 @@ std::string write_json(node_a& a, const results& r, const options& opt, const en
                        v + 1 < a.variants() ? "," : "");
   }
   out += "  ],\n";
-  out += fmt::format("  \"risk_no_backlog\": {{\"node_default_window\": {}, \"raw_caf\": {}}}\n}}\n",
-                     percentiles_json(percentiles_of(risk_latencies(r.risk_control[0]))),
-                     percentiles_json(percentiles_of(risk_latencies(r.risk_control[1]))));
+  out +=
+    fmt::format("  \"risk_no_backlog\": {{\"node_default_window\": {}, \"raw_caf\": {}, \"in_process_bus\": {}}}\n}}\n",
+                percentiles_json(percentiles_of(risk_latencies(r.risk_control[0]))),
+                percentiles_json(percentiles_of(risk_latencies(r.risk_control[1]))),
+                percentiles_json(percentiles_of(risk_latencies(r.risk_control[2]))));
   return out;
 }
 
@@ -790,13 +795,15 @@ int run_node_a(const options& opt, const ports& pt, shared_block& sh, pid_t chil
     for (std::size_t v = 0; v < nv; ++v)
       if (v != a.rigs.size())
         risk_vs.push_back(v);
-    // Controls (indices nv, nv + 1): the breaker alone, on the default node rig and on raw CAF.
-    risk_vs.push_back(nv);
-    risk_vs.push_back(nv + 1);
-    r.risk_control.resize(2);
+    // Controls (indices nv, nv + 1, nv + 2): the breaker alone, on the default node rig, on raw
+    // CAF and on the in-process bus: the floor of each path at that moment, hop by hop.
+    const std::array<std::size_t, 3> control_of{a.default_rig, a.rigs.size() + 1, a.rigs.size()};
+    for (std::size_t k = 0; k < control_of.size(); ++k)
+      risk_vs.push_back(nv + k);
+    r.risk_control.resize(control_of.size());
     interleave(risk_vs, opt.risk_trials, "risk", [&](std::size_t v, bool keep) {
       if (v >= nv) {
-        auto t = a.breaker_trial(v == nv ? a.default_rig : a.rigs.size() + 1, 0);
+        auto t = a.breaker_trial(control_of.at(v - nv), 0);
         if (keep)
           r.risk_control[v - nv].push_back(t);
         return;
