@@ -6,8 +6,9 @@
 #
 # The build is build-bench (Release); --build DIR uses DIR instead, as configured if it is.
 # --quick is the CI smoke run (seconds): it proves the programs build and run, not the figures.
-# Full run: < 5 min on the 2-core machine. Every figure is measured beside its baseline in the
-# same process, interleaved; read the ratios, not the absolute numbers (the machine drifts).
+# Full run: about 6 min on the 2-core machine (libra-bench-net about 1). Every figure is measured
+# beside its baseline in the same run, interleaved; read the ratios, not the absolute numbers (the
+# machine drifts).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --build) build="$2"; build_given=1; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
