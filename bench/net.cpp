@@ -96,6 +96,14 @@ constexpr std::size_t raw_event_bytes = 128;
 
 enum class sink_mode : int { count, slow, latency };
 
+// The block lives in memory both processes map: only lock-free atomics work there (a lock would be
+// a process-local object).
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free
+              && std::atomic<std::int64_t>::is_always_lock_free && std::atomic<double>::is_always_lock_free);
+
+/// What the sinks report to A. One trial at a time, one sink handling it (one writer); A resets it
+/// between trials while every sink is idle.
+
 struct shared_block {
   std::atomic<int> mode{0};
   std::atomic<std::int64_t> spin_ns{1000};
