@@ -33,8 +33,8 @@ namespace libra::testing {
 namespace {
 
 /// A loopback port nobody listens on now: the kernel picks it for a socket bound to port 0. Another
-/// process could take it before the node listens; the kernel hands out ephemeral ports in turn, so
-/// that takes a wrap-around of the whole range in between.
+/// process could take it in the milliseconds before the node listens; that needs it to draw the
+/// same port out of the ephemeral range, which is rare enough for a test.
 std::uint16_t netlink_free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
@@ -55,7 +55,11 @@ std::uint16_t netlink_free_port() {
 /// shipped back (without them the two links would echo every event forever).
 core::network_spec netlink_spec(std::uint32_t window) {
   core::network_spec net;
-  net.nodes = {{"a", "127.0.0.1", netlink_free_port()}, {"b", "127.0.0.1", netlink_free_port()}};
+  const auto port_a = netlink_free_port();
+  auto port_b = netlink_free_port();
+  while (port_b == port_a) // the first socket is closed already: the kernel may hand it out again
+    port_b = netlink_free_port();
+  net.nodes = {{"a", "127.0.0.1", port_a}, {"b", "127.0.0.1", port_b}};
   net.connect_timeout = 20'000ms;
   // A long timeout: under a sanitizer, with a subscriber spinning on one of the two cores, a
   // heartbeat may be late by far more than CAF's 500 ms default, and the test is not about loss.
