@@ -6,8 +6,9 @@
 #
 # The build is build-bench (Release); --build DIR uses DIR instead, as configured if it is.
 # --quick is the CI smoke run (seconds): it proves the programs build and run, not the figures.
-# Full run: < 5 min on the 2-core machine. Every figure is measured beside its baseline in the
-# same process, interleaved; read the ratios, not the absolute numbers (the machine drifts).
+# Full run: about 6 min on the 2-core machine (libra-bench-net about 1). Every figure is measured
+# beside its baseline in the same run, interleaved; read the ratios, not the absolute numbers (the
+# machine drifts).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --build) build="$2"; build_given=1; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -28,7 +29,7 @@ done
 mkdir -p "$out"
 
 targets=(libra-bench-throughput libra-bench-publish libra-bench-latency libra-bench-priority libra-bench-memory
-  libra-bench-journal libra-bench-conflation)
+  libra-bench-journal libra-bench-conflation libra-bench-net)
 # Configure every time: cheap, and it stamps the current commit into the results. A tree that
 # --build names and that is configured already keeps its settings (CI's smoke run uses the test
 # tree, which has built the benchmarks: nothing to compile); a new one is Release, without tests.
@@ -64,6 +65,7 @@ if [ "$quick" = 1 ]; then
   run memory --quick
   run journal --quick
   run conflation --quick
+  run net --quick
   disruptor_args=(--quick --batch 64 --json)
 else
   run throughput --events 1000000 --trials 5 --combos "$combos"
@@ -74,6 +76,8 @@ else
   run memory
   run journal --events 1000000 --trials 5
   run conflation --events 1000000 --trials 5
+  # Two processes on loopback; ~1 min (a node pair per link window W).
+  run net
   disruptor_args=(--events 1000000 --trials 5 --batch 64 --json)
 fi
 
@@ -93,7 +97,7 @@ fi
   echo "  \"quick\": $([ "$quick" = 1 ] && echo true || echo false),"
   echo "  \"seconds\": $(( $(date +%s) - start )),"
   sep=""
-  for name in throughput publish latency priority memory journal conflation; do
+  for name in throughput publish latency priority memory journal conflation net; do
     printf '%s  "%s": ' "$sep" "$name"
     cat "$tmp/$name.json"
     sep=","

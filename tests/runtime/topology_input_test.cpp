@@ -70,20 +70,21 @@ struct input_registry {
   }
 };
 
-class temp_dir {
+// Not `temp_dir`: a file in the same unity batch may make libra::testing::temp_dir visible here.
+class input_temp_dir {
 public:
-  temp_dir()
+  input_temp_dir()
     : dir_{std::filesystem::temp_directory_path()
            / fmt::format("libra-input-{}-{}", ::getpid(), std::random_device{}())} {
     std::filesystem::create_directories(dir_);
   }
-  ~temp_dir() {
+  ~input_temp_dir() {
     std::error_code ec;
     std::filesystem::permissions(dir_ / "unreadable.yaml", std::filesystem::perms::owner_all, ec);
     std::filesystem::remove_all(dir_, ec);
   }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
+  input_temp_dir(const input_temp_dir&) = delete;
+  input_temp_dir& operator=(const input_temp_dir&) = delete;
 
   [[nodiscard]] const std::filesystem::path& path() const { return dir_; }
   std::filesystem::path write(const std::string& name, std::string_view text) const {
@@ -114,14 +115,14 @@ config_error load_error_at(const std::filesystem::path& file) {
 }
 
 config_error input_load_error(const std::string& yaml) {
-  temp_dir d;
+  input_temp_dir d;
   return load_error_at(d.write("topology.yaml", yaml));
 }
 
 const std::string one_actor = "actors:\n  - {name: a, type: test.source}\n";
 
 // The special files a path can name, made in dir: (path, what the message says it is).
-std::vector<std::pair<std::filesystem::path, std::string>> special_files(const temp_dir& dir) {
+std::vector<std::pair<std::filesystem::path, std::string>> special_files(const input_temp_dir& dir) {
   std::vector<std::pair<std::filesystem::path, std::string>> out;
   std::filesystem::create_directory(dir.path() / "adir.yaml");
   out.emplace_back(dir.path() / "adir.yaml", "is a directory");
@@ -145,7 +146,7 @@ std::vector<std::pair<std::filesystem::path, std::string>> special_files(const t
 }
 
 // Paths that name nothing readable: (path, what the message says).
-std::vector<std::pair<std::filesystem::path, std::string>> unreadable_paths(const temp_dir& dir) {
+std::vector<std::pair<std::filesystem::path, std::string>> unreadable_paths(const input_temp_dir& dir) {
   std::vector<std::pair<std::filesystem::path, std::string>> out;
   out.emplace_back(dir.path() / "missing.yaml", "cannot open the topology file: No such file or directory");
   std::filesystem::create_symlink(dir.path() / "nowhere.yaml", dir.path() / "dangling.yaml");
@@ -187,7 +188,7 @@ long children_max_rss_kib() {
 // -- 1. directories, special files, unreadable paths -------------------------------------------
 
 TEST_CASE("input: a directory or special file as the topology is a located error", "[runtime][topology][input]") {
-  temp_dir d;
+  input_temp_dir d;
   for (const auto& [path, kind] : special_files(d)) {
     INFO(path.string());
     const auto e = load_error_at(path);
@@ -198,7 +199,7 @@ TEST_CASE("input: a directory or special file as the topology is a located error
 }
 
 TEST_CASE("input: a path that names nothing readable is a located error", "[runtime][topology][input]") {
-  temp_dir d;
+  input_temp_dir d;
   for (const auto& [path, what] : unreadable_paths(d)) {
     INFO(path.string());
     const auto e = load_error_at(path);
@@ -222,7 +223,7 @@ TEST_CASE("input: an actor factory that throws something else is a located error
 
 TEST_CASE("input: libra-runtime exits 2 on a directory, special file or unreadable path, with and without --check",
           "[runtime][topology][input][process]") {
-  temp_dir d;
+  input_temp_dir d;
   auto cases = special_files(d);
   const auto more = unreadable_paths(d);
   cases.insert(cases.end(), more.begin(), more.end());
@@ -246,7 +247,7 @@ TEST_CASE("input: libra-runtime exits 2 on a directory, special file or unreadab
 // -- 2. oversize input and what would make the tree expensive ---------------------------------
 
 TEST_CASE("input: a topology file over 1 MiB is refused before it is parsed", "[runtime][topology][input]") {
-  temp_dir d;
+  input_temp_dir d;
   // Exactly the limit loads (a comment pads it); one byte more does not, whatever it holds.
   std::string at_limit = one_actor + "#";
   at_limit += std::string(core::max_topology_bytes - at_limit.size() - 1, 'x') + "\n";
@@ -324,7 +325,7 @@ TEST_CASE("input: too many nodes, deep nesting, alias bombs and alias cycles are
     CHECK(e.column() == 20);
   }
   SECTION("aliases that repeat a little are fine") {
-    temp_dir d;
+    input_temp_dir d;
     input_registry r;
     const auto f = d.write("t.yaml", "runtime: &r {workers: 3}\nactors:\n  - {name: a, type: test.source, params: "
                                      "&p {rows: 2}}\n  - {name: b, type: test.source, params: *p}\n");
@@ -339,7 +340,7 @@ TEST_CASE("input: more than 1024 actors are refused", "[runtime][topology][input
       text += fmt::format("  - {{name: a{}, type: test.source}}\n", i);
     return text;
   };
-  temp_dir d;
+  input_temp_dir d;
   input_registry r;
   CHECK(core::load_topology(d.write("max.yaml", actors(1024)), r.reg).actors.size() == 1024);
   const auto e = input_load_error(actors(1025));
@@ -350,7 +351,7 @@ TEST_CASE("input: more than 1024 actors are refused", "[runtime][topology][input
 // -- 4. bus capacity -----------------------------------------------------------------------------
 
 TEST_CASE("input: bus.capacity is bounded by the memory its staged events take", "[runtime][topology][input]") {
-  temp_dir d;
+  input_temp_dir d;
   input_registry r;
   const auto at_max = d.write("max.yaml", "bus: {capacity: 16777216}\n" + one_actor);
   CHECK(core::load_topology(at_max, r.reg).bus.capacity == std::size_t{1} << 24);
@@ -371,7 +372,7 @@ TEST_CASE("input: bus.capacity is bounded by the memory its staged events take",
 #ifdef LIBRA_RUNTIME_BIN
 
 TEST_CASE("input: libra-runtime --check refuses a capacity past the bound", "[runtime][topology][input][process]") {
-  temp_dir d;
+  input_temp_dir d;
   const auto path = d.write("cap.yaml", "bus:\n  capacity: 1099511627776\nruntime: {duration_s: 3}\nactors:\n"
                                         "  - {name: gen, type: gateway.synthetic, params: {instrument: EUR/USD}}\n");
   for (const bool check : {true, false}) {
@@ -426,7 +427,7 @@ TEST_CASE("input: a key given twice in one mapping is an error at the second, na
           == fmt::format("duplicate key '{}' (first at line {}, column {})", key, c.first_line, c.first_column));
   }
   // The same key in different mappings is no duplicate.
-  temp_dir d;
+  input_temp_dir d;
   input_registry r;
   const auto ok = d.write("ok.yaml", "actors:\n  - {name: a, type: test.source, params: {rows: 1}}\n"
                                      "  - {name: b, type: test.source, params: {rows: 1}}\n");
@@ -445,7 +446,7 @@ TEST_CASE("input: a second YAML document is an error where it starts", "[runtime
     CHECK(e.column() == 1);
   }
   // One document, marked as such, is fine.
-  temp_dir d;
+  input_temp_dir d;
   input_registry r;
   CHECK(core::load_topology(d.write("one.yaml", "---\n" + one_actor + "...\n"), r.reg).actors.size() == 1);
 }
@@ -454,7 +455,7 @@ TEST_CASE("input: a second YAML document is an error where it starts", "[runtime
 
 TEST_CASE("input: libra-runtime refuses duplicate keys and a second document, with and without --check",
           "[runtime][topology][input][process]") {
-  temp_dir d;
+  input_temp_dir d;
   const std::string gen = "  - {name: gen, type: gateway.synthetic, params: {instrument: EUR/USD, count: 10}}\n";
   const std::vector<std::pair<std::string, std::string>> cases{
     {"actors:\n" + gen + "actors:\n  - {name: gen2, type: gateway.synthetic, params: {instrument: EUR/USD}}\n",
@@ -509,7 +510,7 @@ TEST_CASE("input: a reference must name another actor whose type can play the ro
     CHECK(e.message() == c.message);
   }
   // A chain of the right kinds loads, whatever the order in the file.
-  temp_dir d;
+  input_temp_dir d;
   input_registry r;
   const auto ok = d.write("ok.yaml", "actors:\n  - {name: s, type: test.sink, params: {upstream: r}}\n"
                                      "  - {name: r, type: test.relay, params: {upstream: src}}\n"
@@ -520,7 +521,7 @@ TEST_CASE("input: a reference must name another actor whose type can play the ro
 TEST_CASE("input: risk.engine's execution must name an execution actor", "[runtime][topology][input][actors]") {
   actor_registry reg;
   actors::register_builtin_actors(reg);
-  temp_dir d;
+  input_temp_dir d;
   const std::string actors = "runtime: {duration_s: 1}\nactors:\n"
                              "  - {name: gen, type: gateway.synthetic, params: {instrument: EUR/USD}}\n"
                              "  - {name: strat, type: strategy.sma_cross}\n"
@@ -556,7 +557,7 @@ TEST_CASE("input: risk.engine's execution must name an execution actor", "[runti
 
 TEST_CASE("input: libra-runtime refuses execution: risk and a risk engine naming itself",
           "[runtime][topology][input][process]") {
-  temp_dir d;
+  input_temp_dir d;
   const std::vector<std::pair<std::string, std::string>> cases{
     {"risk", "'risk' is this actor itself"},
     {"risk2", "'risk2' is a risk.engine, which cannot play the role 'execution'"},
@@ -633,7 +634,7 @@ TEST_CASE("input: an actor name that is not UTF-8 is refused where it is", "[run
 }
 
 TEST_CASE("input: name limits are in bytes, and the message counts both", "[runtime][topology][input]") {
-  temp_dir d;
+  input_temp_dir d;
   input_registry r;
   const std::string seven_jp = "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe5\x90\x8d\xe5\x89\x8d\xe3\x81\xa7";
   REQUIRE(seven_jp.size() == 21);
@@ -669,7 +670,7 @@ TEST_CASE("input: name limits are in bytes, and the message counts both", "[runt
 TEST_CASE("input: instrument names are checked the same way", "[runtime][topology][input][actors]") {
   actor_registry reg;
   actors::register_builtin_actors(reg);
-  temp_dir d;
+  input_temp_dir d;
   auto error_for = [&](const std::string& type, const std::string& instrument) {
     const auto f = d.write("i.yaml", "runtime: {duration_s: 1}\nactors:\n  - {name: a, type: " + type
                                        + ", params: {instrument: \"" + instrument + "\"}}\n");
@@ -697,7 +698,7 @@ TEST_CASE("input: instrument names are checked the same way", "[runtime][topolog
 
 TEST_CASE("input: libra-runtime refuses a name that is not UTF-8, and says so in UTF-8",
           "[runtime][topology][input][process]") {
-  temp_dir d;
+  input_temp_dir d;
   const auto path = d.write("names.yaml", "actors:\n  - name: g\xff\xfew\n    type: gateway.synthetic\n"
                                           "    params: {instrument: EUR/USD, count: 5}\n");
   for (const bool check : {true, false}) {
@@ -800,7 +801,7 @@ TEST_CASE("input: long values are quoted cut short in every message that quotes 
 #ifdef LIBRA_RUNTIME_BIN
 
 TEST_CASE("input: libra-runtime prints a long unknown value cut short", "[runtime][topology][input][process]") {
-  temp_dir d;
+  input_temp_dir d;
   const auto path = d.write("long.yaml", "actors:\n  - {name: a, type: gateway." + std::string(800'000, 'x') + "}\n");
   libra::testing::child_process p{{LIBRA_RUNTIME_BIN, path.string(), "--check"}};
   CHECK(exit_code_within(p) == 2);
@@ -812,7 +813,7 @@ TEST_CASE("input: libra-runtime prints a long unknown value cut short", "[runtim
 
 TEST_CASE("input: libra-runtime refuses oversize and pathological topologies fast and with bounded memory",
           "[runtime][topology][input][process]") {
-  temp_dir d;
+  input_temp_dir d;
   std::string big_list = "a: [1";
   big_list.reserve(10'000'010);
   while (big_list.size() < 10'000'000)
