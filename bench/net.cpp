@@ -224,14 +224,7 @@ double cpu_seconds(pid_t pid) {
 /// Node "a" and node "b" of one rig, filled in by hand as a topology's `nodes:`/`network:` would.
 core::network_spec rig_spec(std::uint16_t port_a, std::uint16_t port_b, std::uint32_t window) {
   core::network_spec net;
-  auto loopback_node = [](std::string name, std::uint16_t port) {
-    libra::core::node_spec n;
-    n.name = std::move(name);
-    n.host = "127.0.0.1";
-    n.port = port;
-    return n;
-  };
-  net.nodes = {loopback_node("a", port_a), loopback_node("b", port_b)};
+  net.nodes = {core::node_spec::on_loopback("a", port_a), core::node_spec::on_loopback("b", port_b)};
   net.connect_timeout = 20'000ms;
   // Both processes spin on 2 shared cores: a heartbeat can be late by far more than the default
   // 500 ms timeout allows, and this benchmark is not about detecting loss.

@@ -59,14 +59,7 @@ core::network_spec netlink_spec(std::uint32_t window) {
   auto port_b = netlink_free_port();
   while (port_b == port_a) // the first socket is closed already: the kernel may hand it out again
     port_b = netlink_free_port();
-  auto loopback_node = [](std::string name, std::uint16_t port) {
-    libra::core::node_spec n;
-    n.name = std::move(name);
-    n.host = "127.0.0.1";
-    n.port = port;
-    return n;
-  };
-  net.nodes = {loopback_node("a", port_a), loopback_node("b", port_b)};
+  net.nodes = {core::node_spec::on_loopback("a", port_a), core::node_spec::on_loopback("b", port_b)};
   net.connect_timeout = 20'000ms;
   // A long timeout: under a sanitizer, with a subscriber spinning on one of the two cores, a
   // heartbeat may be late by far more than CAF's 500 ms default, and the test is not about loss.

@@ -244,6 +244,23 @@ private:
   bool ok_ = false;
 };
 
+/// A topology --check must refuse: exit 2, the message, located at file:line:column.
+struct refused_topology {
+  std::string yaml;
+  std::string message;
+};
+
+void check_nodes_refused(const temp_dir& dir, const std::vector<refused_topology>& cases) {
+  for (const auto& c : cases) {
+    const auto topo = dir.write("bad.yaml", c.yaml);
+    child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--check"}};
+    INFO(c.yaml << "\n" << p.err());
+    CHECK(p.wait() == 2);
+    CHECK_THAT(p.err(), Catch::Contains(c.message));
+    CHECK(std::regex_search(p.err(), std::regex{"bad\\.yaml:[0-9]+:[0-9]+: "}));
+  }
+}
+
 } // namespace
 
 TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, any start order", "[runtime][net]") {
@@ -433,11 +450,7 @@ TEST_CASE("nodes: topology errors are located, exit 2", "[runtime][net]") {
   const std::string gw = "  - {name: gw, type: gateway.synthetic, node: a, params: {instrument: X, count: 1}}\n";
   const std::string rec =
     "  - {name: rec, type: recorder, node: b, params: {file: " + (dir.path() / "r.jsonl").string() + "}}\n";
-  struct bad_case {
-    std::string yaml;
-    std::string message;
-  };
-  const std::vector<bad_case> cases{
+  const std::vector<refused_topology> cases{
     {"nodes:\n  a: {port: 47001}\n  b: {port: 47002}\nactors:\n" + gw
        + "  - {name: rec, type: recorder, node: c, params: {file: x.jsonl}}\n",
      "no node named 'c'"},
@@ -450,14 +463,7 @@ TEST_CASE("nodes: topology errors are located, exit 2", "[runtime][net]") {
     {"nodes:\n  a: {port: 47001}\n  b: {port: 47002}\n  c: {port: 47003}\nactors:\n" + gw + rec,
      "node 'c' has no actor"},
   };
-  for (const auto& c : cases) {
-    const auto topo = dir.write("bad.yaml", c.yaml);
-    child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--check"}};
-    INFO(c.yaml << "\n" << p.err());
-    CHECK(p.wait() == 2);
-    CHECK_THAT(p.err(), Catch::Contains(c.message));
-    CHECK(std::regex_search(p.err(), std::regex{"bad\\.yaml:[0-9]+:[0-9]+: "}));
-  }
+  check_nodes_refused(dir, cases);
 }
 
 TEST_CASE("nodes: a node whose port is in use: exit 2 with a clear error", "[runtime][net]") {
@@ -524,11 +530,7 @@ TEST_CASE("nodes: off loopback a topology needs TLS or insecure: true, which --c
                              "  - {name: gw, type: gateway.synthetic, node: a, params: {instrument: X, count: 1}}\n"
                              "  - {name: rec, type: recorder, node: b, params: {file: r.jsonl}}\n";
   const std::string off = "nodes:\n  a: {host: 10.9.8.7, port: 47001}\n  b: {port: 47002}\n";
-  struct bad_case {
-    std::string yaml;
-    std::string message;
-  };
-  const std::vector<bad_case> cases{
+  const std::vector<refused_topology> cases{
     {off + actors, "node 'a' listens on '10.9.8.7', which is not loopback"},
     {off + "network: {tls: {ca: missing.pem, certificate: a.pem, key: a.key}}\n" + actors, "does not exist"},
     {off + "network: {tls: {ca: ca.pem, certificate: a.pem}}\n" + actors, "the certificate and the key go together"},
@@ -539,14 +541,7 @@ TEST_CASE("nodes: off loopback a topology needs TLS or insecure: true, which --c
      "a node's certificate needs network.tls"},
     {"nodes:\n  a-name-longer-than-21-bytes: {port: 47001}\n  b: {port: 47002}\n" + actors, "a node name is 1 to 21"},
   };
-  for (const auto& c : cases) {
-    const auto topo = dir.write("bad.yaml", c.yaml);
-    child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--check"}};
-    INFO(c.yaml << "\n" << p.err());
-    CHECK(p.wait() == 2);
-    CHECK_THAT(p.err(), Catch::Contains(c.message));
-    CHECK(std::regex_search(p.err(), std::regex{"bad\\.yaml:[0-9]+:[0-9]+: "}));
-  }
+  check_nodes_refused(dir, cases);
   for (const auto& ok : {off + "network: {insecure: true}\n" + actors,
                          off + "network: {tls: {ca: ca.pem, certificate: a.pem, key: a.key}}\n" + actors}) {
     const auto topo = dir.write("ok.yaml", ok);

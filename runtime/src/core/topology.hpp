@@ -51,6 +51,14 @@ struct node_spec {
   std::filesystem::path certificate; ///< this node's own (nodes.NAME.certificate); empty: network.tls's
   std::filesystem::path key;
   [[nodiscard]] bool loopback() const; ///< host is 127.x.x.x, ::1 or localhost
+  /// What `nodes: {NAME: {port: PORT}}` gives (tests and benchmarks build their own).
+  [[nodiscard]] static node_spec on_loopback(std::string name, std::uint16_t port) {
+    node_spec n;
+    n.name = std::move(name);
+    n.host = "127.0.0.1";
+    n.port = port;
+    return n;
+  }
 };
 
 /// `network.tls`: every link runs over TLS (caf_openssl), each side verifying the other's
