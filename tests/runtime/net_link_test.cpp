@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,9 +88,10 @@ struct netlink_side {
     return c;
   }
   netlink_side(const core::network_spec& net, std::string node_name) : name{std::move(node_name)}, spec{net} {}
-  void make_node(std::uint32_t wants) {
+  void make_node(std::uint32_t wants,
+                 std::optional<std::array<std::size_t, event_type_count>> baseline = std::nullopt) {
     b.start();
-    nd = std::make_unique<net::node>(sys, b, spec, name, wants, net::node_callbacks{});
+    nd = std::make_unique<net::node>(sys, b, spec, name, wants, net::node_callbacks{}, baseline);
   }
   std::string name;
   core::network_spec spec;
@@ -370,4 +372,35 @@ TEST_CASE("nodes: events of every priority cross both ways exactly once and in o
   };
   check_from(got_a->events(), mix_b, "b");
   check_from(got_b->events(), mix_a, "a");
+}
+
+TEST_CASE("nodes: a type subscribed after the link is up starts crossing; unsubscribed, it stops", "[net]") {
+  using namespace libra;
+  using namespace libra::testing;
+  const auto net = netlink_spec(8);
+  netlink_side a{net, "a"};
+  netlink_side b{net, "b"};
+  netlink_closing closing{a, b};
+  // Both watch their bus; nothing of the runtime's own is subscribed here (baseline 0).
+  a.make_node(0, std::array<std::size_t, event_type_count>{});
+  b.make_node(0, std::array<std::size_t, event_type_count>{});
+  netlink_connect(a, b);
+  auto got = std::make_shared<std::atomic<std::uint64_t>>(0);
+  const auto sub = b.b.subscribe(event_type::signal, [got](const event&) { got->fetch_add(1); });
+  // A publishes signals until B's handler has one: B tells A of its new subscription.
+  std::int64_t n = 0;
+  REQUIRE(eventually([&] {
+    (void)a.b.publish(netlink_signal(n++, "a"));
+    return got->load() > 0;
+  }));
+  CHECK((a.nd->stats().at(0).wants & type_bit(event_type::signal)) != 0);
+  // Unsubscribed on B: A's link drops the type and ships no more signals.
+  REQUIRE(b.b.unsubscribe(sub));
+  REQUIRE(eventually([&] { return (a.nd->stats().at(0).wants & type_bit(event_type::signal)) == 0; }));
+  REQUIRE(a.b.wait_idle(std::chrono::seconds{10}));
+  const auto sent = a.nd->stats().at(0).sent;
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(a.b.publish(netlink_signal(n++, "a")));
+  REQUIRE(a.b.wait_idle(std::chrono::seconds{10}));
+  CHECK(a.nd->stats().at(0).sent == sent);
 }

@@ -324,7 +324,7 @@ std::unique_ptr<net::node> start_node(caf::actor_system& sys, bus& b, const topo
                            }
                            ctl.cv.notify_all();
                          }};
-  return std::make_unique<net::node>(sys, b, topo.network, name, wants, std::move(cb));
+  return std::make_unique<net::node>(sys, b, topo.network, name, wants, std::move(cb), before);
 }
 
 } // namespace

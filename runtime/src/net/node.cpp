@@ -44,6 +44,9 @@ using query_atom = caf::atom_constant<caf::atom("lquery")>;       // (round): en
 using reply_atom = caf::atom_constant<caf::atom("lreply")>;       // (round, done, idle, sent, received)
 using bye_atom = caf::atom_constant<caf::atom("lbye")>;           // every node's data is done
 using stopping_atom = caf::atom_constant<caf::atom("lstopping")>; // this node is ending its run
+using wants_atom = caf::atom_constant<caf::atom("lwants")>;       // (mask): what the peer's actors want now
+using watch_atom = caf::atom_constant<caf::atom("lwatch")>;       // local: look at this node's subscriptions
+using sync_atom = caf::atom_constant<caf::atom("lsync")>;         // local: tell the peer our wants if changed
 using ask_atom = caf::atom_constant<caf::atom("lask")>;           // local: (round) query the peer
 using poke_atom = caf::atom_constant<caf::atom("lpoke")>;         // local: a new snapshot is ready
 using dial_atom = caf::atom_constant<caf::atom("ldial")>;         // local: (re)try connecting
@@ -59,6 +62,7 @@ constexpr std::chrono::milliseconds connect_request_timeout{2000};
 constexpr std::chrono::milliseconds full_bus_retry{1};
 constexpr std::chrono::milliseconds idle_probe{20};
 constexpr std::chrono::milliseconds tcp_probe_timeout{500};
+constexpr std::chrono::milliseconds watch_interval{20};
 
 /// Whether host:port accepts a TCP connection within the timeout. Asked before every connect:
 /// CAF 0.17's middleman connects with a blocking connect(2) in its one actor, so towards a host
@@ -144,7 +148,11 @@ public:
   bus* b = nullptr;
   core::network_spec net;
   std::string name;
-  std::uint32_t wants = 0;
+  std::atomic<std::uint32_t> wants{0}; ///< what this node's actors subscribed to (mask of type_bit)
+  /// The runtime's own subscriptions per type (not shipped); none: `wants` never changes.
+  std::optional<std::array<std::size_t, event_type_count>> baseline;
+  /// Subscriptions the links made per type (for their peers' actors): not this node's wants.
+  std::array<std::atomic<std::size_t>, event_type_count> link_subs{};
   node_callbacks cb;
   std::shared_ptr<spdlog::logger> log;
   std::vector<std::unique_ptr<link_shared>> links;
@@ -213,9 +221,11 @@ struct link_state {
   std::vector<event> held;
   std::uint64_t held_seq = 0;
   bool retry_scheduled = false;
-  std::deque<std::pair<std::uint64_t, std::uint64_t>> held_batches; ///< (seq, events) behind `held`
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> queries;     ///< (round, epoch at arrival)
-  std::optional<publisher> pub;                                     ///< made at the first batch received
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> held_batches;  ///< (seq, events) behind `held`
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> queries;      ///< (round, epoch at arrival)
+  std::optional<publisher> pub;                                      ///< made at the first batch received
+  std::array<std::optional<subscription_id>, event_type_count> subs; ///< for the peer's wants
+  std::uint32_t told = 0;                                            ///< the wants the peer last heard from us
 };
 
 using link_ptr = std::shared_ptr<link_state>;
@@ -388,6 +398,7 @@ void on_lost(caf::event_based_actor* self, link_state& s, const std::string& why
     self->demonitor(s.remote_link);
   s.remote_node = nullptr;
   s.remote_link = nullptr;
+  s.told = 0;
   s.held_batches.clear();
   s.credit = node.net.window;
   s.attempt = 0;
@@ -420,6 +431,44 @@ void on_rejoined(link_state& s) {
   s.sh->stopping.store(false);
   if (was_lost || was_closed)
     s.node->log->info("node '{}' rejoined", s.sh->peer);
+}
+
+/// Subscribes this link, on the local bus, to exactly the types in mask (the peer's actors' wants).
+/// Order against node_actor's watch (which reads link_subs, then the bus's counts): the bus
+/// first on subscribe, link_subs first on unsubscribe, so that a watch in between can only
+/// count a link subscription as the node's own (a want that the next look corrects), never the
+/// other way (a want lost for a moment).
+void apply_wants(caf::event_based_actor* self, link_state& s, std::uint32_t mask) {
+  auto& node = *s.node;
+  const auto me = caf::actor_cast<caf::actor>(self);
+  // Only what started on this node crosses: an event that came from a peer is never shipped on
+  // (no echo, no loops).
+  filter local_only = [remote = node.remote_sources](const event& e) {
+    return remote->find(e.source().view()) == remote->end();
+  };
+  for (auto t : all_event_types) {
+    const auto i = static_cast<std::size_t>(t);
+    const bool want = (mask & type_bit(t)) != 0;
+    auto& sub = s.subs.at(i);
+    if (want && !sub) {
+      sub = node.b->subscribe(t, me, local_only);
+      node.link_subs.at(i).fetch_add(1);
+    } else if (!want && sub) {
+      node.link_subs.at(i).fetch_sub(1);
+      (void)node.b->unsubscribe(*sub);
+      sub.reset();
+    }
+  }
+  s.sh->wants.store(mask);
+}
+
+/// Tells the peer what this node's actors want, when that changed since it last heard.
+void tell_wants(caf::event_based_actor* self, link_state& s) {
+  const auto now = s.node->wants.load();
+  if (!s.remote_link || s.told == now || s.sh->lost.load() || s.sh->closed.load())
+    return;
+  s.told = now;
+  self->send(s.remote_link, wants_atom::value, now);
 }
 
 caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
@@ -478,7 +527,8 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
             self->monitor(s->remote_node);
             s->node->log->info("connected to node '{}' at {}:{} (attempt {})", s->sh->peer, s->sh->host, s->sh->port,
                                attempt);
-            self->send(s->remote_node, hello_atom::value, s->node->name, s->node->wants);
+            s->told = s->node->wants.load();
+            self->send(s->remote_node, hello_atom::value, s->node->name, s->told);
           },
           [self, s, attempt](caf::error& err) {
             // CAF says no more than this when a TLS handshake fails (either side refused the other's
@@ -500,23 +550,16 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
         self->monitor(remote);
       }
       on_rejoined(*s);
-      if (!s->subscribed) {
+      if (!s->subscribed || s->sh->wants.load() != wants) {
         s->subscribed = true;
-        s->sh->wants.store(wants);
-        // Only what the peer's actors subscribed to crosses this link, and only what started on
-        // this node: an event that came from a peer is never shipped on (no echo, no loops).
-        const auto me = caf::actor_cast<caf::actor>(self);
-        filter local_only = [remote = s->node->remote_sources](const event& e) {
-          return remote->find(e.source().view()) == remote->end();
-        };
-        for (auto t : all_event_types)
-          if ((wants & type_bit(t)) != 0)
-            (void)s->node->b->subscribe(t, me, local_only);
+        apply_wants(self, *s, wants);
         s->node->log->info("node '{}' wants {}", s->sh->peer, mask_names(wants));
       }
       self->send(remote, hello_ack_atom::value);
-      if (!s->dialer) // the peer dialled: our wants go straight back to its link
-        self->send(remote, peer_hello_atom::value, s->node->wants, caf::actor_cast<caf::actor>(self));
+      if (!s->dialer) { // the peer dialled: our wants go straight back to its link
+        s->told = s->node->wants.load();
+        self->send(remote, peer_hello_atom::value, s->told, caf::actor_cast<caf::actor>(self));
+      }
       s->sh->hello_in.store(true);
       s->node->wake();
       flush(self, *s);
@@ -582,6 +625,14 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
       }
       node.wake();
     },
+    [self, s](wants_atom, std::uint32_t wants) {
+      // The peer's actors subscribed or unsubscribed since the hello.
+      if (wants == s->sh->wants.load())
+        return;
+      apply_wants(self, *s, wants);
+      s->node->log->info("node '{}' now wants {}", s->sh->peer, mask_names(wants));
+    },
+    [self, s](sync_atom) { tell_wants(self, *s); },
     [self, s](stopping_atom) {
       if (self->current_sender() == nullptr) { // from this node's closing(): tell the peer
         if (s->remote_link)
@@ -605,7 +656,28 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
   };
 }
 
+/// The types this node's actors subscribe to now: the bus's subscriptions but the runtime's own
+/// and the links' (read first: see apply_wants).
+std::uint32_t current_wants(const node_state& st) {
+  std::array<std::size_t, event_type_count> links{};
+  for (std::size_t i = 0; i < links.size(); ++i)
+    links.at(i) = st.link_subs.at(i).load();
+  const auto counts = st.b->subscription_counts();
+  std::uint32_t mask = 0;
+  for (auto t : all_event_types) {
+    const auto i = static_cast<std::size_t>(t);
+    if (counts.at(i) > st.baseline->at(i) + links.at(i))
+      mask |= type_bit(t);
+  }
+  return mask;
+}
+
 caf::behavior node_actor(caf::event_based_actor* self, std::shared_ptr<node_state> st) {
+  // Subscriptions made or removed after the links came up (a handler that subscribes later):
+  // looked at every watch_interval, told to the peers once the same on two looks.
+  auto seen = std::make_shared<std::uint32_t>(st->wants.load());
+  if (st->baseline)
+    self->delayed_send(self, watch_interval, watch_atom::value);
   return {
     [self, st](hello_atom, const std::string& from, std::uint32_t wants) {
       for (const auto& l : st->links)
@@ -615,6 +687,19 @@ caf::behavior node_actor(caf::event_based_actor* self, std::shared_ptr<node_stat
           return;
         }
       st->log->warn("hello from node '{}', which is not a peer of this node in the topology: ignored", from);
+    },
+    [self, st, seen](watch_atom) {
+      if (st->closing.load())
+        return;
+      const auto now = current_wants(*st);
+      if (now == *seen && now != st->wants.load()) {
+        st->wants.store(now);
+        st->log->info("this node's actors now want {}", mask_names(now));
+      }
+      *seen = now;
+      for (const auto& l : st->links)
+        self->send(caf::actor_cast<caf::actor>(l->actor), sync_atom::value);
+      self->delayed_send(self, watch_interval, watch_atom::value);
     },
   };
 }
@@ -640,13 +725,14 @@ void node::configure(caf::actor_system_config& cfg, const core::network_spec& ne
 }
 
 node::node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::string name, std::uint32_t wants,
-           node_callbacks cb)
+           node_callbacks cb, std::optional<std::array<std::size_t, event_type_count>> baseline)
   : st_{std::make_shared<node_state>()} {
   st_->sys = &sys;
   st_->b = &b;
   st_->net = net;
   st_->name = std::move(name);
-  st_->wants = wants;
+  st_->wants.store(wants);
+  st_->baseline = baseline;
   st_->cb = std::move(cb);
   st_->log = spdlog::default_logger()->clone("libra.net");
   auto remote = std::make_shared<std::set<std::string, std::less<>>>();

@@ -18,6 +18,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -60,9 +61,11 @@ public:
   /// With network.tls, the openssl manager too, with node `name`'s certificate.
   static void configure(caf::actor_system_config& cfg, const core::network_spec& net, const std::string& name = {});
 
-  /// wants: mask (type_bit) of the types this node's actors subscribed to.
+  /// wants: mask (type_bit) of the types this node's actors subscribed to. baseline: the
+  /// subscriptions per type that are not the actors' (the runtime's own); with it the node
+  /// watches the bus and tells its peers when its actors subscribe to or drop a type later.
   node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::string name, std::uint32_t wants,
-       node_callbacks cb);
+       node_callbacks cb, std::optional<std::array<std::size_t, event_type_count>> baseline = std::nullopt);
   ~node();
   node(const node&) = delete;
   node& operator=(const node&) = delete;
