@@ -234,9 +234,9 @@ std::function<void(std::uint64_t)> bus::write_ahead(const caf::actor& writer) {
     throw bus_error("write_ahead: no writer actor");
   if (core_->running.load() || core_->stopped.load())
     throw bus_error("write_ahead: the bus has started already");
-  if (core_->ahead.exchange(true))
+  if (core_->ahead.load())
     throw bus_error("write_ahead: this bus has a writer already");
-  core_->ahead_writer = writer.address();
+  core_->set_ahead_writer(writer.address());
   return [core = core_](std::uint64_t through) {
     auto prev = core->ahead_through.load(std::memory_order_relaxed);
     while (prev < through && !core->ahead_through.compare_exchange_weak(prev, through, std::memory_order_acq_rel))

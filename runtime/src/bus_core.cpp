@@ -335,6 +335,13 @@ void bus_core::remove_actor(const caf::actor_addr& addr) {
   version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
+void bus_core::set_ahead_writer(const caf::actor_addr& writer) {
+  std::lock_guard guard{mu_};
+  ahead_writer = writer;
+  ahead.store(true, std::memory_order_release);
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
 std::uint64_t bus_core::snapshot(std::vector<endpoint_record>& out) const {
   std::lock_guard guard{mu_};
   out.clear();

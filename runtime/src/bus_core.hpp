@@ -110,6 +110,9 @@ public:
   std::uint64_t snapshot(std::vector<endpoint_record>& out) const;
   [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
   [[nodiscard]] std::array<std::size_t, event_type_count> subscription_counts() const;
+  /// Write-ahead (bus::write_ahead): sets ahead_writer, then ahead, and bumps the registry's
+  /// version so that the broker looks at every endpoint again (it reads both after a snapshot).
+  void set_ahead_writer(const caf::actor_addr& writer);
   /// Marks the registry closed (no more subscribe) and returns the actors the bus spawned.
   std::vector<caf::actor> close_registry();
 

@@ -94,12 +94,14 @@ std::vector<std::string> command(std::vector<std::string> args, int file_size_bl
   // Writes past N x 512 bytes fail with EFBIG instead of killing the process. Under
   // scripts/coverage.sh such a child writes its gcov counts under LIBRA_GCOV_LIMITED_PREFIX, where
   // they are dropped: the limit would truncate the build tree's .gcda files and spoil every later merge.
+  // One directory per child ($$, the shell that execs it): a count file one child truncated would
+  // spoil the next child's merge too (seen: "cannot merge previous GCDA file" by the thousand).
   if (file_size_blocks >= 0)
-    argv = {
-      "/bin/sh", "-c",
-      "ulimit -f " + std::to_string(file_size_blocks)
-        + "; trap '' XFSZ; [ -z \"$LIBRA_GCOV_LIMITED_PREFIX\" ] || export GCOV_PREFIX=\"$LIBRA_GCOV_LIMITED_PREFIX\";"
-          " exec \"$0\" \"$@\""};
+    argv = {"/bin/sh", "-c",
+            "ulimit -f " + std::to_string(file_size_blocks)
+              + "; trap '' XFSZ; [ -z \"$LIBRA_GCOV_LIMITED_PREFIX\" ] || export "
+                "GCOV_PREFIX=\"$LIBRA_GCOV_LIMITED_PREFIX/$$\";"
+                " exec \"$0\" \"$@\""};
   argv.emplace_back(LIBRA_RUNTIME_BIN);
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;

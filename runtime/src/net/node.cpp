@@ -96,11 +96,12 @@ bool tcp_reachable(const std::string& host, std::uint16_t port, std::chrono::mil
   return false;
 }
 
-/// Runs the probes on a thread of its own (detached): they block for up to their timeout.
-caf::behavior prober_actor() {
-  return {[](probe_atom, const std::string& host, std::uint16_t port) {
-    return tcp_reachable(host, port, tcp_probe_timeout);
-  }};
+/// Runs the probes on a thread of its own (detached): they block for up to their timeout. (The
+/// timeout is an argument: CAF 0.17 spawning a function of no arguments binds a reference to a
+/// null pointer, which UBSan reports.)
+caf::behavior prober_actor(caf::event_based_actor* /*self*/, std::chrono::milliseconds timeout) {
+  return {
+    [timeout](probe_atom, const std::string& host, std::uint16_t port) { return tcp_reachable(host, port, timeout); }};
 }
 
 /// One node's view at one instant, for the end-of-data check.
@@ -760,7 +761,7 @@ node::node(caf::actor_system& sys, bus& b, const core::network_spec& net, std::s
     ls->dialer = st_->name < st_->links[i]->peer;
     if (ls->dialer) {
       if (!prober_)
-        prober_ = sys.spawn<caf::detached>(prober_actor);
+        prober_ = sys.spawn<caf::detached>(prober_actor, tcp_probe_timeout);
       ls->prober = prober_;
     }
     ls->credit = net.window;
