@@ -20,6 +20,10 @@ function(libra_add_component name)
     SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}
     EXPORT_NAME ${name}
     POSITION_INDEPENDENT_CODE ON)
+  list(LENGTH ARG_SOURCES _count)
+  if(LIBRA_UNITY AND _count GREATER 1)
+    set_target_properties(libra_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 6)
+  endif()
   target_link_libraries(libra_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   libra_set_warnings(libra_${name})
 endfunction()

@@ -80,7 +80,8 @@ run_result run(const std::string& topology) {
 
 } // namespace
 
-TEST_CASE("default topology: real data trades, summary matches the recorder, one trace per chain", "[runtime][e2e]") {
+TEST_CASE("default topology: real data trades, summary matches the recorder, one trace per chain",
+          "[process][runtime][e2e]") {
   auto r = run("default.yaml");
   INFO(r.err);
   REQUIRE(r.rc == 0);
@@ -114,7 +115,7 @@ TEST_CASE("default topology: real data trades, summary matches the recorder, one
   CHECK(fills == counts.at("ORDER_FILLED"));
 }
 
-TEST_CASE("risk-breaker topology: the circuit breaker trips and no order follows it", "[runtime][e2e][risk]") {
+TEST_CASE("risk-breaker topology: the circuit breaker trips and no order follows it", "[process][runtime][e2e][risk]") {
   auto r = run("risk-breaker.yaml");
   INFO(r.err);
   REQUIRE(r.rc == 0);

@@ -263,7 +263,8 @@ void check_nodes_refused(const temp_dir& dir, const std::vector<refused_topology
 
 } // namespace
 
-TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, any start order", "[runtime][net]") {
+TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, any start order",
+          "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write("two.yaml", two_way(ports, dir));
@@ -300,7 +301,7 @@ TEST_CASE("nodes: events cross both ways exactly once, only subscribed types, an
   CHECK(on_b.at("TICK") == 25000);
 }
 
-TEST_CASE("nodes: a node that never comes: exit 3 naming it", "[runtime][net]") {
+TEST_CASE("nodes: a node that never comes: exit 3 naming it", "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   auto yaml = two_way(ports, dir);
@@ -325,7 +326,8 @@ TEST_CASE("nodes: a node that never comes: exit 3 naming it", "[runtime][net]") 
   }
 }
 
-TEST_CASE("nodes: kill -9 of a node: the other reports it within 1 s and halts after its summary", "[runtime][net]") {
+TEST_CASE("nodes: kill -9 of a node: the other reports it within 1 s and halts after its summary",
+          "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write("s.yaml", streaming(ports, dir));
@@ -351,7 +353,7 @@ TEST_CASE("nodes: kill -9 of a node: the other reports it within 1 s and halts a
   CHECK(summary_type_counts(b.out())["GATEWAY_DISCONNECTED"] == 1);
 }
 
-TEST_CASE("nodes: a frozen node (SIGSTOP) is detected by heartbeat within 1 s", "[runtime][net]") {
+TEST_CASE("nodes: a frozen node (SIGSTOP) is detected by heartbeat within 1 s", "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write("s.yaml", streaming(ports, dir));
@@ -371,7 +373,7 @@ TEST_CASE("nodes: a frozen node (SIGSTOP) is detected by heartbeat within 1 s", 
   CHECK(rc == 0);
 }
 
-TEST_CASE("nodes: garbage bytes sent to a node's port do not kill it", "[runtime][net]") {
+TEST_CASE("nodes: garbage bytes sent to a node's port do not kill it", "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write("two.yaml", two_way(ports, dir));
@@ -406,7 +408,7 @@ TEST_CASE("nodes: garbage bytes sent to a node's port do not kill it", "[runtime
 }
 
 TEST_CASE("nodes: --all-nodes runs config/distributed.yaml with the counts of config/default.yaml",
-          "[runtime][net][e2e]") {
+          "[process][runtime][net][e2e]") {
   temp_dir single_dir;
   child_process single{{LIBRA_RUNTIME_BIN, stage("default.yaml", single_dir).string(), "--no-progress"}};
   REQUIRE(single.wait() == 0);
@@ -445,7 +447,7 @@ TEST_CASE("nodes: --all-nodes runs config/distributed.yaml with the counts of co
   CHECK(line_count(dir.path() / "events.jsonl") > 0);
 }
 
-TEST_CASE("nodes: topology errors are located, exit 2", "[runtime][net]") {
+TEST_CASE("nodes: topology errors are located, exit 2", "[process][runtime][net]") {
   temp_dir dir;
   const std::string gw = "  - {name: gw, type: gateway.synthetic, node: a, params: {instrument: X, count: 1}}\n";
   const std::string rec =
@@ -466,7 +468,7 @@ TEST_CASE("nodes: topology errors are located, exit 2", "[runtime][net]") {
   check_nodes_refused(dir, cases);
 }
 
-TEST_CASE("nodes: a node whose port is in use: exit 2 with a clear error", "[runtime][net]") {
+TEST_CASE("nodes: a node whose port is in use: exit 2 with a clear error", "[process][runtime][net]") {
   temp_dir dir;
   bound_socket taken{true};
   const auto other = free_ports(1);
@@ -478,7 +480,8 @@ TEST_CASE("nodes: a node whose port is in use: exit 2 with a clear error", "[run
   CHECK_THAT(a.err(), Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(taken.port())));
 }
 
-TEST_CASE("nodes: over TLS events cross; a peer whose certificate the CA did not sign is refused", "[runtime][net]") {
+TEST_CASE("nodes: over TLS events cross; a peer whose certificate the CA did not sign is refused",
+          "[process][runtime][net]") {
   temp_dir dir;
   make_pki(dir, {"a", "b"});
   SECTION("certificates signed by the CA: the link is up, every event crosses once") {
@@ -523,7 +526,8 @@ TEST_CASE("nodes: over TLS events cross; a peer whose certificate the CA did not
   }
 }
 
-TEST_CASE("nodes: off loopback a topology needs TLS or insecure: true, which --check warns about", "[runtime][net]") {
+TEST_CASE("nodes: off loopback a topology needs TLS or insecure: true, which --check warns about",
+          "[process][runtime][net]") {
   temp_dir dir;
   make_pki(dir, {"a"});
   const std::string actors = "actors:\n"
@@ -553,7 +557,7 @@ TEST_CASE("nodes: off loopback a topology needs TLS or insecure: true, which --c
 }
 
 TEST_CASE("nodes: on_node_loss: continue: a killed node started again rejoins and its events cross again",
-          "[runtime][net]") {
+          "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   auto yaml = streaming(ports, dir);
@@ -593,7 +597,7 @@ TEST_CASE("nodes: on_node_loss: continue: a killed node started again rejoins an
 }
 
 TEST_CASE("nodes: the loss of the node that runs the risk engine trips a CIRCUIT_BREAKER on the others",
-          "[runtime][net]") {
+          "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write(
@@ -619,7 +623,7 @@ TEST_CASE("nodes: the loss of the node that runs the risk engine trips a CIRCUIT
   CHECK(summary_field(md.out(), "circuit breakers") == 1);
 }
 
-TEST_CASE("nodes: SIGTERM to --all-nodes drains every node, each with its summary", "[runtime][net]") {
+TEST_CASE("nodes: SIGTERM to --all-nodes drains every node, each with its summary", "[process][runtime][net]") {
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write("s.yaml", streaming(ports, dir));
@@ -643,7 +647,8 @@ TEST_CASE("nodes: SIGTERM to --all-nodes drains every node, each with its summar
   }
 }
 
-TEST_CASE("nodes: a 3 s network partition is detected on both sides and healed (network namespace)", "[runtime][net]") {
+TEST_CASE("nodes: a 3 s network partition is detected on both sides and healed (network namespace)",
+          "[process][runtime][net]") {
   veth_namespace ns;
   if (!ns.ok()) {
     WARN("skipped: needs root and ip netns/veth (iproute2)");

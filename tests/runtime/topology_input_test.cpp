@@ -208,7 +208,8 @@ TEST_CASE("input: a path that names nothing readable is a located error", "[runt
   }
 }
 
-TEST_CASE("input: an actor factory that throws something else is a located error", "[runtime][topology][input]") {
+TEST_CASE("input: an actor factory that throws something else is a located error",
+          "[process][runtime][topology][input]") {
   const auto e = input_load_error("actors:\n  - {name: a, type: test.source}\n  - {name: b, type: test.throws}\n");
   CHECK(e.key_path() == "actors[1].params");
   CHECK(e.line() == 3);
@@ -350,7 +351,8 @@ TEST_CASE("input: more than 1024 actors are refused", "[runtime][topology][input
 
 // -- 4. bus capacity -----------------------------------------------------------------------------
 
-TEST_CASE("input: bus.capacity is bounded by the memory its staged events take", "[runtime][topology][input]") {
+TEST_CASE("input: bus.capacity is bounded by the memory its staged events take",
+          "[process][runtime][topology][input]") {
   input_temp_dir d;
   input_registry r;
   const auto at_max = d.write("max.yaml", "bus: {capacity: 16777216}\n" + one_actor);
@@ -434,7 +436,7 @@ TEST_CASE("input: a key given twice in one mapping is an error at the second, na
   CHECK(core::load_topology(ok, r.reg).actors.size() == 2);
 }
 
-TEST_CASE("input: a second YAML document is an error where it starts", "[runtime][topology][input]") {
+TEST_CASE("input: a second YAML document is an error where it starts", "[process][runtime][topology][input]") {
   for (const auto& [yaml, line] : {std::pair{one_actor + "---\n" + one_actor, 3}, std::pair{one_actor + "---\n", 3},
                                    std::pair{"---\n" + one_actor + "...\n---\nbus: {capacity: 5}\n", 5},
                                    std::pair{one_actor + "--- {capacity: 5}\n", 3}}) {
@@ -518,7 +520,8 @@ TEST_CASE("input: a reference must name another actor whose type can play the ro
   CHECK(core::load_topology(ok, r.reg).actors.size() == 3);
 }
 
-TEST_CASE("input: risk.engine's execution must name an execution actor", "[runtime][topology][input][actors]") {
+TEST_CASE("input: risk.engine's execution must name an execution actor",
+          "[process][runtime][topology][input][actors]") {
   actor_registry reg;
   actors::register_builtin_actors(reg);
   input_temp_dir d;
@@ -667,7 +670,7 @@ TEST_CASE("input: name limits are in bytes, and the message counts both", "[runt
         == "a name has 1 to 21 bytes of UTF-8; this one is empty");
 }
 
-TEST_CASE("input: instrument names are checked the same way", "[runtime][topology][input][actors]") {
+TEST_CASE("input: instrument names are checked the same way", "[process][runtime][topology][input][actors]") {
   actor_registry reg;
   actors::register_builtin_actors(reg);
   input_temp_dir d;
@@ -770,7 +773,8 @@ TEST_CASE("printable cuts long input at a character boundary with a marker", "[r
   CHECK(printable(std::string(70, '\n'), 2) == "\\x0a\\x0a...(70 bytes)");
 }
 
-TEST_CASE("input: long values are quoted cut short in every message that quotes them", "[runtime][topology][input]") {
+TEST_CASE("input: long values are quoted cut short in every message that quotes them",
+          "[process][runtime][topology][input]") {
   const std::string big(500'000, 'v');
   const std::string marker = "bytes)"; // "...(500000 bytes)"; a path in full: its directory too
   const std::vector<std::pair<std::string, std::string>> cases{
