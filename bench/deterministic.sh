@@ -3,21 +3,24 @@
 # execution.paper -> position.manager, plus the recorder, as config/default.yaml) with
 # --deterministic beside the same run free-running, interleaved, same data, same process build.
 #
-#   bench/deterministic.sh [--build DIR] [--ticks N] [--trials N]
+#   bench/deterministic.sh [--build DIR] [--ticks N] [--trials N] [--json FILE]
 #
 # Ticks come from gateway.synthetic (seeded, rate 0: as fast as possible) so that a run is long
-# enough to time; ticks/s = TICK events / the summary's wall time (start-up included).
+# enough to time; ticks/s = TICK events / the summary's wall time (start-up included). --json FILE
+# also writes the medians and the ratio as one JSON object (bench/run.sh collects it).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
 ticks=300000
 trials=3
+json=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift ;;
     --ticks) ticks="$2"; shift ;;
     --trials) trials="$2"; shift ;;
+    --json) json="$2"; shift ;;
     -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "bench/deterministic.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -65,3 +68,7 @@ echo "| mode | ticks/s (median) | trials | ratio |"
 echo "|---|---|---|---|"
 echo "| free-running | $fm | ${free[*]} | 1 |"
 echo "| deterministic | $dm | ${det[*]} | $(awk -v d="$dm" -v f="$fm" 'BEGIN {printf "%.2f", d/f}') |"
+if [ -n "$json" ]; then
+  printf '{"ticks": %s, "trials": %s, "free_ticks_per_s": %s, "deterministic_ticks_per_s": %s}\n' \
+    "$ticks" "$trials" "$fm" "$dm" >"$json"
+fi

@@ -3,22 +3,25 @@
 # gateway.journal actor at speed max (decode and publish every TICK on the bus, no subscriber
 # but the runtime's monitor), free-running and deterministic, on the same journal in one run.
 #
-#   bench/journal_replay.sh [--build DIR] [--ticks N] [--trials N]
+#   bench/journal_replay.sh [--build DIR] [--ticks N] [--trials N] [--json FILE]
 #
 # The journal is recorded first from gateway.synthetic (seeded, TICKs only journaled). cat's rate
 # = records / its wall time (process start included); gateway.journal's = TICK events / the
-# summary's wall time (start-up included, as bench/deterministic.sh).
+# summary's wall time (start-up included, as bench/deterministic.sh). --json FILE also writes the
+# medians and the trials as one JSON object (bench/run.sh collects it).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
 ticks=300000
 trials=3
+json=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift ;;
     --ticks) ticks="$2"; shift ;;
     --trials) trials="$2"; shift ;;
+    --json) json="$2"; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "bench/journal_replay.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -75,3 +78,7 @@ echo "|---|---|---|"
 echo "| libra-journal cat (text to /dev/null) | $(median "${cat_r[@]}") | ${cat_r[*]} |"
 echo "| gateway.journal, speed max, free-running | $(median "${free[@]}") | ${free[*]} |"
 echo "| gateway.journal, speed max, deterministic | $(median "${det[@]}") | ${det[*]} |"
+if [ -n "$json" ]; then
+  printf '{"records": %s, "bytes": %s, "trials": %s, "cat_events_per_s": %s, "replay_free_events_per_s": %s, "replay_deterministic_events_per_s": %s}\n' \
+    "$records" "$bytes" "$trials" "$(median "${cat_r[@]}")" "$(median "${free[@]}")" "$(median "${det[@]}")" >"$json"
+fi

@@ -6,7 +6,8 @@
 #
 # The build is build-bench (Release); --build DIR uses DIR instead, as configured if it is.
 # --quick is the CI smoke run (seconds): it proves the programs build and run, not the figures.
-# Full run: about 6 min on the 2-core machine (libra-bench-net about 1). Every figure is measured
+# Full run: about 8 min on the 2-core machine (libra-bench-net about 1, the journal replay and
+# deterministic-mode scripts about 1 each). Every figure is measured
 # beside its baseline in the same run, interleaved; read the ratios, not the absolute numbers (the
 # machine drifts).
 set -euo pipefail
@@ -38,7 +39,8 @@ if [ "$build_given" = 1 ] && [ -f "$build/CMakeCache.txt" ]; then
 else
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBRA_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build "$build" --target "${targets[@]}"
+# The two scripts that time libra-runtime and libra-journal as processes need them too.
+cmake --build "$build" --target "${targets[@]}" libra-runtime libra-journal
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -55,6 +57,16 @@ run() {
   echo "bench/run.sh: $name done in $(( $(date +%s) - t0 )) s" >&2
 }
 
+# A script (bench/NAME.sh) that times libra-runtime as a process; its JSON goes in as NAME.
+script() {
+  local name="$1"; shift
+  local t0=$(date +%s)
+  echo "bench/run.sh: $name ..." >&2
+  { echo "## $name"; echo; bash "$root/bench/$name.sh" --build "$build" "$@" --json "$tmp/$name.json"; } | tee -a "$md"
+  echo >>"$md"
+  echo "bench/run.sh: $name done in $(( $(date +%s) - t0 )) s" >&2
+}
+
 # W x k: the scaling table; the default (16:8) is chosen from it (see bench/README.md).
 combos="1:1,4:1,4:4,16:1,16:8,64:8,64:32,256:32"
 if [ "$quick" = 1 ]; then
@@ -66,6 +78,8 @@ if [ "$quick" = 1 ]; then
   run journal --quick
   run conflation --quick
   run net --quick
+  script journal_replay --ticks 20000 --trials 1
+  script deterministic --ticks 20000 --trials 1
   disruptor_args=(--quick --batch 64 --json)
 else
   run throughput --events 1000000 --trials 5 --combos "$combos"
@@ -78,6 +92,9 @@ else
   run conflation --events 1000000 --trials 5
   # Two processes on loopback; ~1 min (a node pair per link window W).
   run net
+  # Journal replay (libra-journal cat, gateway.journal) and deterministic mode's cost, ~1 min each.
+  script journal_replay --ticks 300000 --trials 3
+  script deterministic --ticks 300000 --trials 3
   disruptor_args=(--events 1000000 --trials 5 --batch 64 --json)
 fi
 
@@ -97,7 +114,7 @@ fi
   echo "  \"quick\": $([ "$quick" = 1 ] && echo true || echo false),"
   echo "  \"seconds\": $(( $(date +%s) - start )),"
   sep=""
-  for name in throughput publish latency priority memory journal conflation net; do
+  for name in throughput publish latency priority memory journal conflation net journal_replay deterministic; do
     printf '%s  "%s": ' "$sep" "$name"
     cat "$tmp/$name.json"
     sep=","

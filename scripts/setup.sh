@@ -15,12 +15,13 @@ packages=(
   libxxhash-dev            # XXH3 checksums of the event journal
   catch2                   # tests (v2)
   openssl                  # the tests' TLS certificates (a CA and node certificates, made per run)
-  clang-format clang-tidy  # formatting and lint checks
+  iproute2 nftables        # the network tests' namespaces: a partition, a lossy link (root only)
+  clang-format clang-tidy python3 # formatting and lint checks
 )
 if [ "${1:-}" = "--ci" ]; then
   packages+=(
     clang-14 libclang-rt-14-dev llvm-14  # ASan+UBSan, libFuzzer (scripts/fuzz), llvm-cov (coverage)
-    python3 gnuplot-nox                  # scripts/loadtest and its plots
+    gnuplot-nox                          # scripts/loadtest's plots
     gcovr                                # scripts/coverage.sh
     default-jdk-headless libdisruptor-java # the LMAX Disruptor baseline (bench/disruptor)
   )

@@ -183,9 +183,13 @@ TEST_CASE("libra-journal reports corruption with file and offset", "[journal][pr
 
 TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; the next appends",
           "[journal][process][crash]") {
-  // 10 kills, not the issue's 20: each takes ~0.75 s here (6 s for 8), and the suite also runs
-  // under sanitizers (5-20x slower) within the per-test timeout.
+  // 20 kills (~0.75 s each here); 10 in the sanitizer and coverage builds, 5-20x slower, which
+  // must stay within the per-test timeout (the normal build, in CI too, makes all 20).
+#ifdef LIBRA_SLOW_BUILD
   constexpr int kills = 10;
+#else
+  constexpr int kills = 20;
+#endif
   temp_dir dir;
   const auto jdir = dir.path() / "j";
   const auto topo = stress_topology(dir.path(), jdir, 5'000'000);
@@ -206,6 +210,11 @@ TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; 
     INFO(v.err);
     CHECK(v.rc == 0);
     CHECK_THAT(v.out, Catch::Contains(": OK ("));
+    // A record cut short is reported as a note (the journal is whole up to it), never an error.
+    if (v.err.find("torn tail") != std::string::npos)
+      CHECK(std::regex_search(v.err, std::regex{"libra-journal: note: [^\n]*: torn tail: [^\n]*complete up to it"}));
+    CHECK(v.out.find("error:") == std::string::npos);
+    CHECK(v.err.find("error:") == std::string::npos);
   }
   // A clean run after the kills: repairs what the last one left, appends, ends cleanly.
   const auto small = stress_topology(dir.path(), jdir, 2000);

@@ -81,13 +81,15 @@ struct netlink_side {
     net::node::configure(cfg, net);
     return cfg;
   }
-  static bus_config bus_cfg() {
+  static bus_config bus_cfg(std::size_t capacity) {
     bus_config c;
-    c.capacity = 1'000'000; // 100k ticks may wait at B (MARKET_DATA's share is 80%)
+    c.capacity = capacity;
     c.name = "net.test";
     return c;
   }
-  netlink_side(const core::network_spec& net, std::string node_name) : name{std::move(node_name)}, spec{net} {}
+  // The default capacity: 100k ticks may wait at B (MARKET_DATA's share is 80%).
+  netlink_side(const core::network_spec& net, std::string node_name, std::size_t capacity = 1'000'000)
+    : name{std::move(node_name)}, spec{net}, b{sys, bus_cfg(capacity)} {}
   void make_node(std::uint32_t wants,
                  std::optional<std::array<std::size_t, event_type_count>> baseline = std::nullopt) {
     b.start();
@@ -97,7 +99,7 @@ struct netlink_side {
   core::network_spec spec;
   caf::actor_system_config cfg;
   caf::actor_system sys{init(cfg, spec)};
-  bus b{sys, bus_cfg()};
+  bus b;
   std::unique_ptr<net::node> nd;
 };
 
@@ -292,6 +294,54 @@ TEST_CASE("nodes: a CIRCUIT_BREAKER published on node A behind 100k ticks queued
   CHECK(sa[0].sent == n_ticks + 1);
   CHECK(sb[0].received == n_ticks + 1);
   CHECK(sb[0].sent == 0); // A's actors asked for nothing
+}
+
+TEST_CASE("nodes: a CIRCUIT_BREAKER crosses while the link's window is spent and the receiving bus refuses ticks",
+          "[net]") {
+  using namespace libra;
+  using namespace libra::testing;
+  const auto net = netlink_spec(1); // one batch in flight
+  netlink_side a{net, "a"};
+  netlink_side b{net, "b", 1000}; // MARKET_DATA may hold 800 of it
+  netlink_slow_subscriber slow{b.sys};
+  countdown breaker_seen{1};
+  std::atomic<std::uint64_t> ticks_when_seen{UINT64_MAX};
+  const netlink_actor_exit watch{b.sys.spawn(
+    [&](caf::event_based_actor*, const std::shared_ptr<collector>& /*unused*/) -> caf::behavior {
+      return {on_events([&](const event&) {
+        ticks_when_seen.store(slow.ticks.load());
+        breaker_seen.count_down();
+      })};
+    },
+    std::make_shared<collector>())}; // an argument: CAF 0.17's no-argument spawn trips UBSan
+  const netlink_closing closing{a, b};
+  b.b.subscribe(event_type::tick, slow.actor);
+  b.b.subscribe(event_type::circuit_breaker, watch.actor);
+  a.make_node(0);
+  b.make_node(netlink_mask({event_type::tick, event_type::circuit_breaker}));
+  netlink_connect(a, b);
+
+  auto pub = a.b.make_publisher();
+  REQUIRE(pub.publish(netlink_tick(0, "a")));
+  REQUIRE(slow.entered.wait()); // B's tick subscriber holds in its first tick until released
+  constexpr std::uint64_t n_ticks = 5000;
+  for (std::uint64_t i = 1; i < n_ticks; ++i)
+    REQUIRE(pub.publish(netlink_tick(static_cast<std::int64_t>(i), "a")));
+  // B's bus fills to MARKET_DATA's share; B's link holds the rest of its batch and withholds the
+  // ack, so A's one-batch window stays spent for as long as the subscriber holds.
+  REQUIRE(eventually([&] { return b.nd->stats().at(0).held > 0; }));
+  REQUIRE(pub.publish(netlink_breaker(0, "a")));
+  // It goes out in the slot only RISK may take, and B publishes it ahead of the held ticks.
+  REQUIRE(breaker_seen.wait());
+  CHECK(ticks_when_seen.load() == 0);
+  slow.release.open();
+  REQUIRE(eventually([&] { return slow.ticks.load() == n_ticks; }));
+  REQUIRE(b.b.wait_idle(patience));
+  const auto sa = a.nd->stats();
+  const auto sb = b.nd->stats();
+  CHECK(sa.at(0).sent == n_ticks + 1);
+  CHECK(sb.at(0).received == n_ticks + 1);
+  CHECK(sb.at(0).held == 0);
 }
 
 TEST_CASE("nodes: events of every priority cross both ways exactly once and in order per publisher and priority",

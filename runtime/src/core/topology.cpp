@@ -314,6 +314,17 @@ std::string node_names(const network_spec& net) {
 }
 
 // `nodes:` (name -> host, port) and `network:` (links, policies, timeouts).
+/// `certificate` and `key` of a mapping (a node's, or network.tls): both or neither.
+template <class Params, class Path>
+void read_certificate_and_key(Params& p, Path& certificate, Path& key, const char* unpaired) {
+  if (p.has("certificate"))
+    certificate = p.require_path("certificate");
+  if (p.has("key"))
+    key = p.require_path("key");
+  if (certificate.empty() != key.empty())
+    p.fail(certificate.empty() ? "key" : "certificate", unpaired);
+}
+
 void read_network(const YAML::Node& root, const params& top, const std::string& fname,
                   const std::filesystem::path& base, network_spec& net) {
   const bool has_nodes = top.has("nodes");
@@ -350,12 +361,7 @@ void read_network(const YAML::Node& root, const params& top, const std::string& 
       p.fail("port", fmt::format("{} is out of range [1, 65535]", port));
     n.port = static_cast<std::uint16_t>(port);
     // A node's own certificate, for nodes that share a file system (one machine, --all-nodes).
-    if (p.has("certificate"))
-      n.certificate = p.require_path("certificate");
-    if (p.has("key"))
-      n.key = p.require_path("key");
-    if (n.certificate.empty() != n.key.empty())
-      p.fail(n.certificate.empty() ? "key" : "certificate", "a node's certificate and key go together");
+    read_certificate_and_key(p, n.certificate, n.key, "a node's certificate and key go together");
     const auto [it, fresh] = endpoints.try_emplace({n.host, n.port}, name);
     if (!fresh)
       p.fail("port", fmt::format("{}:{} is already node '{}'s address: each node needs its own port", n.host, n.port,
@@ -380,12 +386,7 @@ void read_network(const YAML::Node& root, const params& top, const std::string& 
     auto t = nw.child("tls");
     tls_spec tls;
     tls.ca = t.require_path("ca");
-    if (t.has("certificate"))
-      tls.certificate = t.require_path("certificate");
-    if (t.has("key"))
-      tls.key = t.require_path("key");
-    if (tls.certificate.empty() != tls.key.empty())
-      t.fail(tls.certificate.empty() ? "key" : "certificate", "the certificate and the key go together");
+    read_certificate_and_key(t, tls.certificate, tls.key, "the certificate and the key go together");
     tls.passphrase = t.get<std::string>("passphrase", "");
     report_unread(t);
     // Each side verifies the other's certificate: a node without one could not be verified.

@@ -34,8 +34,17 @@ namespace {
 
 class writer {
 public:
-  explicit writer(std::vector<std::byte>& out) : out_{out} {}
-  void u8(std::uint8_t v) { out_.push_back(static_cast<std::byte>(v)); }
+  // Grows `out` by a slack at a time and writes through a cursor; finish() trims it to what was
+  // written. One resize per record (a tick fits in the slack) where a resize per field, each a
+  // capacity check and a zero fill, was most of the encoder's time (libra-bench-journal).
+  explicit writer(std::vector<std::byte>& out) : out_{out}, at_{out.size()} { out_.resize(at_ + slack); }
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
+  ~writer() { finish(); }
+  void u8(std::uint8_t v) {
+    room(1);
+    out_[at_++] = static_cast<std::byte>(v);
+  }
   void u16(std::uint16_t v) { raw(&v, sizeof v); }
   void u32(std::uint32_t v) { raw(&v, sizeof v); }
   void u64(std::uint64_t v) { raw(&v, sizeof v); }
@@ -52,15 +61,21 @@ public:
     raw(v.data(), v.size());
   }
   void raw(const void* p, std::size_t n) {
-    // resize + memcpy: a small fixed-size copy, where insert() took the general range path
-    // (the encoder's hottest line in libra-bench-journal).
-    const auto at = out_.size();
-    out_.resize(at + n);
-    std::memcpy(out_.data() + at, p, n);
+    room(n);
+    std::memcpy(out_.data() + at_, p, n);
+    at_ += n;
   }
+  /// Trims `out` to the bytes written (idempotent).
+  void finish() { out_.resize(at_); }
 
 private:
+  static constexpr std::size_t slack = 256;
+  void room(std::size_t n) {
+    if (at_ + n > out_.size()) [[unlikely]]
+      out_.resize(at_ + n + slack);
+  }
   std::vector<std::byte>& out_;
+  std::size_t at_;
 };
 
 struct payload_writer {
@@ -370,7 +385,9 @@ std::array<std::byte, journal_format::segment_header_size> encode_header(const s
   w.u32(h.index);
   w.u32(h.types);
   w.u64(0);
+  w.finish();
   w.u64(XXH3_64bits(buf.data(), buf.size()));
+  w.finish();
   std::array<std::byte, jf::segment_header_size> out{};
   std::memcpy(out.data(), buf.data(), out.size());
   return out;
@@ -417,6 +434,7 @@ void encode_record(const event& e, std::vector<std::byte>& out, std::optional<sp
     w.u64(parent->value);
   w.name(e.source());
   e.visit(payload_writer{w});
+  w.finish();
   const std::span<const std::byte> body{out.data() + start + jf::record_header_size,
                                         out.size() - start - jf::record_header_size};
   const auto len = static_cast<std::uint32_t>(body.size());

@@ -38,7 +38,7 @@ using hello_atom = caf::atom_constant<caf::atom("lhello")>; // (name, wants) to 
 // answers with its own straight to the dialler's link.
 using peer_hello_atom = caf::atom_constant<caf::atom("lphello")>;
 using hello_ack_atom = caf::atom_constant<caf::atom("lhelloack")>;
-using batch_atom = caf::atom_constant<caf::atom("lbatch")>;       // (seq, journal records)
+using batch_atom = caf::atom_constant<caf::atom("lbatch")>;       // (seq, priority, events, journal records)
 using ack_atom = caf::atom_constant<caf::atom("lack")>;           // (seq)
 using query_atom = caf::atom_constant<caf::atom("lquery")>;       // (round): end-of-data check
 using reply_atom = caf::atom_constant<caf::atom("lreply")>;       // (round, done, idle, sent, received)
@@ -51,6 +51,7 @@ using ask_atom = caf::atom_constant<caf::atom("lask")>;           // local: (rou
 using poke_atom = caf::atom_constant<caf::atom("lpoke")>;         // local: a new snapshot is ready
 using dial_atom = caf::atom_constant<caf::atom("ldial")>;         // local: (re)try connecting
 using retry_atom = caf::atom_constant<caf::atom("lretry")>;       // local: publish held events again
+using drain_atom = caf::atom_constant<caf::atom("ldrain")>;       // local: decode the next batch received
 using probe_atom = caf::atom_constant<caf::atom("lprobe")>;       // local: (host, port) -> reachable
 using connect_atom = caf::atom_constant<caf::atom("lconnect")>;   // local: (attempt) the probe passed
 
@@ -199,6 +200,19 @@ struct out_batch {
   std::uint32_t events = 0;
 };
 
+/// A batch received and not decoded yet.
+struct in_batch {
+  std::uint64_t seq = 0; ///< 0: from a lost incarnation of the peer (not acked)
+  std::uint32_t events = 0;
+  std::string bytes;
+};
+
+/// A batch sent and not acknowledged yet.
+struct sent_batch {
+  std::uint32_t events = 0;
+  bool reserved = false; ///< sent in the slot kept for RISK
+};
+
 /// A link actor's own state (touched by that actor only).
 struct link_state {
   std::shared_ptr<node_state> node;
@@ -215,14 +229,22 @@ struct link_state {
   std::chrono::milliseconds backoff = first_backoff;
   bool subscribed = false;
   std::array<std::deque<out_batch>, priority_count> stages; ///< per priority, RISK first
+  // The window (net.window batches in flight), and one more slot that only a RISK batch may take:
+  // a breaker goes out at once, not after an ack for a batch of ticks.
   std::uint32_t credit = 0;
+  bool risk_slot = true;
   std::uint64_t next_seq = 1;
-  std::map<std::uint64_t, std::uint32_t> in_flight; ///< seq -> events
-  // Received events the bus refused as full: published again before the batch is acked.
-  std::vector<event> held;
-  std::uint64_t held_seq = 0;
+  std::map<std::uint64_t, sent_batch> in_flight;
+  // Receiving: batches wait undecoded, per priority, and one is decoded per drain_atom, which goes
+  // to the back of the mailbox: batches that arrived meanwhile are filed first, so a RISK batch
+  // waits for at most the one batch being decoded, not for every batch of ticks ahead of it.
+  std::array<std::deque<in_batch>, priority_count> inbox;
+  bool drain_scheduled = false;
+  // Decoded events the bus refused as full, per priority: published again (RISK first) before
+  // their batch is acked.
+  std::array<std::vector<event>, priority_count> held;
   bool retry_scheduled = false;
-  std::deque<std::pair<std::uint64_t, std::uint64_t>> held_batches;  ///< (seq, events) behind `held`
+  std::array<std::deque<std::pair<std::uint64_t, std::uint64_t>>, priority_count> held_batches; ///< (seq, events)
   std::vector<std::pair<std::uint64_t, std::uint64_t>> queries;      ///< (round, epoch at arrival)
   std::optional<publisher> pub;                                      ///< made at the first batch received
   std::array<std::optional<subscription_id>, event_type_count> subs; ///< for the peer's wants
@@ -247,17 +269,24 @@ void stage_event(link_state& s, const event& e) {
 void flush(caf::event_based_actor* self, link_state& s) {
   if (!s.remote_link || s.sh->lost.load() || s.sh->closed.load())
     return;
-  while (s.credit > 0) {
+  for (;;) {
     auto it = std::find_if(s.stages.begin(), s.stages.end(), [](const auto& q) { return !q.empty(); });
     if (it == s.stages.end())
+      return;
+    const auto prio = static_cast<std::uint8_t>(it - s.stages.begin());
+    const bool reserved = s.credit == 0;
+    if (reserved && (prio != static_cast<std::uint8_t>(priority::risk) || !s.risk_slot))
       return;
     auto batch = std::move(it->front());
     it->pop_front();
     const auto seq = s.next_seq++;
-    --s.credit;
-    s.in_flight.emplace(seq, batch.events);
+    if (reserved)
+      s.risk_slot = false;
+    else
+      --s.credit;
+    s.in_flight.emplace(seq, sent_batch{batch.events, reserved});
     std::string bytes(reinterpret_cast<const char*>(batch.bytes.data()), batch.bytes.size()); // NOLINT: bytes
-    self->send(s.remote_link, batch_atom::value, seq, std::move(bytes));
+    self->send(s.remote_link, batch_atom::value, seq, prio, batch.events, std::move(bytes));
     s.sh->staged.fetch_sub(batch.events);
     s.sh->sent.fetch_add(batch.events);
     s.sh->batches_sent.fetch_add(1);
@@ -279,40 +308,58 @@ bool decode_batch(const std::string& bytes, std::vector<event>& out, std::string
   return true;
 }
 
-/// Publishes held events; acks the batches wholly published. False when the bus is full.
+/// Events received and not yet published (decoded or not): the link's `held` figure.
+std::uint64_t held_events(const link_state& s) {
+  std::uint64_t n = 0;
+  for (std::size_t p = 0; p < priority_count; ++p) {
+    n += s.held.at(p).size();
+    for (const auto& b : s.inbox.at(p))
+      n += b.events;
+  }
+  return n;
+}
+
+/// Publishes held events, RISK first; acks the batches wholly published. False when some are left
+/// (the bus is full).
 bool publish_held(caf::event_based_actor* self, link_state& s) {
   // The link's own handle: this actor runs on any worker, and the bus keeps FIFO per handle (with
   // bus::publish_many, per thread: two batches published from two workers could interleave, and a
   // strategy would see the peer's ticks out of order).
   if (!s.pub)
     s.pub.emplace(s.node->b->make_publisher());
-  std::size_t done = 0;
-  while (done < s.held.size()) {
-    const auto r = s.pub->publish_many(std::span<const event>{s.held}.subspan(done));
-    for (std::size_t i = done; i < done + r.accepted; ++i)
-      s.node->received_by_type.at(static_cast<std::size_t>(s.held[i].type())).fetch_add(1);
-    s.sh->received.fetch_add(r.accepted);
-    done += r.accepted;
-    if (r.status == publish_status::closed) {
-      s.sh->lost_events.fetch_add(s.held.size() - done); // the run is ending: nothing takes them now
-      done = s.held.size();
-    } else if (r.status == publish_status::full) {
-      break;
+  bool all = true;
+  for (std::size_t p = 0; p < priority_count; ++p) {
+    auto& held = s.held.at(p);
+    std::size_t done = 0;
+    while (done < held.size()) {
+      const auto r = s.pub->publish_many(std::span<const event>{held}.subspan(done));
+      for (std::size_t i = done; i < done + r.accepted; ++i)
+        s.node->received_by_type.at(static_cast<std::size_t>(held[i].type())).fetch_add(1);
+      s.sh->received.fetch_add(r.accepted);
+      done += r.accepted;
+      if (r.status == publish_status::closed) {
+        s.sh->lost_events.fetch_add(held.size() - done); // the run is ending: nothing takes them now
+        done = held.size();
+      } else if (r.status == publish_status::full) {
+        break;
+      }
     }
+    // Ack every batch whose events are all out of `held` now.
+    auto& batches = s.held_batches.at(p);
+    std::uint64_t consumed = done;
+    while (!batches.empty() && batches.front().second <= consumed) {
+      consumed -= batches.front().second;
+      if (s.remote_link && batches.front().first != 0)
+        self->send(s.remote_link, ack_atom::value, batches.front().first);
+      batches.pop_front();
+    }
+    if (!batches.empty())
+      batches.front().second -= consumed;
+    held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(done));
+    all = all && held.empty();
   }
-  // Ack every batch whose events are all out of `held` now.
-  std::uint64_t consumed = done;
-  while (!s.held_batches.empty() && s.held_batches.front().second <= consumed) {
-    consumed -= s.held_batches.front().second;
-    if (s.remote_link)
-      self->send(s.remote_link, ack_atom::value, s.held_batches.front().first);
-    s.held_batches.pop_front();
-  }
-  if (!s.held_batches.empty())
-    s.held_batches.front().second -= consumed;
-  s.held.erase(s.held.begin(), s.held.begin() + static_cast<std::ptrdiff_t>(done));
-  s.sh->held.store(s.held.size());
-  return s.held.empty();
+  s.sh->held.store(held_events(s));
+  return all;
 }
 
 void answer_queries(caf::event_based_actor* self, link_state& s) {
@@ -380,8 +427,8 @@ void on_lost(caf::event_based_actor* self, link_state& s, const std::string& why
   if ((ending || peer_ended ? s.sh->closed : s.sh->lost).exchange(true))
     return;
   std::uint64_t lost = s.sh->staged.load();
-  for (const auto& [seq, n] : s.in_flight)
-    lost += n;
+  for (const auto& [seq, b] : s.in_flight)
+    lost += b.events;
   s.in_flight.clear();
   for (auto& q : s.stages)
     q.clear();
@@ -400,8 +447,15 @@ void on_lost(caf::event_based_actor* self, link_state& s, const std::string& why
   s.remote_node = nullptr;
   s.remote_link = nullptr;
   s.told = 0;
-  s.held_batches.clear();
+  // What arrived from that incarnation is still published here, but never acked to the next one.
+  for (auto& batches : s.held_batches)
+    for (auto& b : batches)
+      b.first = 0;
+  for (auto& q : s.inbox)
+    for (auto& b : q)
+      b.seq = 0;
   s.credit = node.net.window;
+  s.risk_slot = true;
   s.attempt = 0;
   s.backoff = first_backoff;
   if (peer_ended) {
@@ -472,6 +526,15 @@ void tell_wants(caf::event_based_actor* self, link_state& s) {
   self->send(s.remote_link, wants_atom::value, now);
 }
 
+/// Dialling failed (why: already rendered): log it, dial again after the backoff, double the backoff.
+void redial(caf::event_based_actor* self, link_state& s, int attempt, const std::string& why,
+            spdlog::level::level_enum level = spdlog::level::info) {
+  s.node->log->log(level, "node '{}' at {}:{} not reachable yet (attempt {}: {}); retrying in {} ms", s.sh->peer,
+                   s.sh->host, s.sh->port, attempt, why, s.backoff.count());
+  self->delayed_send(self, s.backoff, dial_atom::value);
+  s.backoff = std::min(s.backoff * 2, max_backoff);
+}
+
 caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
   // CAF 0.17 keeps a down handler until the actor object is destroyed (its behavior is dropped at
   // termination): a strong `s` here would close a cycle actor -> s -> node -> links -> actor and
@@ -491,12 +554,7 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
         return;
       const auto attempt = ++s->attempt;
       const auto& sh = *s->sh;
-      auto retry = [self, s, attempt](const std::string& why) {
-        s->node->log->info("node '{}' at {}:{} not reachable yet (attempt {}: {}); retrying in {} ms", s->sh->peer,
-                           s->sh->host, s->sh->port, attempt, why, s->backoff.count());
-        self->delayed_send(self, s->backoff, dial_atom::value);
-        s->backoff = std::min(s->backoff * 2, max_backoff);
-      };
+      auto retry = [self, s, attempt](const std::string& why) { redial(self, *s, attempt, why); };
       self->request(s->prober, tcp_probe_timeout * 4, probe_atom::value, sh.host, sh.port)
         .then(
           [self, attempt, retry](bool reachable) {
@@ -518,10 +576,7 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
         .then(
           [self, s, attempt](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             if (!ptr) {
-              s->node->log->warn("node '{}' at {}:{}: attempt {}: no node actor there; retrying in {} ms", s->sh->peer,
-                                 s->sh->host, s->sh->port, attempt, s->backoff.count());
-              self->delayed_send(self, s->backoff, dial_atom::value);
-              s->backoff = std::min(s->backoff * 2, max_backoff);
+              redial(self, *s, attempt, "no node actor there", spdlog::level::warn);
               return;
             }
             s->remote_node = caf::actor_cast<caf::actor>(ptr);
@@ -535,14 +590,11 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
             // CAF says no more than this when a TLS handshake fails (either side refused the other's
             // certificate): name the likely cause.
             const bool handshake = s->node->net.tls && err == caf::sec::disconnect_during_handshake;
-            s->node->log->info("node '{}' at {}:{} not reachable yet (attempt {}: {}{}); retrying in {} ms",
-                               s->sh->peer, s->sh->host, s->sh->port, attempt, self->system().render(err),
-                               handshake ? ": the TLS handshake failed: a certificate was refused (each node's must be "
-                                           "signed by network.tls.ca) or the peer does not speak TLS"
-                                         : "",
-                               s->backoff.count());
-            self->delayed_send(self, s->backoff, dial_atom::value);
-            s->backoff = std::min(s->backoff * 2, max_backoff);
+            redial(self, *s, attempt,
+                   self->system().render(err)
+                     + (handshake ? ": the TLS handshake failed: a certificate was refused (each node's must be "
+                                    "signed by network.tls.ca) or the peer does not speak TLS"
+                                  : ""));
           });
     },
     [self, s](peer_hello_atom, std::uint32_t wants, const caf::actor& remote) {
@@ -573,19 +625,46 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
       s->sh->ack_in.store(true);
       s->node->wake();
     },
-    [self, s](batch_atom, std::uint64_t seq, const std::string& bytes) {
+    [self, s](batch_atom, std::uint64_t seq, std::uint8_t prio, std::uint32_t events, std::string& bytes) {
       s->sh->batches_received.fetch_add(1);
-      std::vector<event> evs;
-      std::string why;
-      if (!decode_batch(bytes, evs, why)) {
-        // Counted, logged, dropped; the link goes on (and credit comes back to the sender).
+      if (prio >= priority_count) {
         s->sh->bad_batches.fetch_add(1);
-        s->node->log->warn("batch {} from node '{}' does not decode ({}); dropped", seq, s->sh->peer, why);
+        s->node->log->warn("batch {} from node '{}' has no priority {}; dropped", seq, s->sh->peer, prio);
         self->send(caf::actor_cast<caf::actor>(self->current_sender()), ack_atom::value, seq);
         return;
       }
-      s->held_batches.emplace_back(seq, evs.size());
-      s->held.insert(s->held.end(), std::make_move_iterator(evs.begin()), std::make_move_iterator(evs.end()));
+      s->inbox.at(prio).push_back(in_batch{seq, events, std::move(bytes)});
+      s->sh->held.store(held_events(*s));
+      if (!s->drain_scheduled) {
+        s->drain_scheduled = true;
+        self->send(self, drain_atom::value);
+      }
+    },
+    [self, s](drain_atom) {
+      s->drain_scheduled = false;
+      auto q = std::find_if(s->inbox.begin(), s->inbox.end(), [](const auto& b) { return !b.empty(); });
+      if (q != s->inbox.end()) {
+        const auto p = static_cast<std::size_t>(q - s->inbox.begin());
+        const auto batch = std::move(q->front());
+        q->pop_front();
+        std::vector<event> evs;
+        std::string why;
+        if (!decode_batch(batch.bytes, evs, why)) {
+          // Counted, logged, dropped; the link goes on (and credit comes back to the sender).
+          s->sh->bad_batches.fetch_add(1);
+          s->node->log->warn("batch {} from node '{}' does not decode ({}); dropped", batch.seq, s->sh->peer, why);
+          if (s->remote_link && batch.seq != 0)
+            self->send(s->remote_link, ack_atom::value, batch.seq);
+        } else {
+          s->held_batches.at(p).emplace_back(batch.seq, evs.size());
+          auto& held = s->held.at(p);
+          held.insert(held.end(), std::make_move_iterator(evs.begin()), std::make_move_iterator(evs.end()));
+        }
+        if (std::any_of(s->inbox.begin(), s->inbox.end(), [](const auto& b) { return !b.empty(); })) {
+          s->drain_scheduled = true;
+          self->send(self, drain_atom::value);
+        }
+      }
       if (!publish_held(self, *s) && !s->retry_scheduled) {
         s->retry_scheduled = true; // the bus is full: back-pressure reaches the sender as withheld acks
         self->delayed_send(self, full_bus_retry, retry_atom::value);
@@ -600,9 +679,12 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
     },
     [self, s](ack_atom, std::uint64_t seq) {
       if (auto it = s->in_flight.find(seq); it != s->in_flight.end()) {
-        s->sh->acked.fetch_add(it->second);
+        s->sh->acked.fetch_add(it->second.events);
+        if (it->second.reserved)
+          s->risk_slot = true;
+        else
+          ++s->credit;
         s->in_flight.erase(it);
-        ++s->credit;
       }
       flush(self, *s);
     },
@@ -912,6 +994,7 @@ std::vector<link_stats> node::stats() const {
     s.batches_received = l->batches_received.load();
     s.lost_events = l->lost_events.load();
     s.bad_batches = l->bad_batches.load();
+    s.held = l->held.load();
     s.wants = l->wants.load();
     out.push_back(std::move(s));
   }

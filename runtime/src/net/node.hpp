@@ -43,6 +43,7 @@ struct link_stats {
   std::uint64_t batches_received = 0;
   std::uint64_t lost_events = 0; ///< staged or in flight when the peer was lost
   std::uint64_t bad_batches = 0; ///< batches that did not decode (dropped, counted)
+  std::uint64_t held = 0;        ///< received, not yet published here (the bus was full, or not decoded yet)
   std::uint32_t wants = 0;       ///< the event types the peer asked for (mask of type_bit)
 };
 
