@@ -19,7 +19,7 @@ using libra::testing::child_process;
 using libra::testing::temp_dir;
 
 /// Every segment of a journal, in name order, concatenated.
-std::string journal_bytes(const std::filesystem::path& dir) {
+std::string journal_contents(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator{dir})
     if (e.path().extension() == ".journal")
@@ -47,7 +47,7 @@ outcome deterministic_run(const std::filesystem::path& dir) {
   const int rc = p.wait();
   INFO(p.err());
   REQUIRE(rc == 0);
-  return {journal_bytes(dir / "journal"), libra::testing::read_text(dir / "events.jsonl"),
+  return {journal_contents(dir / "journal"), libra::testing::read_text(dir / "events.jsonl"),
           libra::testing::summary_trading_lines(p.out())};
 }
 

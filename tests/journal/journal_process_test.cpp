@@ -30,7 +30,7 @@ run_output journal_tool(std::vector<std::string> args) {
   return run_process(std::move(args));
 }
 
-std::uintmax_t journal_bytes(const std::filesystem::path& dir) {
+std::uintmax_t journal_size(const std::filesystem::path& dir) {
   std::uintmax_t n = 0;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator{dir, ec})
@@ -195,14 +195,14 @@ TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; 
   const auto topo = stress_topology(dir.path(), jdir, 5'000'000);
   std::mt19937_64 rng{std::random_device{}()};
   for (int i = 0; i < kills; ++i) {
-    const auto before = journal_bytes(jdir);
+    const auto before = journal_size(jdir);
     // Kill once the journal has grown by a random amount (64 B .. 3 MiB: within a record, a
     // segment, across a segment boundary).
     const auto grow = std::uniform_int_distribution<std::uintmax_t>{64, 3u << 20}(rng);
     INFO("kill " << i << " after " << grow << " bytes");
     {
       child_process p{{LIBRA_RUNTIME_BIN, topo.string(), "--no-progress"}};
-      REQUIRE(libra::testing::eventually([&] { return journal_bytes(jdir) >= before + grow; }));
+      REQUIRE(libra::testing::eventually([&] { return journal_size(jdir) >= before + grow; }));
       p.signal(SIGKILL);
       CHECK(p.wait() == -SIGKILL);
     }

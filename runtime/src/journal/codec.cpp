@@ -37,7 +37,10 @@ public:
   // Grows `out` by a slack at a time and writes through a cursor; finish() trims it to what was
   // written. One resize per record (a tick fits in the slack) where a resize per field, each a
   // capacity check and a zero fill, was most of the encoder's time (libra-bench-journal).
-  explicit writer(std::vector<std::byte>& out) : out_{out}, at_{out.size()} { out_.resize(at_ + slack); }
+  /// `expect`: the bytes about to be written, when known (encode_record counts them first).
+  explicit writer(std::vector<std::byte>& out, std::size_t expect = slack) : out_{out}, at_{out.size()} {
+    out_.resize(at_ + expect);
+  }
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
   ~writer() { finish(); }
@@ -78,8 +81,33 @@ private:
   std::size_t at_;
 };
 
+/// The writer's interface, counting the bytes instead of writing them.
+class size_counter {
+public:
+  void u8(std::uint8_t /*unused*/) { n_ += 1; }
+  void u16(std::uint16_t /*unused*/) { n_ += 2; }
+  void u32(std::uint32_t /*unused*/) { n_ += 4; }
+  void u64(std::uint64_t /*unused*/) { n_ += 8; }
+  void i64(std::int64_t /*unused*/) { n_ += 8; }
+  void f64(double /*unused*/) { n_ += 8; }
+  template <class Tag>
+  void dec(fixed_decimal<Tag> /*unused*/) {
+    n_ += 8;
+  }
+  template <std::size_t N>
+  void name(const fixed_name<N>& n) {
+    n_ += 1 + n.view().size();
+  }
+  void raw(const void* /*unused*/, std::size_t n) { n_ += n; }
+  [[nodiscard]] std::size_t size() const { return n_; }
+
+private:
+  std::size_t n_ = 0;
+};
+
+template <class W>
 struct payload_writer {
-  writer& w;
+  W& w;
   void operator()(const tick& t) const {
     w.name(t.instrument);
     w.dec(t.bid);
@@ -417,10 +445,11 @@ std::optional<std::string> decode_header(std::span<const std::byte> bytes, segme
   return std::nullopt;
 }
 
-void encode_record(const event& e, std::vector<std::byte>& out, std::optional<span_id> parent) {
-  const auto start = out.size();
-  out.resize(start + jf::record_header_size);
-  writer w{out};
+namespace {
+
+/// A record's body, through a writer or a size_counter.
+template <class W>
+void write_body(W& w, const event& e, std::optional<span_id> parent) {
   w.u8(static_cast<std::uint8_t>(e.type()));
   w.u8(static_cast<std::uint8_t>(e.priority()));
   w.u8(e.trace().flags);
@@ -433,8 +462,21 @@ void encode_record(const event& e, std::vector<std::byte>& out, std::optional<sp
   if (parent)
     w.u64(parent->value);
   w.name(e.source());
-  e.visit(payload_writer{w});
-  w.finish();
+  e.visit(payload_writer<W>{w});
+}
+
+} // namespace
+
+void encode_record(const event& e, std::vector<std::byte>& out, std::optional<span_id> parent) {
+  const auto start = out.size();
+  out.resize(start + jf::record_header_size);
+  // Counted first, so that the buffer grows once, by exactly the record.
+  size_counter count;
+  write_body(count, e, parent);
+  {
+    writer w{out, count.size()};
+    write_body(w, e, parent);
+  }
   const std::span<const std::byte> body{out.data() + start + jf::record_header_size,
                                         out.size() - start - jf::record_header_size};
   const auto len = static_cast<std::uint32_t>(body.size());
