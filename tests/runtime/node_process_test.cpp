@@ -255,8 +255,11 @@ public:
     return "nftables: 1% loss each way; tbf: 20 Mbit/s (this kernel has no netem)";
   }
   [[nodiscard]] bool ok() const { return ok_; }
-  [[nodiscard]] const std::string& outer_ip() const { return outer_ip_; }
-  [[nodiscard]] const std::string& inner_ip() const { return inner_ip_; }
+  /// A topology's nodes: block: a here, b inside the namespace.
+  [[nodiscard]] std::string nodes_yaml(const std::vector<int>& ports) const {
+    return "nodes:\n  a: {host: " + outer_ip_ + ", port: " + std::to_string(ports.at(0)) + "}\n  b: {host: " + inner_ip_
+           + ", port: " + std::to_string(ports.at(1)) + "}\n";
+  }
   /// Cuts (or restores) the link: packets are dropped, no socket is told.
   bool set_up(bool up) { return ip({"link", "set", outer_, up ? "up" : "down"}); }
   /// argv run inside the namespace.
@@ -697,10 +700,8 @@ TEST_CASE("nodes: a 3 s network partition is detected on both sides and healed (
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write(
-    "p.yaml", "nodes:\n  a: {host: " + ns.outer_ip() + ", port: " + std::to_string(ports[0])
-                + "}\n  b: {host: " + ns.inner_ip() + ", port: " + std::to_string(ports[1])
-                + "}\n"
-                  "network: {connect_timeout_s: 30, on_node_loss: continue, insecure: true}\n"
+    "p.yaml", ns.nodes_yaml(ports)
+                + "network: {connect_timeout_s: 30, on_node_loss: continue, insecure: true}\n"
                   "actors:\n"
                   "  - {name: gw.a, type: gateway.synthetic, node: a, params: {instrument: EUR/USD, rate: 5000}}\n"
                   "  - {name: rec.b, type: recorder, node: b, params: {file: "
@@ -748,10 +749,8 @@ TEST_CASE("nodes: over a lossy link events cross both ways exactly once, in orde
   temp_dir dir;
   const auto ports = free_ports(2);
   const auto topo = dir.write(
-    "lossy.yaml", "nodes:\n  a: {host: " + ns.outer_ip() + ", port: " + std::to_string(ports[0])
-                    + "}\n  b: {host: " + ns.inner_ip() + ", port: " + std::to_string(ports[1])
-                    + "}\n"
-                      "network: {connect_timeout_s: 30, insecure: true}\n"
+    "lossy.yaml", ns.nodes_yaml(ports)
+                    + "network: {connect_timeout_s: 30, insecure: true}\n"
                       "actors:\n"
                       "  - {name: gw.a, type: gateway.synthetic, node: a, params: {instrument: EUR/USD, count: "
                       "20000, seed: 3}}\n"

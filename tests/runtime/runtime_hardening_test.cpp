@@ -2,6 +2,7 @@
 // (locked, special, full), real signals, real command lines. Each case runs the binary with a
 // deadline: a run that hangs is killed and fails the test instead of blocking it. File-size
 // limits (ulimit -f, SIGXFSZ ignored) make writes fail at a chosen phase without root.
+#include "../support/in_process_run.hpp"
 #include "../support/process.hpp"
 #include "core/runner.hpp"
 #include "core/topology.hpp"
@@ -186,22 +187,9 @@ TEST_CASE("a subscriber actor that dies during the run is a failure in the summa
                              "dies at its first event", false});
   const auto file = dir.write("t.yaml", "actors:\n" + replay() + "  - name: victim\n    type: test.dies\n");
   const auto topo = libra::core::load_topology(file, registry);
-  libra::core::run_options opts;
-  opts.progress = false;
-  const auto summary_path = dir / "summary.txt";
-  std::FILE* summary = std::fopen(summary_path.c_str(), "w");
-  REQUIRE(summary != nullptr);
-  opts.summary = summary;
-  // run_topology blocks the signals it handles in this thread and sets the log level: restore both.
-  sigset_t mask;
-  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
-  const auto level = spdlog::default_logger()->level();
-  const int rc = libra::core::run_topology(topo, opts);
-  pthread_sigmask(SIG_SETMASK, &mask, nullptr);
-  spdlog::set_level(level);
-  std::fclose(summary);
-  std::ifstream in{summary_path};
-  const std::string text{std::istreambuf_iterator<char>{in}, {}};
+  const auto run = libra::testing::run_in_process(topo, dir / "summary.txt");
+  const auto& text = run.summary;
+  const int rc = run.rc;
   INFO(text);
   CHECK(rc == libra::core::exit_failure);
   CHECK_THAT(text, Catch::Contains("failures           1"));

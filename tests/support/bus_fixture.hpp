@@ -137,16 +137,22 @@ private:
 /// A subscriber actor (SDK style) that records what it gets and blocks inside its first handler
 /// call until `release` opens; `entered` counts down when it got there (REQUIRE(entered.wait())).
 struct blocking_subscriber {
+  // Shared with the actor: it may still run a handler after a failed REQUIRE destroyed this.
+  struct shared_state {
+    gate release;
+    countdown entered{1};
+    std::atomic<bool> blocked_once{false};
+  };
   explicit blocking_subscriber(caf::actor_system& sys) {
     // got is passed as a spawn argument: CAF 0.17 spawning with no arguments trips UBSan in its
     // own init_fun_factory.hpp.
     actor = sys.spawn(
-      [this](caf::event_based_actor*, std::shared_ptr<collector> out) -> caf::behavior {
-        return {on_events([this, out](const event& e) {
+      [st = state](caf::event_based_actor*, std::shared_ptr<collector> out) -> caf::behavior {
+        return {on_events([st, out](const event& e) {
           out->add(e);
-          if (!blocked_once.exchange(true)) {
-            entered.count_down();
-            release.wait();
+          if (!st->blocked_once.exchange(true)) {
+            st->entered.count_down();
+            st->release.wait();
           }
         })};
       },
@@ -160,9 +166,9 @@ struct blocking_subscriber {
   }
 
   std::shared_ptr<collector> got = std::make_shared<collector>();
-  gate release;
-  countdown entered{1};
-  std::atomic<bool> blocked_once{false};
+  std::shared_ptr<shared_state> state = std::make_shared<shared_state>();
+  gate& release = state->release;
+  countdown& entered = state->entered;
   caf::actor actor;
 };
 

@@ -198,7 +198,7 @@ inline std::vector<int> wait_all(std::initializer_list<child_process*> children,
 /// UINT64_MAX when the line is missing.
 inline std::uint64_t summary_field(const std::string& text, const std::string& label) {
   std::smatch m;
-  if (!std::regex_search(text, m, std::regex{label + " ([0-9,]+)"}))
+  if (!std::regex_search(text, m, std::regex{label + " +([0-9,]+)"}))
     return UINT64_MAX;
   auto digits = m[1].str();
   std::erase(digits, ',');

@@ -239,8 +239,17 @@ actor_type_info actor_type() {
         a = ctx.system->spawn(detail::actor_body<T>, std::move(rt), std::move(impl));
       // Here, not in the actor's init (CAF runs that later, on a worker): subscribed before the
       // runtime sends run_atom, so no event published after it is missed.
-      for (auto& s : proto.subscriptions())
-        ctx.bus->subscribe(s.type, a, std::move(s.only));
+      bool market_data = false;
+      for (auto& s : proto.subscriptions()) {
+        subscribe_options opts;
+        if (priority_of(s.type) == priority::market_data) {
+          opts.conflate = ctx.conflate;
+          market_data = true;
+        }
+        ctx.bus->subscribe(s.type, a, std::move(s.only), opts);
+      }
+      if (ctx.conflate != conflation::none && !market_data && ctx.log)
+        ctx.log->warn("conflate: has no effect: {} subscribes to no TICK, BAR or ORDER_BOOK", ctx.name);
       return a;
     };
   };

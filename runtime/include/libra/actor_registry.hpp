@@ -54,6 +54,10 @@ struct actor_context {
   source_id source;                    ///< name as the source of the events it publishes
   std::shared_ptr<spdlog::logger> log; ///< "libra.<name>"
   std::shared_ptr<const actor_directory> directory;
+  /// The topology's `conflate:` for this actor, for its TICK, BAR and ORDER_BOOK subscriptions:
+  /// actor_type<T> applies it to those of T::subscriptions(); an actor that subscribes by hand
+  /// passes it in its subscribe_options.
+  conflation conflate = conflation::none;
   /// A producer (gateway) calls this once when it has nothing more to publish (end of data or
   /// after halt_atom); the runtime drains and stops when every producer finished.
   std::function<void()> finished;

@@ -428,6 +428,7 @@ int run_topology(const topology& topo, const run_options& opts) {
     ctx.source = source_id{spec.name};
     ctx.log = spdlog::default_logger()->clone("libra." + spec.name);
     ctx.directory = directory;
+    ctx.conflate = spec.conflate;
     auto once = std::make_shared<std::atomic<bool>>(false);
     const bool producer = spec.producer;
     ctx.finished = [&ctl, once, producer] {

@@ -574,6 +574,13 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
       a.fail("node", fmt::format("actor '{}' is on no node: every actor needs node: (one of {})", printable(spec.name),
                                  node_names(topo.network)));
     }
+    if (a.get_choice("conflate", "none", {"none", "by_instrument"}) == "by_instrument") {
+      if (spec.producer)
+        a.fail("conflate", fmt::format("actor '{}' is a producer ({}): conflate: applies to what an actor "
+                                       "subscribes to",
+                                       printable(spec.name), spec.type));
+      spec.conflate = conflation::by_instrument;
+    }
     auto p = a.child("params");
     try {
       spec.spawn = info->factory(p);

@@ -41,6 +41,8 @@ struct actor_spec {
   bool producer = false;
   spawn_fn spawn;
   std::string node; ///< the node it runs on (`node:`); empty when the topology has no nodes
+  /// `conflate: by_instrument`: behind, it gets the newest tick (bar, book) per instrument only.
+  conflation conflate = conflation::none;
 };
 
 /// One process of a distributed topology (`nodes:`): where its node actor listens.
