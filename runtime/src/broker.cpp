@@ -490,7 +490,12 @@ bool arm_wakes(broker_state& st) {
           || (ep.conflates && p == static_cast<std::size_t>(priority::market_data))) {
         actionable.at(p) = true;
       } else if (ep.cursor[p] != st.q[p].end() || st.core->stages[p].size_approx() > 0) {
-        break; // out of credit with more waiting: nothing lower moves for it before its ack
+        // Out of credit with more waiting: nothing lower moves for it before its ack, except that
+        // a conflating subscriber's ticks are still absorbed (pump does), so that they hold no
+        // capacity meanwhile: a tick published now must wake the broker.
+        if (ep.conflates && ep.wants(static_cast<std::size_t>(priority::market_data)))
+          actionable.at(static_cast<std::size_t>(priority::market_data)) = true;
+        break;
       }
     }
   }

@@ -100,6 +100,42 @@ TEST_CASE_METHOD(system_fixture, "conflation is refused for any type other than 
 }
 
 TEST_CASE_METHOD(system_fixture,
+                 "ticks published while a conflating subscriber is held back by its own orders are absorbed at "
+                 "once, not left holding capacity",
+                 "[bus][conflation]") {
+  bus_config cfg;
+  cfg.credit_window = 1;
+  cfg.batch_size = 1;
+  bus b{sys, cfg};
+  blocking_subscriber slow{sys};
+  b.subscribe(event_type::tick, slow.actor, {}, conflating);
+  b.subscribe(event_type::order_new, slow.actor);
+  b.start();
+  REQUIRE(b.publish(tick_of("A", 0)));
+  REQUIRE(slow.entered.wait());
+  // Its ORDERS ring full (order 1) with order 2 waiting: strict priority holds its ticks back.
+  REQUIRE(b.publish(make_order(event_type::order_new, 1)));
+  REQUIRE(b.publish(make_order(event_type::order_new, 2)));
+  REQUIRE(eventually([&] { return b.stats().dispatched == 2; })); // A0 and order 1 in its rings
+  // The broker has nothing left to move now; these ticks alone must wake it to absorb them (it
+  // used to wait for the subscriber's ack, the ticks staged, holding capacity).
+  for (std::int64_t i = 1; i <= 3; ++i)
+    REQUIRE(b.publish(tick_of("A", i)));
+  // Absorbed: A1 and A2 replaced, and only order 2 still pending (the A3 held holds no capacity).
+  const bool absorbed = eventually([&] {
+    const auto s = b.stats();
+    return s.conflated == 2 && s.pending == 1;
+  });
+  const auto at = b.stats();
+  INFO("conflated " << at.conflated << ", pending " << at.pending);
+  CHECK(absorbed);
+  slow.release.open();
+  REQUIRE(slow.got->wait(1 + 2 + 1));
+  REQUIRE(b.wait_idle(patience));
+  b.stop(1s);
+}
+
+TEST_CASE_METHOD(system_fixture,
                  "a blocked subscriber conflating ticks still gets every order and signal, and the ticks of "
                  "its other, non-conflating subscription wait (holding capacity)",
                  "[bus][conflation]") {
