@@ -220,7 +220,7 @@ TEST_CASE("replay: speed paces the file's time gaps", "[actors][gateway][replay]
   CHECK(got->size() == 5);
 }
 
-TEST_CASE("replay: halt stops a paced replay; finished() once, after GATEWAY_DISCONNECTED",
+TEST_CASE("replay: halt stops a paced replay, finished() once, after GATEWAY_DISCONNECTED",
           "[actors][gateway][replay][halt]") {
   temp_dir dir;
   io_harness h;

@@ -197,7 +197,7 @@ TEST_CASE("reader: each bad-row case at its line", "[actors][gateway][market_dat
   }
 }
 
-TEST_CASE("reader: blank lines, CRLF and a byte order mark are accepted; lines keep their numbers",
+TEST_CASE("reader: blank lines, CRLF and a byte order mark are accepted, lines keep their numbers",
           "[actors][gateway][market_data]") {
   temp_dir dir;
   const auto p = dir.write("crlf.csv", "\xEF\xBB\xBF"

@@ -156,7 +156,7 @@ TEST_CASE("recorder: one JSON object per event, fields by payload kind", "[actor
   CHECK_THAT(fx.log("recorder"), Catch::Contains("recorder: 6 events written to"));
 }
 
-TEST_CASE("recorder: all types when types is absent; directories are created; the file is complete once the bus "
+TEST_CASE("recorder: all types when types is absent, directories are created, the file is complete once the bus "
           "is idle",
           "[actors][recorder]") {
   temp_dir dir;
@@ -263,7 +263,7 @@ TEST_CASE("output_file: written at once, emptied only by truncate(), refuses wha
   CHECK_THROWS_WITH(output_file::open(dir.path() / "no" / "x"), Catch::Contains("No such file or directory"));
 }
 
-TEST_CASE("recorder with gateway.replay: every tick of the file is recorded; the actor system shuts down",
+TEST_CASE("recorder with gateway.replay: every tick of the file is recorded, the actor system shuts down",
           "[actors][recorder][replay]") {
   temp_dir dir;
   std::string rows;

@@ -69,7 +69,7 @@ TEST_CASE_METHOD(system_fixture, "a RISK event overtakes a backlog of ticks", "[
   b.stop(1s);
 }
 
-TEST_CASE_METHOD(system_fixture, "a RISK event preempts the batch a subscriber is running; set-aside events keep order",
+TEST_CASE_METHOD(system_fixture, "a RISK event preempts the batch a subscriber is running, set-aside events keep order",
                  "[bus][dispatch][priority]") {
   bus_config cfg;
   cfg.credit_window = 16;
@@ -132,7 +132,7 @@ TEST_CASE_METHOD(system_fixture, "a throwing handler is counted and isolated", "
   CHECK(s.handlers == 2);
 }
 
-TEST_CASE_METHOD(system_fixture, "filters select events; a throwing filter is counted and skips the event",
+TEST_CASE_METHOD(system_fixture, "filters select events, a throwing filter is counted and skips the event",
                  "[bus][dispatch][filter][errors]") {
   bus b{sys};
   auto usd_jpy = std::make_shared<collector>();

@@ -928,7 +928,7 @@ TEST_CASE("sorting a mixed vector puts RISK first and keeps FIFO by sequence wit
 // =============================================================================================
 // Copy, move and assignment of events with shared payloads
 
-TEST_CASE("copies of a book or risk event share the payload; moves transfer it", "[event][lifetime]") {
+TEST_CASE("copies of a book or risk event share the payload, moves transfer it", "[event][lifetime]") {
   SECTION("order book") {
     auto book = sample_book();
     REQUIRE(book.use_count() == 1);

@@ -181,7 +181,7 @@ TEST_CASE("libra-journal reports corruption with file and offset", "[journal][pr
   }
 }
 
-TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record; the next appends",
+TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record, the next appends",
           "[journal][process][crash]") {
   // 20 kills (~0.75 s each here); 10 in the sanitizer and coverage builds, 5-20x slower, which
   // must stay within the per-test timeout (the normal build, in CI too, makes all 20).

@@ -523,7 +523,7 @@ TEST_CASE("nodes: a node whose port is in use: exit 2 with a clear error", "[pro
   CHECK_THAT(a.err(), Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(taken.port())));
 }
 
-TEST_CASE("nodes: over TLS events cross; a peer whose certificate the CA did not sign is refused",
+TEST_CASE("nodes: over TLS events cross, a peer whose certificate the CA did not sign is refused",
           "[process][runtime][net]") {
   temp_dir dir;
   make_pki(dir, {"a", "b"});

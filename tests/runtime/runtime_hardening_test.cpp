@@ -458,7 +458,7 @@ TEST_CASE("stats JSON (--stats-json): one object per interval, then the final on
 
 // ---- 14: where output goes -----------------------------------------------------------------------
 
-TEST_CASE("logs go to stderr, the summary to stdout; progress only on a terminal or with --progress",
+TEST_CASE("logs go to stderr, the summary to stdout, progress only on a terminal or with --progress",
           "[runtime][process][streams]") {
   scratch dir;
   SECTION("defaults, stderr not a terminal: no progress") {
@@ -533,7 +533,7 @@ TEST_CASE("command line: --version, --help with the exit codes, usage errors exi
 
 // ---- 16: command-line numbers ------------------------------------------------------------------
 
-TEST_CASE("command-line numbers: the YAML ranges and messages; nan, inf, negative, too small, too large",
+TEST_CASE("command-line numbers: the YAML ranges and messages, nan, inf, negative, too small, too large",
           "[runtime][process][cli]") {
   scratch dir;
   const auto topo = dir.write("t.yaml", "actors:\n" + replay()).string();
