@@ -5,8 +5,11 @@
 // children of a tick at most every mark_interval_ms of event time while a position is open.
 // Events carry the time of the event that caused them (event time, not wall time), so a replay
 // at full speed marks as often as the live market would. Fill-driven events are reproducible in
-// a fast replay; marks depend on how far this actor's tick stream has run ahead of the fills
-// (a tick read before a fill of earlier event time is marked against the older position).
+// a fast replay and across nodes: a fill is marked at the mid in force at its event time, and a
+// fill that overtook its tick (fills travel at ORDERS priority, ticks at MARKET_DATA) waits for
+// this actor's tick stream to reach its time, as the venue's orders do. Marks are not
+// reproducible: they depend on how far this actor's tick stream has run ahead of the fills (a
+// tick read before a fill of earlier event time is marked against the older position).
 #include "manager.hpp"
 
 #include "position_math.hpp"
@@ -14,6 +17,7 @@
 #include <common/price_history.hpp>
 #include <libra/actor.hpp>
 
+#include <deque>
 #include <map>
 
 namespace libra::actors {
@@ -24,6 +28,7 @@ struct book_entry {
   position pos;
   price_history<price> mids; // by event time
   timestamp last_mark{};     // event time of the last published POSITION_* event
+  std::deque<event> waiting; // fills newer than the last mid read, in arrival order
   std::uint64_t fills = 0;
 };
 
@@ -50,6 +55,11 @@ struct manager {
     const auto& t = e.get<tick>();
     auto& b = book[t.instrument];
     b.mids.add(e.time(), t.mid());
+    while (!b.waiting.empty() && b.waiting.front().time() <= e.time()) {
+      const auto f = std::move(b.waiting.front());
+      b.waiting.pop_front();
+      apply(ctx, b, f);
+    }
     if (b.pos.quantity.is_zero() || e.time() - b.last_mark < interval)
       return;
     const auto unrealized = mark_to_market(b.pos, t.mid());
@@ -61,14 +71,23 @@ struct manager {
   }
 
   void on_fill(context& ctx, const event& e) {
+    auto& b = book[e.get<fill>().instrument];
+    // No mid yet at all: the fill's own price is the mark (nothing to wait for). Behind one that
+    // waits, a fill waits too: fills apply in the order they came.
+    if (!b.waiting.empty() || (!b.mids.empty() && b.mids.latest_time() < e.time()))
+      b.waiting.push_back(e);
+    else
+      apply(ctx, b, e);
+  }
+
+  void apply(context& ctx, book_entry& b, const event& e) {
     const auto& f = e.get<fill>();
-    auto& b = book[f.instrument];
     b.pos.instrument = f.instrument;
     ++b.fills;
     const bool was_flat = b.pos.quantity.is_zero();
     apply_fill(b.pos, f);
     // Marked at the mid in force at the fill's event time, not at whichever tick this actor read
-    // last (its tick stream runs ahead of or behind the fills): the same on every replay.
+    // last (its tick stream runs ahead of the fills): the same on every replay.
     b.pos.unrealized_pnl = mark_to_market(b.pos, b.mids.empty() ? f.price : b.mids.at(e.time()));
     b.last_mark = e.time();
     const auto type = was_flat
@@ -78,6 +97,10 @@ struct manager {
   }
 
   void on_exit(context& ctx) const {
+    for (const auto& [inst, b] : book)
+      if (!b.waiting.empty()) // cannot happen while the venue fills only at quotes this actor reads too
+        ctx.log().warn("{} fill(s) of {} never applied: no tick reached their event time", b.waiting.size(),
+                       inst.view());
     for (const auto& [inst, b] : book)
       if (b.fills != 0)
         ctx.log().info("position summary: instrument={} fills={} qty={} avg_price={} realized_pnl={} unrealized_pnl={}",

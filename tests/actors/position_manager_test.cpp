@@ -146,3 +146,37 @@ TEST_CASE_METHOD(position_fixture, "position manager marks to market at most eve
   CHECK(evs[2].get<position>().unrealized_pnl == m("-1")); // (1.099 - 1.1) x 1000
   CHECK(evs[2].get<position>().quantity == q("1000"));
 }
+
+TEST_CASE_METHOD(position_fixture,
+                 "position manager marks a fill that overtook its tick at the mid of the fill's time, once it comes",
+                 "[actors][position]") {
+  spawn("position.manager", "positions", "{mark_interval_ms: 3600000}");
+  start();
+  publish(quote("1.0999", "1.1001", "EUR/USD", t0)); // mid 1.1
+  run_until_idle();
+  // Two fills stamped +1 s and +2 s reach the actor before any tick of their time (fills travel at
+  // ORDERS priority, ticks behind them): nothing is published for them yet.
+  const auto first = fill_event(side::buy, "1000", "1.1", "0", t0 + 1s);
+  const auto second = fill_event(side::buy, "1000", "1.1", "0", t0 + 2s);
+  publish(first);
+  publish(second);
+  run_until_idle();
+  CHECK(positions().empty());
+  // The tick of +1 s applies the first (marked at its mid 1.102), not the second.
+  publish(quote("1.1019", "1.1021", "EUR/USD", t0 + 1s));
+  run_until_idle();
+  REQUIRE(positions().size() == 1);
+  CHECK(positions()[0].trace_id() == first.trace_id());
+  CHECK(positions()[0].get<position>().unrealized_pnl == m("2")); // (1.102 - 1.1) x 1000
+  // A tick past +2 s applies the second, marked at the mid in force at +2 s (1.102, not this
+  // tick's 1.104).
+  publish(quote("1.1039", "1.1041", "EUR/USD", t0 + 3s));
+  run_until_idle();
+  const auto evs = positions();
+  REQUIRE(evs.size() == 2);
+  CHECK(evs[1].trace_id() == second.trace_id());
+  CHECK(evs[1].type() == event_type::position_updated);
+  CHECK(evs[1].time() == second.time());
+  CHECK(evs[1].get<position>().quantity == q("2000"));
+  CHECK(evs[1].get<position>().unrealized_pnl == m("4")); // (1.102 - 1.1) x 2000
+}
