@@ -239,6 +239,7 @@ struct link_state {
   // to the back of the mailbox: batches that arrived meanwhile are filed first, so a RISK batch
   // waits for at most the one batch being decoded, not for every batch of ticks ahead of it.
   std::array<std::deque<in_batch>, priority_count> inbox;
+  std::uint64_t inbox_events = 0; ///< events in the inbox's batches (the `held` figure, in O(1))
   bool drain_scheduled = false;
   // Decoded events the bus refused as full, per priority: published again (RISK first) before
   // their batch is acked.
@@ -310,12 +311,9 @@ bool decode_batch(const std::string& bytes, std::vector<event>& out, std::string
 
 /// Events received and not yet published (decoded or not): the link's `held` figure.
 std::uint64_t held_events(const link_state& s) {
-  std::uint64_t n = 0;
-  for (std::size_t p = 0; p < priority_count; ++p) {
-    n += s.held.at(p).size();
-    for (const auto& b : s.inbox.at(p))
-      n += b.events;
-  }
+  std::uint64_t n = s.inbox_events;
+  for (const auto& h : s.held)
+    n += h.size();
   return n;
 }
 
@@ -360,6 +358,15 @@ bool publish_held(caf::event_based_actor* self, link_state& s) {
   }
   s.sh->held.store(held_events(s));
   return all;
+}
+
+/// publish_held(); when the bus is full, tries again shortly (one retry scheduled at a time): the
+/// back-pressure reaches the sender as withheld acks.
+void publish_or_retry(caf::event_based_actor* self, link_state& s) {
+  if (!publish_held(self, s) && !s.retry_scheduled) {
+    s.retry_scheduled = true;
+    self->delayed_send(self, full_bus_retry, retry_atom::value);
+  }
 }
 
 void answer_queries(caf::event_based_actor* self, link_state& s) {
@@ -634,6 +641,7 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
         return;
       }
       s->inbox.at(prio).push_back(in_batch{seq, events, std::move(bytes)});
+      s->inbox_events += events;
       s->sh->held.store(held_events(*s));
       if (!s->drain_scheduled) {
         s->drain_scheduled = true;
@@ -647,6 +655,7 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
         const auto p = static_cast<std::size_t>(q - s->inbox.begin());
         const auto batch = std::move(q->front());
         q->pop_front();
+        s->inbox_events -= batch.events;
         std::vector<event> evs;
         std::string why;
         if (!decode_batch(batch.bytes, evs, why)) {
@@ -665,17 +674,11 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
           self->send(self, drain_atom::value);
         }
       }
-      if (!publish_held(self, *s) && !s->retry_scheduled) {
-        s->retry_scheduled = true; // the bus is full: back-pressure reaches the sender as withheld acks
-        self->delayed_send(self, full_bus_retry, retry_atom::value);
-      }
+      publish_or_retry(self, *s);
     },
     [self, s](retry_atom) {
       s->retry_scheduled = false;
-      if (!publish_held(self, *s)) {
-        s->retry_scheduled = true;
-        self->delayed_send(self, full_bus_retry, retry_atom::value);
-      }
+      publish_or_retry(self, *s);
     },
     [self, s](ack_atom, std::uint64_t seq) {
       if (auto it = s->in_flight.find(seq); it != s->in_flight.end()) {
