@@ -13,6 +13,8 @@ packages=(
   libyaml-cpp-dev          # topology files
   libcli11-dev             # command lines of tools and benchmarks
   libxxhash-dev            # XXH3 checksums of the event journal
+  prometheus-cpp-dev       # libra-runtime --metrics (the pull exposer)
+  curl                     # the metrics test scrapes /metrics
   catch2                   # tests (v2)
   openssl                  # the tests' TLS certificates (a CA and node certificates, made per run)
   iproute2 nftables        # the network tests' namespaces: a partition, a lossy link (root only)

@@ -1,4 +1,5 @@
 // libra-runtime: runs a YAML topology of actors on the libra bus.
+#include "core/metrics.hpp"
 #include "core/runner.hpp"
 #include "core/topology.hpp"
 #include "net/all_nodes.hpp"
@@ -91,6 +92,20 @@ int main(int argc, char** argv) {
   app.add_option("--journal", opts.journal,
                  "journal every event the bus admits to this directory (created when missing; overrides the "
                  "topology's journal.dir, keeps its other journal settings); read it with libra-journal");
+  app
+    .add_option("--metrics", opts.metrics,
+                "serve Prometheus metrics at http://ADDRESS/metrics: HOST:PORT, or PORT for 127.0.0.1 (overrides "
+                "metrics.listen; port 0 picks a free one; docs/operations.md lists the metrics)")
+    ->transform(CLI::Validator(
+      [](std::string& text) {
+        try {
+          text = libra::core::metrics_address(text);
+          return std::string{};
+        } catch (const std::invalid_argument& ex) {
+          return std::string{ex.what()};
+        }
+      },
+      "ADDRESS"));
   app.add_flag("--deterministic", opts.deterministic,
                "deterministic mode (as runtime.deterministic: true): every actor on one thread in a fixed order, "
                "so that the same input gives the same journal, recorder file and summary");
@@ -177,8 +192,9 @@ int main(int argc, char** argv) {
     return exit_code::exit_ok;
   }
   if (all_nodes) {
-    if (!opts.stats_json.empty() || !opts.journal.empty()) {
-      fmt::print(stderr, "libra-runtime: error: --all-nodes: --stats-json and --journal are per node (use --node)\n");
+    if (!opts.stats_json.empty() || !opts.journal.empty() || !opts.metrics.empty()) {
+      fmt::print(stderr,
+                 "libra-runtime: error: --all-nodes: --stats-json, --journal and --metrics are per node (use --node)\n");
       return exit_code::exit_usage;
     }
     std::vector<std::string> pass; // options every node gets

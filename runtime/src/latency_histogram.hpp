@@ -37,6 +37,7 @@ public:
   void record(std::int64_t ns) noexcept {
     const auto v = static_cast<std::uint64_t>(ns < 0 ? 0 : ns);
     buckets_[bucket_of(v)].fetch_add(1, std::memory_order_relaxed);
+    sum_.fetch_add(v, std::memory_order_relaxed);
     auto m = max_.load(std::memory_order_relaxed);
     while (v > m && !max_.compare_exchange_weak(m, v, std::memory_order_relaxed)) {
     }
@@ -53,6 +54,17 @@ public:
     out.count = total;
     if (total == 0)
       return out;
+    out.sum = std::chrono::nanoseconds{static_cast<std::int64_t>(sum_.load(std::memory_order_relaxed))};
+    // Each bucket under the first bound its upper end fits (buckets and bounds both ascend), then
+    // summed up; what lies above the last bound is only in count (Prometheus' +Inf).
+    for (std::size_t i = 0, bound = 0; i < bucket_count && bound < latency_bounds_ns.size(); ++i) {
+      while (bound < latency_bounds_ns.size() && upper_bound(i) > static_cast<std::uint64_t>(latency_bounds_ns[bound]))
+        ++bound;
+      if (bound < latency_bounds_ns.size())
+        out.cumulative[bound] += snap[i];
+    }
+    for (std::size_t j = 1; j < latency_bounds_ns.size(); ++j)
+      out.cumulative[j] += out.cumulative[j - 1];
     const auto max = max_.load(std::memory_order_relaxed);
     auto at = [&](double q) {
       const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total - 1)) + 1;
@@ -75,6 +87,7 @@ public:
 private:
   std::array<std::atomic<std::uint64_t>, bucket_count> buckets_{};
   std::atomic<std::uint64_t> max_{0};
+  std::atomic<std::uint64_t> sum_{0};
 };
 
 static_assert(latency_histogram::bucket_of(latency_histogram::upper_bound(100)) == 100);

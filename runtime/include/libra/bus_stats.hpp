@@ -10,6 +10,12 @@
 
 namespace libra {
 
+/// The upper bounds (ns) of latency_summary::cumulative: 1 us to 1 s, as a Prometheus
+/// histogram's `le` buckets.
+inline constexpr std::array<std::int64_t, 18> latency_bounds_ns{
+  1'000,     2'500,     5'000,     10'000,     25'000,     50'000,     100'000,     250'000,     500'000,
+  1'000'000, 2'500'000, 5'000'000, 10'000'000, 25'000'000, 50'000'000, 100'000'000, 250'000'000, 1'000'000'000};
+
 /// Publish -> handler-start latency of one priority, from a log-linear histogram (<= 1/16
 /// relative error per bucket). Sampled: every RISK event, every event of a publish_many call, and
 /// 1 in 16 of the other events published one by one (a clock read costs as much as a publish).
@@ -20,6 +26,11 @@ struct latency_summary {
   std::chrono::nanoseconds p99{0};
   std::chrono::nanoseconds p999{0};
   std::chrono::nanoseconds max{0};
+  std::chrono::nanoseconds sum{0}; ///< of every sample counted
+  /// Samples at or below each bound of latency_bounds_ns, cumulative. A sample counts under the
+  /// first bound that the upper end of its histogram bucket fits (within 1/16 of its value):
+  /// never under a bound it may exceed.
+  std::array<std::uint64_t, latency_bounds_ns.size()> cumulative{};
 };
 
 /// Counters of one bus. Units are *events*: an event with three subscribers counts once in

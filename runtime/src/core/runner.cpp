@@ -1,5 +1,8 @@
 #include "runner.hpp"
 
+#include "core/metrics.hpp"
+#include "core/monitor.hpp"
+
 #include "journal/deterministic.hpp"
 #include "journal/writer.hpp"
 #include "net/node.hpp"
@@ -38,42 +41,6 @@ using clock = std::chrono::steady_clock;
 
 // Actors told to exit once the drain budget is spent still get this long to end.
 constexpr std::chrono::milliseconds actor_end_grace{100};
-
-/// What the runtime's own monitor subscriber saw (read by the main thread for progress).
-struct monitor_state {
-  std::array<std::atomic<std::uint64_t>, event_type_count> by_type{};
-  std::mutex mu;
-  std::map<std::string, position> positions;       // last position per instrument
-  std::map<std::string, std::uint64_t> rejections; // by reason
-};
-
-caf::behavior monitor_actor(caf::event_based_actor* /*self*/, std::shared_ptr<monitor_state> st) {
-  return {on_events([st](const event& e) {
-    st->by_type[static_cast<std::size_t>(e.type())].fetch_add(1, std::memory_order_relaxed);
-    if (const auto* p = e.get_if<position>()) {
-      std::lock_guard guard{st->mu};
-      st->positions[p->instrument.str()] = *p;
-    } else if (e.type() == event_type::order_rejected) {
-      std::lock_guard guard{st->mu};
-      ++st->rejections[std::string{to_string(e.get<order>().reason)}];
-    }
-  })};
-}
-
-std::uint64_t count(const monitor_state& st, event_type t) {
-  return st.by_type[static_cast<std::size_t>(t)].load(std::memory_order_relaxed);
-}
-
-std::pair<double, double> pnl(monitor_state& st) {
-  std::lock_guard guard{st.mu};
-  money realized;
-  money unrealized;
-  for (const auto& [name, p] : st.positions) {
-    realized += p.realized_pnl;
-    unrealized += p.unrealized_pnl;
-  }
-  return {realized.to_double(), unrealized.to_double()};
-}
 
 /// SIGINT/SIGTERM/SIGHUP arrive here, on a thread of their own (sigwait), never in a handler.
 class signal_watch {
@@ -502,6 +469,25 @@ int run_topology(const topology& topo, const run_options& opts) {
       return refused < 0 ? exit_ok : refused;
     }
   }
+  // Metrics, once everything they read exists; destroyed (its threads joined) before any of it.
+  std::unique_ptr<metrics_server> metrics;
+  if (!opts.metrics.empty() || topo.metrics) {
+    const auto address = opts.metrics.empty() ? topo.metrics->listen : opts.metrics;
+    try {
+      metrics = std::make_unique<metrics_server>(
+        address,
+        metrics_sources{.b = &b, .mon = mon.get(), .journal = jwriter.get(), .node = node.get(), .started = started});
+      log->info("metrics on http://{}:{}/metrics", address.substr(0, address.rfind(':')), metrics->port());
+    } catch (const metrics_error& err) {
+      if (topo.metrics && topo.metrics->required) {
+        fmt::print(stderr, "libra-runtime: error: {} (metrics.required: true); nothing was run\n", err.what());
+        b.stop(std::chrono::milliseconds{0});
+        end_all();
+        return exit_bad_input;
+      }
+      log->warn("{}: running without metrics (metrics.required: true would refuse to run)", err.what());
+    }
+  }
   watcher = sys.spawn(watcher_actor, spawned, &ctl);
   log->info("{} actors started from {} ({} producers)", spawned.size(), topo.file.string(), ctl.producers_left);
   b.start();
@@ -661,6 +647,30 @@ int run_topology(const topology& topo, const run_options& opts) {
     std::_Exit(rc);
   }
   return rc;
+}
+
+caf::behavior monitor_actor(caf::event_based_actor* /*self*/, std::shared_ptr<monitor_state> st) {
+  return {on_events([st](const event& e) {
+    st->by_type[static_cast<std::size_t>(e.type())].fetch_add(1, std::memory_order_relaxed);
+    if (const auto* p = e.get_if<position>()) {
+      std::lock_guard guard{st->mu};
+      st->positions[p->instrument.str()] = *p;
+    } else if (e.type() == event_type::order_rejected) {
+      std::lock_guard guard{st->mu};
+      ++st->rejections[std::string{to_string(e.get<order>().reason)}];
+    }
+  })};
+}
+
+std::pair<double, double> pnl(monitor_state& st) {
+  std::lock_guard guard{st.mu};
+  money realized;
+  money unrealized;
+  for (const auto& [name, p] : st.positions) {
+    realized += p.realized_pnl;
+    unrealized += p.unrealized_pnl;
+  }
+  return {realized.to_double(), unrealized.to_double()};
 }
 
 } // namespace libra::core

@@ -21,6 +21,8 @@ struct run_options {
   std::filesystem::path journal; ///< journal to this directory (overrides the topology's journal.dir)
   bool deterministic = false;    ///< --deterministic: as runtime.deterministic (journal/deterministic.hpp)
   std::string node;              ///< run this node of a distributed topology (topo.actors: its actors only); empty: all
+  std::string
+    metrics; ///< --metrics: serve Prometheus metrics here (overrides metrics.listen); empty: as the topology says
 };
 
 /// libra-runtime's exit codes (README, config/README and --help list them).

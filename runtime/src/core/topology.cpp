@@ -1,5 +1,7 @@
 #include "topology.hpp"
 
+#include "core/metrics.hpp"
+
 #include "params_node.hpp"
 
 #include <libra/output_file.hpp>
@@ -521,6 +523,22 @@ topology load(const std::filesystem::path& file, actor_registry& registry) {
       j.fail("fsync_interval_ms", "only with fsync: interval");
     report_unread(j);
     topo.journal = std::move(jc);
+  }
+  // metrics
+  if (top.has("metrics")) {
+    if (top.has("nodes")) // one address for several processes: all but one would find it taken
+      top.fail("metrics", "metrics: is for a topology in one process; give each node its own address with "
+                          "libra-runtime --node NAME --metrics ADDRESS");
+    auto m = top.child("metrics");
+    metrics_spec ms;
+    try {
+      ms.listen = metrics_address(m.get<std::string>("listen", ms.listen));
+    } catch (const std::invalid_argument& ex) {
+      m.fail("listen", ex.what());
+    }
+    ms.required = m.get("required", false);
+    report_unread(m);
+    topo.metrics = ms;
   }
   // plugins
   if (top.has("plugins")) {

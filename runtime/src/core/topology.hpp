@@ -94,6 +94,12 @@ struct network_spec {
   [[nodiscard]] const node_spec* find(const std::string& name) const;
 };
 
+/// The `metrics:` block: serve Prometheus metrics (core/metrics.hpp).
+struct metrics_spec {
+  std::string listen = "127.0.0.1:9464"; ///< HOST:PORT, as core::metrics_address() returns it
+  bool required = false;                 ///< true: a run that cannot listen there does not start (exit 2)
+};
+
 struct topology {
   std::filesystem::path file;
   bus_config bus;
@@ -105,8 +111,9 @@ struct topology {
   std::vector<std::filesystem::path> plugins;
   std::vector<actor_spec> actors;
   std::optional<journal::journal_config> journal; ///< the `journal:` block, when present
-  bool deterministic = false; ///< runtime.deterministic: one thread, CAF's test coordinator (runner.cpp)
-  network_spec network;       ///< `nodes:` and `network:`; no nodes: one process
+  bool deterministic = false;          ///< runtime.deterministic: one thread, CAF's test coordinator (runner.cpp)
+  network_spec network;                ///< `nodes:` and `network:`; no nodes: one process
+  std::optional<metrics_spec> metrics; ///< the `metrics:` block, when present
 };
 
 /// Loads plugins named in the file into registry (they stay loaded for the process), then
