@@ -193,8 +193,8 @@ int main(int argc, char** argv) {
   }
   if (all_nodes) {
     if (!opts.stats_json.empty() || !opts.journal.empty() || !opts.metrics.empty()) {
-      fmt::print(stderr,
-                 "libra-runtime: error: --all-nodes: --stats-json, --journal and --metrics are per node (use --node)\n");
+      fmt::print(
+        stderr, "libra-runtime: error: --all-nodes: --stats-json, --journal and --metrics are per node (use --node)\n");
       return exit_code::exit_usage;
     }
     std::vector<std::string> pass; // options every node gets

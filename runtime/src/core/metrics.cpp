@@ -239,15 +239,15 @@ std::string metrics_text(const metrics_sources& src) {
 
 class metrics_server::collectable : public prometheus::Collectable {
 public:
-  explicit collectable(metrics_sources src) : src_{std::move(src)} {}
+  explicit collectable(const metrics_sources& src) : src_{src} {}
   std::vector<MetricFamily> Collect() const override { return collect_metrics(src_); }
 
 private:
   metrics_sources src_;
 };
 
-metrics_server::metrics_server(const std::string& address, metrics_sources src)
-  : collectable_{std::make_shared<collectable>(std::move(src))} {
+metrics_server::metrics_server(const std::string& address, const metrics_sources& src)
+  : collectable_{std::make_shared<collectable>(src)} {
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
   } catch (const std::exception& ex) {

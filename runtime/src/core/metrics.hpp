@@ -64,7 +64,7 @@ public:
 class metrics_server {
 public:
   /// address as metrics_address() returns it; port 0 picks a free one (see port()).
-  metrics_server(const std::string& address, metrics_sources src);
+  metrics_server(const std::string& address, const metrics_sources& src);
   ~metrics_server();
   metrics_server(const metrics_server&) = delete;
   metrics_server& operator=(const metrics_server&) = delete;
