@@ -26,7 +26,7 @@
 //     --backlog ticks, waits until B has handled 1% of them, then publishes a CIRCUIT_BREAKER:
 //     publish -> B's handler of it, and how many ticks B handled after it. Per W, beside raw CAF:
 //     the same ticks, then the breaker sent with message_priority::high (dropped on the wire,
-//     caf-0.17-notes section 12.3). Controls in the same rounds: the breaker alone (no backlog) on
+//     docs/caf-0.17.md, 5). Controls in the same rounds: the breaker alone (no backlog) on
 //     the default node pair, on raw CAF and on the in-process bus, the floor of each path then.
 //     Also noted: how many ticks A's link had not yet sent when the breaker was published.
 //  c. publish -> remote handler at --rate (100k ev/s) offered: event i is due at t0 + i/rate, A

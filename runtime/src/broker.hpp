@@ -1,13 +1,13 @@
 // The broker actor: the bus's single dispatcher.
 //
-// Design decisions (figures from ../shared/caf-0.17-notes.md §10-11, re-measured by bench/):
+// Design decisions (why CAF's own mailbox cannot do this: docs/caf-0.17.md, 1-3; today's figures:
+// bench/README.md):
 // - Strict priority in our own stages, not CAF's mailbox. CAF 0.17's mailbox weights urgent
-//   messages 2:1 over normal ones (6 urgent, then 3 normal, per round); it cannot express four
-//   levels, and a RISK message behind a flood of per-event messages waited 46-59 us p50 (and
-//   0.07-1.8 ms through a plain forwarding actor). Publishers therefore write events straight
-//   into one lock-free queue per priority (moodycamel::ConcurrentQueue, FIFO per producer) and
-//   send the broker a CAF message only to wake it; RISK publishes always wake it urgently.
-//   Measured with this shape: RISK behind 100k ticks ~5 us p50.
+//   messages 2:1 over normal ones and has two levels, not four; a RISK message behind a flood of
+//   per-event messages waited tens of microseconds to milliseconds. Publishers therefore write
+//   events straight into one lock-free queue per priority (moodycamel::ConcurrentQueue, FIFO per
+//   producer) and send the broker a CAF message only to wake it; RISK publishes always wake it
+//   urgently.
 // - Credit: each subscriber actor holds at most W events of each priority below RISK handed to it
 //   and not yet handled, in one single-producer single-consumer ring of W slots per priority
 //   (handoff.hpp); the broker writes up to k at a time straight into them. Backlog stays in the
@@ -17,12 +17,11 @@
 //   to be small for orders and large for throughput, issue 16). A CAF message
 //   goes to the subscriber only when it is idle (a wake), and back to the broker only when it
 //   is out of credit and asked to hear once half the ring is free (an ack): while both run,
-//   events and credit pass through the rings with no message at all. RISK's ring comes with an
-//   urgent wake (it overtakes the subscriber's mailbox too).
-//   Measured against the first design (a CAF message of k copied events per batch plus an ack
-//   message per batch): 16:8 1.6x -> 3.3x raw CAF, 64:32 4.2x -> 7.1x, RISK p50 at 16:8
-//   38 -> 16 us (bench/README.md). The remaining cost at W <= 64 is the round trip when the
-//   ring runs dry: a subscriber that drains W events faster than the broker is woken idles
+//   events and credit pass through the rings with no message at all. RISK's ring is outside the
+//   window, with its own cap (risk_ring_capacity, 64 events handed and not yet handled), and comes
+//   with an urgent wake (it overtakes the subscriber's mailbox too). What the window costs and
+//   buys is measured in bench/README.md; the remaining cost at W <= 64 is the round trip when
+//   the ring runs dry: a subscriber that drains W events faster than the broker is woken idles
 //   (Little's law).
 // - Fan-out by cursor: each priority has one local FIFO; every subscriber keeps a cursor into
 //   it, and an event leaves (is "dispatched", releasing capacity) when every interested

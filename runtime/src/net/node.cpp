@@ -867,7 +867,7 @@ node::~node() {
 
 std::optional<std::string> node::listen() {
   const auto* self = st_->net.find(st_->name);
-  // reuse: a node restarted at once finds its port in TIME_WAIT (caf-0.17 notes, 12.5).
+  // reuse: a node restarted at once finds its port in TIME_WAIT (docs/caf-0.17.md, 7).
   auto port = st_->net.tls ? caf::openssl::publish(node_actor_, self->port, self->host.c_str(), true)
                            : st_->sys->middleman().publish(node_actor_, self->port, self->host.c_str(), true);
   if (!port)
