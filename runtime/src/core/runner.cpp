@@ -294,6 +294,255 @@ std::unique_ptr<net::node> start_node(caf::actor_system& sys, bus& b, const topo
   return std::make_unique<net::node>(sys, b, topo.network, name, wants, std::move(cb), before);
 }
 
+/// What the steps of a run share once its actors are spawned.
+struct live_run {
+  const topology& topo;
+  const run_options& opts;
+  run_control& ctl;
+  journal::deterministic_driver& driver;
+  bus& b;
+  monitor_state& mon;
+  journal::journal_writer* jwriter; ///< null: no journal
+  net::node* node;                  ///< null: one process
+  std::optional<output_file>& stats_out;
+  clock::time_point started;
+  std::shared_ptr<spdlog::logger> log;
+  std::chrono::milliseconds stats_interval;
+  std::chrono::milliseconds duration;
+};
+
+/// An actor's context: its handles, and the callbacks through which it tells the run that it
+/// finished (a producer) or failed.
+actor_context make_context(const actor_spec& spec, caf::actor_system& sys, bus& b,
+                           const std::shared_ptr<actor_directory>& directory, run_control& ctl) {
+  actor_context ctx;
+  ctx.system = &sys;
+  ctx.bus = &b;
+  ctx.name = spec.name;
+  ctx.source = source_id{spec.name};
+  ctx.log = spdlog::default_logger()->clone("libra." + spec.name);
+  ctx.directory = directory;
+  ctx.conflate = spec.conflate;
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  const bool producer = spec.producer;
+  ctx.finished = [&ctl, once, producer] {
+    if (!producer || once->exchange(true))
+      return;
+    {
+      std::lock_guard guard{ctl.mu};
+      --ctl.producers_left;
+    }
+    ctl.cv.notify_all();
+  };
+  ctx.failed = [&ctl, once, producer, name = spec.name](const std::string& why) {
+    {
+      std::lock_guard guard{ctl.mu};
+      ctl.failures.push_back(fmt::format("actor '{}' failed: {}", name, why));
+      if (producer && !once->exchange(true))
+        --ctl.producers_left;
+    }
+    ctl.cv.notify_all();
+  };
+  return ctx;
+}
+
+/// Waits for the end: all producers finished, a failure, a signal, or the duration; a progress
+/// line (and a --stats-json line) per interval meanwhile. Returns why it ended and how many
+/// failures there were by then.
+std::pair<std::string, std::size_t> wait_for_end(live_run& r) {
+  const auto& topo = r.topo;
+  const auto& opts = r.opts;
+  auto& ctl = r.ctl;
+  auto& driver = r.driver;
+  auto& b = r.b;
+  auto* mon = &r.mon;
+  auto* jwriter = r.jwriter;
+  auto* node = r.node;
+  auto& stats_out = r.stats_out;
+  const auto started = r.started;
+  const auto stats_interval = r.stats_interval;
+  const auto duration = r.duration;
+  const auto& log = r.log;
+  std::string reason = "end of data";
+  std::size_t failures_at_stop = 0;
+  {
+    std::uint64_t last_published = 0;
+    auto last_tick = clock::now();
+    std::unique_lock lock{ctl.mu};
+    for (;;) {
+      if (!ctl.failures.empty()) {
+        reason = ctl.failures.front();
+        break;
+      }
+      if (ctl.producers_left == 0 && (!node || node->finished()))
+        break;
+      if (!ctl.stop_reason.empty()) {
+        reason = ctl.stop_reason;
+        break;
+      }
+      if (ctl.signal_seen != 0) {
+        reason = signal_name(ctl.signal_seen);
+        break;
+      }
+      if (duration.count() > 0 && clock::now() - started >= duration) {
+        reason = "duration reached";
+        break;
+      }
+      if (driver.active()) {
+        // Nothing runs unless this thread runs it; the callbacks of the actors take ctl.mu.
+        lock.unlock();
+        const bool progressed = driver.step();
+        lock.lock();
+        if (!progressed && ctl.producers_left > 0 && ctl.failures.empty())
+          ctl.failures.emplace_back("deterministic run stalled: no job and no timer left, producers not finished");
+      } else {
+        // A node whose own data is done checks, every few ms, whether every node's is.
+        const bool polling = node && ctl.producers_left == 0;
+        ctl.cv.wait_for(lock,
+                        polling ? std::min<std::chrono::milliseconds>(stats_interval, node_poll) : stats_interval);
+        if (polling) {
+          lock.unlock();
+          node->poll();
+          lock.lock();
+        }
+      }
+      const auto now = clock::now();
+      if (now - last_tick < stats_interval)
+        continue;
+      const auto failures = ctl.failures.size();
+      lock.unlock();
+      const auto s = b.stats();
+      if (opts.progress)
+        print_progress(std::chrono::duration<double>(now - started).count(),
+                       std::chrono::duration<double>(now - last_tick).count(), last_published, s, *mon);
+      if (stats_out
+          && !stats_out->write(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s,
+                                               s.dropped, failures, *mon, jwriter, node)))
+        ctl.fail(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
+      last_published = s.published;
+      last_tick = now;
+      lock.lock();
+    }
+    ctl.stopping = true;
+    failures_at_stop = ctl.failures.size();
+  }
+  if (node)
+    node->closing();
+  if (failures_at_stop != 0)
+    log->error("stopping: {}", reason);
+  else
+    log->info("stopping: {}", reason);
+  return {reason, failures_at_stop};
+}
+
+struct drain_result {
+  std::uint64_t dropped = 0; ///< events bus::stop() discarded at the deadline
+  bool all_ended = true;     ///< every actor ended within the budget
+};
+
+/// Shutdown: drain_timeout_ms is the budget of all of it (producers stopping, the bus settling
+/// and draining, the actors ending), not of each phase.
+drain_result drain(live_run& r, const std::vector<std::pair<std::string, caf::actor>>& spawned,
+                   const std::function<void()>& end_all, const caf::actor& watcher) {
+  const auto& topo = r.topo;
+  auto& ctl = r.ctl;
+  auto& driver = r.driver;
+  auto& b = r.b;
+  auto* jwriter = r.jwriter;
+  const auto& log = r.log;
+  const auto deadline = clock::now() + topo.bus.default_drain_timeout;
+  auto left = [&] {
+    return std::max(std::chrono::milliseconds{0},
+                    std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()));
+  };
+  // Everyone hears halt (strategies announce STRATEGY_STOPPED); producers stop publishing.
+  for (auto& [name, a] : spawned)
+    caf::anon_send(a, halt_atom::value);
+  driver.run_until([&] {
+    std::lock_guard guard{ctl.mu};
+    return ctl.producers_left == 0;
+  });
+  {
+    std::unique_lock lock{ctl.mu};
+    if (!ctl.cv.wait_until(lock, deadline, [&] { return ctl.producers_left == 0; }))
+      log->warn("{} producers did not finish within the drain timeout", ctl.producers_left);
+  }
+  // Settle: events cause events (tick -> signal -> order -> fill -> position), some through
+  // direct actor messages the bus cannot see; wait until a quiet bus stays quiet.
+  while (clock::now() < deadline) {
+    const auto before = b.stats().published;
+    if (!b.wait_idle(left()))
+      break;
+    if (b.wait_idle(std::min(left(), std::chrono::milliseconds{50})) && b.stats().published == before)
+      break;
+  }
+  driver.run_jobs();
+  const auto dropped = b.stop(left());
+  end_all();
+  driver.run_jobs();
+  // The actors end (the recorder's last write, its errors): within the budget, plus a moment
+  // for those told to exit when the budget is spent (ending takes microseconds when healthy).
+  bool all_ended = true;
+  {
+    std::unique_lock lock{ctl.mu};
+    const auto end_by = std::max(deadline, clock::now() + actor_end_grace);
+    if (!ctl.cv.wait_until(lock, end_by, [&] { return ctl.actors_down == spawned.size(); })) {
+      ctl.failures.push_back(fmt::format("{} of {} actors did not end within the drain timeout",
+                                         spawned.size() - ctl.actors_down, spawned.size()));
+      all_ended = false;
+    }
+  }
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+  // The bus is stopped: no journal append starts again. Its last batch written, fsynced, closed.
+  if (jwriter && !jwriter->close()) {
+    std::lock_guard guard{ctl.mu};
+    if (std::find(ctl.failures.begin(), ctl.failures.end(), jwriter->error()) == ctl.failures.end())
+      ctl.failures.push_back(jwriter->error());
+  }
+  return drain_result{dropped, all_ended};
+}
+
+/// The last --stats-json line, the node's and the run's summaries; the exit code.
+int report(live_run& r, const std::string& reason, std::size_t failures_at_stop, const drain_result& d) {
+  const auto& topo = r.topo;
+  const auto& opts = r.opts;
+  auto& ctl = r.ctl;
+  auto* mon = &r.mon;
+  auto* jwriter = r.jwriter;
+  auto* node = r.node;
+  auto& stats_out = r.stats_out;
+  const auto& log = r.log;
+  const auto& b = r.b;
+  const auto dropped = d.dropped;
+  const auto wall = std::chrono::duration<double>(clock::now() - r.started).count();
+  const auto s = b.stats();
+  std::vector<std::string> failures;
+  {
+    std::lock_guard guard{ctl.mu};
+    failures = ctl.failures;
+  }
+  if (stats_out
+      && !stats_out->write(stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon, jwriter, node)))
+    failures.push_back(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
+  for (auto i = failures_at_stop; i < failures.size(); ++i)
+    log->error("failure after the run ended: {}", failures[i]);
+  int rc = failures.empty() ? exit_ok : exit_failure;
+  if (node)
+    node->print_summary(opts.summary != nullptr ? opts.summary : stdout);
+  if (!print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon,
+                     jwriter)) {
+    // The summary is an output too: losing it is a failure, like any other write.
+    log->error("writing the summary failed: {}", std::strerror(errno));
+    rc = exit_failure;
+  }
+  if (!d.all_ended) {
+    // A stuck actor would hold ~actor_system forever: the budget is kept, output is flushed.
+    std::fflush(nullptr);
+    std::_Exit(rc);
+  }
+  return rc;
+}
+
 } // namespace
 
 int run_topology(const topology& topo, const run_options& opts) {
@@ -388,34 +637,7 @@ int run_topology(const topology& topo, const run_options& opts) {
       caf::anon_send_exit(journal_actor, caf::exit_reason::user_shutdown);
   };
   for (const auto& spec : topo.actors) {
-    actor_context ctx;
-    ctx.system = &sys;
-    ctx.bus = &b;
-    ctx.name = spec.name;
-    ctx.source = source_id{spec.name};
-    ctx.log = spdlog::default_logger()->clone("libra." + spec.name);
-    ctx.directory = directory;
-    ctx.conflate = spec.conflate;
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    const bool producer = spec.producer;
-    ctx.finished = [&ctl, once, producer] {
-      if (!producer || once->exchange(true))
-        return;
-      {
-        std::lock_guard guard{ctl.mu};
-        --ctl.producers_left;
-      }
-      ctl.cv.notify_all();
-    };
-    ctx.failed = [&ctl, once, producer, name = spec.name](const std::string& why) {
-      {
-        std::lock_guard guard{ctl.mu};
-        ctl.failures.push_back(fmt::format("actor '{}' failed: {}", name, why));
-        if (producer && !once->exchange(true))
-          --ctl.producers_left;
-      }
-      ctl.cv.notify_all();
-    };
+    auto ctx = make_context(spec, sys, b, directory, ctl);
     int refused = 0;
     try {
       auto a = spec.spawn(ctx);
@@ -496,157 +718,11 @@ int run_topology(const topology& topo, const run_options& opts) {
   for (auto& [name, a] : spawned)
     caf::anon_send(a, run_atom::value);
 
-  // Wait for the end: all producers finished, a failure, a signal, or the duration; a progress
-  // line (and a --stats-json line) per interval meanwhile.
-  std::string reason = "end of data";
-  std::size_t failures_at_stop = 0;
-  {
-    std::uint64_t last_published = 0;
-    auto last_tick = clock::now();
-    std::unique_lock lock{ctl.mu};
-    for (;;) {
-      if (!ctl.failures.empty()) {
-        reason = ctl.failures.front();
-        break;
-      }
-      if (ctl.producers_left == 0 && (!node || node->finished()))
-        break;
-      if (!ctl.stop_reason.empty()) {
-        reason = ctl.stop_reason;
-        break;
-      }
-      if (ctl.signal_seen != 0) {
-        reason = signal_name(ctl.signal_seen);
-        break;
-      }
-      if (duration.count() > 0 && clock::now() - started >= duration) {
-        reason = "duration reached";
-        break;
-      }
-      if (driver.active()) {
-        // Nothing runs unless this thread runs it; the callbacks of the actors take ctl.mu.
-        lock.unlock();
-        const bool progressed = driver.step();
-        lock.lock();
-        if (!progressed && ctl.producers_left > 0 && ctl.failures.empty())
-          ctl.failures.emplace_back("deterministic run stalled: no job and no timer left, producers not finished");
-      } else {
-        // A node whose own data is done checks, every few ms, whether every node's is.
-        const bool polling = node && ctl.producers_left == 0;
-        ctl.cv.wait_for(lock,
-                        polling ? std::min<std::chrono::milliseconds>(stats_interval, node_poll) : stats_interval);
-        if (polling) {
-          lock.unlock();
-          node->poll();
-          lock.lock();
-        }
-      }
-      const auto now = clock::now();
-      if (now - last_tick < stats_interval)
-        continue;
-      const auto failures = ctl.failures.size();
-      lock.unlock();
-      const auto s = b.stats();
-      if (opts.progress)
-        print_progress(std::chrono::duration<double>(now - started).count(),
-                       std::chrono::duration<double>(now - last_tick).count(), last_published, s, *mon);
-      if (stats_out
-          && !stats_out->write(stats_json_line(topo, nullptr, std::chrono::duration<double>(now - started).count(), s,
-                                               s.dropped, failures, *mon, jwriter.get(), node.get())))
-        ctl.fail(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
-      last_published = s.published;
-      last_tick = now;
-      lock.lock();
-    }
-    ctl.stopping = true;
-    failures_at_stop = ctl.failures.size();
-  }
-  if (node)
-    node->closing();
-  if (failures_at_stop != 0)
-    log->error("stopping: {}", reason);
-  else
-    log->info("stopping: {}", reason);
-
-  // Shutdown: drain_timeout_ms is the budget of all of it (producers stopping, the bus settling
-  // and draining, the actors ending), not of each phase.
-  const auto deadline = clock::now() + topo.bus.default_drain_timeout;
-  auto left = [&] {
-    return std::max(std::chrono::milliseconds{0},
-                    std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()));
-  };
-  // Everyone hears halt (strategies announce STRATEGY_STOPPED); producers stop publishing.
-  for (auto& [name, a] : spawned)
-    caf::anon_send(a, halt_atom::value);
-  driver.run_until([&] {
-    std::lock_guard guard{ctl.mu};
-    return ctl.producers_left == 0;
-  });
-  {
-    std::unique_lock lock{ctl.mu};
-    if (!ctl.cv.wait_until(lock, deadline, [&] { return ctl.producers_left == 0; }))
-      log->warn("{} producers did not finish within the drain timeout", ctl.producers_left);
-  }
-  // Settle: events cause events (tick -> signal -> order -> fill -> position), some through
-  // direct actor messages the bus cannot see; wait until a quiet bus stays quiet.
-  while (clock::now() < deadline) {
-    const auto before = b.stats().published;
-    if (!b.wait_idle(left()))
-      break;
-    if (b.wait_idle(std::min(left(), std::chrono::milliseconds{50})) && b.stats().published == before)
-      break;
-  }
-  driver.run_jobs();
-  const auto dropped = b.stop(left());
-  end_all();
-  driver.run_jobs();
-  // The actors end (the recorder's last write, its errors): within the budget, plus a moment
-  // for those told to exit when the budget is spent (ending takes microseconds when healthy).
-  bool all_ended = true;
-  {
-    std::unique_lock lock{ctl.mu};
-    const auto end_by = std::max(deadline, clock::now() + actor_end_grace);
-    if (!ctl.cv.wait_until(lock, end_by, [&] { return ctl.actors_down == spawned.size(); })) {
-      ctl.failures.push_back(fmt::format("{} of {} actors did not end within the drain timeout",
-                                         spawned.size() - ctl.actors_down, spawned.size()));
-      all_ended = false;
-    }
-  }
-  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
-  // The bus is stopped: no journal append starts again. Its last batch written, fsynced, closed.
-  if (jwriter && !jwriter->close()) {
-    std::lock_guard guard{ctl.mu};
-    if (std::find(ctl.failures.begin(), ctl.failures.end(), jwriter->error()) == ctl.failures.end())
-      ctl.failures.push_back(jwriter->error());
-  }
-  const auto wall = std::chrono::duration<double>(clock::now() - started).count();
-  const auto s = b.stats();
-  std::vector<std::string> failures;
-  {
-    std::lock_guard guard{ctl.mu};
-    failures = ctl.failures;
-  }
-  if (stats_out
-      && !stats_out->write(
-        stats_json_line(topo, &reason, wall, s, dropped, failures.size(), *mon, jwriter.get(), node.get())))
-    failures.push_back(fmt::format("--stats-json: writing '{}' failed: {}", opts.stats_json, stats_out->error()));
-  for (auto i = failures_at_stop; i < failures.size(); ++i)
-    log->error("failure after the run ended: {}", failures[i]);
-  int rc = failures.empty() ? exit_ok : exit_failure;
-  if (node)
-    node->print_summary(opts.summary != nullptr ? opts.summary : stdout);
-  if (!print_summary(opts.summary != nullptr ? opts.summary : stdout, topo, reason, wall, s, dropped, failures, *mon,
-                     jwriter.get())) {
-    // The summary is an output too: losing it is a failure, like any other write.
-    log->error("writing the summary failed: {}", std::strerror(errno));
-    rc = exit_failure;
-  }
-  if (!all_ended) {
-    // A stuck actor would hold ~actor_system forever: the budget is kept, output is flushed.
-    std::fflush(nullptr);
-    std::_Exit(rc);
-  }
-  return rc;
+  live_run run{topo,      opts,    ctl, driver,         b,       *mon, jwriter.get(), node.get(),
+               stats_out, started, log, stats_interval, duration};
+  const auto [reason, failures_at_stop] = wait_for_end(run);
+  const auto d = drain(run, spawned, end_all, watcher);
+  return report(run, reason, failures_at_stop, d);
 }
 
 caf::behavior monitor_actor(caf::event_based_actor* /*self*/, std::shared_ptr<monitor_state> st) {
