@@ -12,6 +12,7 @@
 #include <libra/bus.hpp>
 #include <libra/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
@@ -40,6 +41,27 @@
 // libra-bench-net reaches that header through the runtime's topology.hpp).
 
 namespace libra::bench {
+
+/// The options every benchmark has: --quick (a CI smoke run: smaller figures for the options not
+/// given on the command line) and --json FILE.
+class bench_cli {
+public:
+  bench_cli(CLI::App& app, bool& quick, std::string& json, const std::string& quick_means) : app_{app}, quick_{quick} {
+    app.add_flag("--quick", quick, "CI smoke run: " + quick_means + " (unless given)");
+    app.add_option("--json", json, "also write the results to this JSON file");
+  }
+  /// After parsing: in a --quick run, `target` becomes `value` unless `option` was given.
+  template <class T, class V>
+  const bench_cli& quick(const char* option, T& target, V value) const {
+    if (quick_ && app_.count(option) == 0)
+      target = T(value);
+    return *this;
+  }
+
+private:
+  CLI::App& app_;
+  bool& quick_;
+};
 
 using bench_clock = std::chrono::steady_clock;
 

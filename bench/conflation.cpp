@@ -182,16 +182,10 @@ int main(int argc, char** argv) {
   app.add_option("--instruments", opt.instruments, "instruments the ticks cycle through")->check(CLI::PositiveNumber);
   app.add_option("--handler-us", opt.handler_us, "the slow subscriber's work per tick, us")->check(CLI::PositiveNumber);
   app.add_flag("!--no-plain", opt.plain, "skip C (the slow subscriber without conflation)");
-  app.add_flag("--quick", opt.quick, "CI smoke run: 50k ticks, 2 trials (unless given)");
+  const bench_cli cli{app, opt.quick, opt.json, "50k ticks, 2 trials"};
   app.add_option("--timeout", opt.timeout_s, "seconds before a trial counts as hung")->check(CLI::PositiveNumber);
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--events") == 0)
-      opt.events = 50'000;
-    if (app.count("--trials") == 0)
-      opt.trials = 2;
-  }
+  cli.quick("--events", opt.events, 50'000).quick("--trials", opt.trials, 2);
   spdlog::set_level(spdlog::level::warn);
   caf::actor_system_config cfg;
   configure_system(cfg, 2);

@@ -127,17 +127,11 @@ int main(int argc, char** argv) {
   app.add_option("--sync-events", opt.sync_events, "events per trial with fsync every_batch")
     ->check(CLI::PositiveNumber);
   app.add_option("--dir", opt.dir, "where to write (default: a temporary directory)");
-  app.add_flag("--quick", opt.quick, "CI smoke run: 20k events, 2 trials");
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  const bench_cli cli{app, opt.quick, opt.json, "20k events, 2 trials"};
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--events") == 0)
-      opt.events = 20'000;
-    if (app.count("--trials") == 0)
-      opt.trials = 2;
-    if (app.count("--sync-events") == 0)
-      opt.sync_events = 2'000;
-  }
+  cli.quick("--events", opt.events, 20'000)
+    .quick("--trials", opt.trials, 2)
+    .quick("--sync-events", opt.sync_events, 2'000);
   spdlog::set_level(spdlog::level::warn);
   std::filesystem::path base =
     opt.dir.empty() ? std::filesystem::temp_directory_path() / "libra-bench-journal" : std::filesystem::path{opt.dir};

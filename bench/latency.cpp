@@ -162,19 +162,12 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", opt.seconds, "seconds per trial")->check(CLI::PositiveNumber);
   app.add_option("--trials", opt.trials, "trials per rate and variant")->check(CLI::PositiveNumber);
   app.add_flag("!--no-max", opt.find_max, "skip the search for the highest sustained rate");
-  app.add_flag("--quick", opt.quick, "CI smoke run: 0.2 s, 1 trial, rates 10k,100k, no search (unless given)");
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  const bench_cli cli{app, opt.quick, opt.json, "0.2 s, 1 trial, rates 10k,100k, no search"};
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--seconds") == 0)
-      opt.seconds = 0.2;
-    if (app.count("--trials") == 0)
-      opt.trials = 1;
-    if (app.count("--rates") == 0)
-      opt.rates = {10'000, 100'000};
-    if (app.count("--no-max") == 0)
-      opt.find_max = false;
-  }
+  cli.quick("--seconds", opt.seconds, 0.2)
+    .quick("--trials", opt.trials, 1)
+    .quick("--rates", opt.rates, decltype(opt.rates){10'000, 100'000})
+    .quick("--no-max", opt.find_max, false);
 
   spdlog::set_level(spdlog::level::warn);
   caf::actor_system_config cfg;

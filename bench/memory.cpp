@@ -298,16 +298,10 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(1.0, 100.0));
   app.add_option("--publishers", opt.publishers, "publisher handles, one per cycle round robin (default 1)")
     ->check(CLI::PositiveNumber);
-  app.add_flag("--quick", opt.quick, "CI smoke run: capacity 20k, 2 cycles (unless given)");
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  const bench_cli cli{app, opt.quick, opt.json, "capacity 20k, 2 cycles"};
   app.add_option("--timeout", opt.timeout_s, "seconds before a drain counts as hung")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--capacities") == 0)
-      opt.capacities = {20'000};
-    if (app.count("--cycles") == 0)
-      opt.cycles = 2;
-  }
+  cli.quick("--capacities", opt.capacities, decltype(opt.capacities){20'000}).quick("--cycles", opt.cycles, 2);
 
   spdlog::set_level(spdlog::level::warn); // the bus logs every stop at info
   caf::actor_system_config cfg;

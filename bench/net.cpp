@@ -873,23 +873,14 @@ int main(int argc, char** argv) {
     ->delimiter(',')
     ->check(CLI::PositiveNumber);
   app.add_option("--timeout", opt.timeout_s, "seconds before a trial counts as hung")->check(CLI::PositiveNumber);
-  app.add_flag("--quick", opt.quick, "CI smoke run: fewer events and trials (unless given)");
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  const bench_cli cli{app, opt.quick, opt.json, "fewer events and trials"};
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--events") == 0)
-      opt.events = 20'000;
-    if (app.count("--trials") == 0)
-      opt.trials = 2;
-    if (app.count("--backlog") == 0)
-      opt.backlog = 10'000;
-    if (app.count("--risk-trials") == 0)
-      opt.risk_trials = 3;
-    if (app.count("--seconds") == 0)
-      opt.seconds = 0.1;
-    if (app.count("--latency-trials") == 0)
-      opt.latency_trials = 1;
-  }
+  cli.quick("--events", opt.events, 20'000)
+    .quick("--trials", opt.trials, 2)
+    .quick("--backlog", opt.backlog, 10'000)
+    .quick("--risk-trials", opt.risk_trials, 3)
+    .quick("--seconds", opt.seconds, 0.1)
+    .quick("--latency-trials", opt.latency_trials, 1);
   const auto default_window = core::network_spec{}.window;
   if (std::find(opt.windows.begin(), opt.windows.end(), default_window) == opt.windows.end())
     opt.windows.push_back(default_window); // the goals are judged at the default

@@ -565,8 +565,7 @@ int main(int argc, char** argv) {
   CLI::App app{"libra-bench-priority: CIRCUIT_BREAKER latency behind a staged tick backlog, bus vs plain CAF"};
   app.add_option("--events", opt.events, "ticks staged before the CIRCUIT_BREAKER")->check(CLI::PositiveNumber);
   app.add_option("--trials", opt.trials, "trials per variant")->check(CLI::PositiveNumber);
-  app.add_flag("--quick", opt.quick, "CI smoke run: 20k ticks, 3 trials (unless given)");
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  const bench_cli cli{app, opt.quick, opt.json, "20k ticks, 3 trials"};
   app.add_option("--combos", opt.combos, "bus (credit window W : batch size k) pairs, one variant each, e.g. 16:8,4:4")
     ->delimiter(',');
   app
@@ -587,12 +586,7 @@ int main(int argc, char** argv) {
   app.add_option("--caf-moderate-sleep-us", opt.caf_moderate_sleep_us,
                  "experiment: CAF work-stealing.moderate-sleep-duration in us (default: CAF's)");
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--events") == 0)
-      opt.events = 20'000;
-    if (app.count("--trials") == 0)
-      opt.trials = 3;
-  }
+  cli.quick("--events", opt.events, 20'000).quick("--trials", opt.trials, 3);
   std::vector<variant> variants;
   try {
     variants = make_variants(opt);

@@ -164,15 +164,9 @@ int main(int argc, char** argv) {
   app.add_option("--block", opt.block, "calls per timed block (publish, anon_send)")->check(CLI::PositiveNumber);
   app.add_option("--chunk", opt.chunk, "events per publish_many call (one timed block)")->check(CLI::PositiveNumber);
   app.add_option("--threads", opt.threads, "publisher thread counts")->delimiter(',');
-  app.add_flag("--quick", opt.quick, "CI smoke run: 50k events, 2 trials (unless given)");
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  const bench_cli cli{app, opt.quick, opt.json, "50k events, 2 trials"};
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--events") == 0)
-      opt.events = 50'000;
-    if (app.count("--trials") == 0)
-      opt.trials = 2;
-  }
+  cli.quick("--events", opt.events, 50'000).quick("--trials", opt.trials, 2);
 
   spdlog::set_level(spdlog::level::warn);
   caf::actor_system_config cfg;

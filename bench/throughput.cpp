@@ -368,8 +368,7 @@ int main(int argc, char** argv) {
   CLI::App app{"libra-bench-throughput: bus throughput vs a plain CAF forwarding actor, interleaved"};
   app.add_option("--events", opt.events, "events per trial")->check(CLI::PositiveNumber);
   app.add_option("--trials", opt.trials, "trials per variant")->check(CLI::PositiveNumber);
-  app.add_flag("--quick", opt.quick, "CI smoke run: 50k events, 2 trials (unless given)");
-  app.add_option("--json", opt.json, "also write the results to this JSON file");
+  const bench_cli cli{app, opt.quick, opt.json, "50k events, 2 trials"};
   app.add_option("--combos", opt.combos, "bus (credit window W : batch size k) pairs, e.g. 16:8,64:32")->delimiter(',');
   app.add_option("--chunk", opt.chunk, "publish_many chunk size")->check(CLI::PositiveNumber);
   app.add_option("--subscribers", opt.subscribers, "subscriber counts (default W/k; N/subscribers events)")
@@ -377,12 +376,7 @@ int main(int argc, char** argv) {
   app.add_option("--publishers", opt.publishers, "publisher thread counts (default W/k)")->delimiter(',');
   app.add_option("--timeout", opt.timeout_s, "seconds before a trial counts as hung")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) {
-    if (app.count("--events") == 0)
-      opt.events = 50'000;
-    if (app.count("--trials") == 0)
-      opt.trials = 2;
-  }
+  cli.quick("--events", opt.events, 50'000).quick("--trials", opt.trials, 2);
   std::vector<variant> variants;
   try {
     variants = make_variants(opt);
