@@ -3,8 +3,8 @@
 // than max_line_length is a bad row, not an allocation). Not thread-safe: one reader per actor.
 #pragma once
 
-#include <common/utc_text.hpp>
 #include <libra/event.hpp>
+#include <libra/json.hpp>
 
 #include <cstddef>
 #include <filesystem>
@@ -42,7 +42,7 @@ parse_result parse_truefx(std::string_view line);
 /// The parser for fmt.
 parse_result parse_line(format fmt, std::string_view line);
 
-using actors::format_utc; // common/utc_text.hpp: rows' times in messages
+using libra::format_utc; // libra/json.hpp: rows' times in messages
 
 /// The longest line a reader accepts, in bytes (without the line break).
 inline constexpr std::size_t max_line_length = 4096;

@@ -1,14 +1,13 @@
-// recorder: writes the chosen event types to a JSON-lines file (json_line.hpp), for inspection
-// and for tests that compare runs. It runs detached (its own thread): file I/O must not stall a
-// scheduler worker. The file is an output_file: a regular file only, locked for the run (a second
-// run writing it is refused at spawn), emptied when the run starts, and written with one write(2)
-// per delivered batch, so once the bus is idle the file holds every event delivered, and a write
-// error (a full disk, at any phase of the run) fails the run.
+// recorder: writes the chosen event types to a JSON-lines file (libra::event_json, the form libra-journal cat --json
+// writes too), for inspection and for tests that compare runs. It runs detached (its own thread): file I/O must not
+// stall a scheduler worker. The file is an output_file: a regular file only, locked for the run (a second run writing
+// it is refused at spawn), emptied when the run starts, and written with one write(2) per delivered batch, so once the
+// bus is idle the file holds every event delivered, and a write error (a full disk, at any phase of the run) fails the
+// run.
 #include "recorder.hpp"
 
-#include "json_line.hpp"
-
 #include <libra/actor.hpp>
+#include <libra/json.hpp>
 #include <libra/output_file.hpp>
 
 #include <fmt/format.h>
@@ -85,7 +84,7 @@ struct recorder {
       batch.consume([&](const event& e) {
         if (!ok)
           return;
-        lines += to_json_line(e);
+        append_event_json(lines, e);
         lines += '\n';
         ++n;
       });

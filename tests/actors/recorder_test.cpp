@@ -7,7 +7,6 @@
 #include <libra/json.hpp>
 #include <libra/output_file.hpp>
 #include <libra/testing.hpp>
-#include <recorder/json_line.hpp>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -187,8 +186,29 @@ TEST_CASE("recorder: JSON strings are escaped", "[actors][recorder]") {
                                           std::numeric_limits<double>::infinity(),
                                           std::numeric_limits<double>::quiet_NaN(),
                                           nullptr});
-  const auto line = actors::to_json_line(risk_ev);
+  const auto line = libra::event_json(risk_ev);
   CHECK_THAT(line, Catch::Contains(R"("limit":null,"value":null,"message":"")"));
+}
+
+TEST_CASE("recorder: an event's JSON form has every field, the parent span only when known", "[actors][recorder]") {
+  auto book = std::make_shared<order_book>();
+  book->instrument = "EUR/USD";
+  book->bids = {{*price::parse("1.1"), *quantity::parse("5")}};
+  const auto e = event::create(event_type::order_book, "gw", order_book_ptr{book}, trace_context::new_root(),
+                               timestamp{std::chrono::nanoseconds{1'577'916'000'065'000'000}})
+                   .with_sequence(42);
+  const auto plain = libra::event_json(e);
+  CHECK(plain.rfind(R"({"type":"ORDER_BOOK","priority":"MARKET_DATA","time":"2020-01-01T22:00:00.065Z",)"
+                    R"("time_ns":1577916000065000000,"source":"gw","sequence":42,"trace_id":")",
+                    0)
+        == 0);
+  CHECK_THAT(plain, Catch::Contains(R"("traceparent":"00-)" + e.trace_id().to_hex()));
+  CHECK_THAT(plain, Catch::Contains(R"("payload":{"instrument":"EUR/USD","bids":[{"price":"1.1","size":"5"}],)"
+                                    R"("asks":[]}})"));
+  CHECK(plain.find("parent_span_id") == std::string::npos);
+  // A journal knows the parent span: libra-journal cat --json writes the same form with it.
+  const auto with_parent = libra::event_json(e, span_id{0xabc});
+  CHECK_THAT(with_parent, Catch::Contains(R"("parent_span_id":"0000000000000abc","payload":)"));
 }
 
 TEST_CASE("recorder: params are validated by the factory", "[actors][recorder][params]") {

@@ -230,16 +230,16 @@ TEST_CASE("a journaling run killed with SIGKILL verifies up to its last record, 
 
 namespace {
 
-/// The sequence numbers of the JSON lines in text ("seq" in libra-journal's, "sequence" in the
-/// recorder's).
+/// The sequence numbers of the JSON lines in text (libra-journal's and the recorder's: one form,
+/// libra::event_json).
 std::set<std::uint64_t> sequences_in(const std::string& text) {
   std::set<std::uint64_t> out;
-  const std::regex seq{R"re("seq(uence)?":([0-9]+))re"};
+  const std::regex seq{R"re("sequence":([0-9]+))re"};
   std::istringstream in{text};
   std::smatch m;
   for (std::string line; std::getline(in, line);)
     if (std::regex_search(line, m, seq))
-      out.insert(std::stoull(m[2]));
+      out.insert(std::stoull(m[1]));
   return out;
 }
 

@@ -247,17 +247,6 @@ std::string to_text(const record& r) {
                      r.parent ? " parent=" + r.parent->to_hex() : std::string{}, payload_text(e));
 }
 
-std::string to_json(const record& r) {
-  const auto& e = r.ev;
-  std::string out = fmt::format(R"({{"seq":{},"time":"{}","time_ns":{},"type":"{}","priority":"{}","source":{},)"
-                                R"("trace_id":"{}","span_id":"{}","trace_flags":{},)",
-                                e.sequence(), utc_text(e.time()), e.time().time_since_epoch().count(),
-                                to_string(e.type()), to_string(e.priority()), json_string(e.source().view()),
-                                e.trace_id().to_hex(), e.span_id().to_hex(), e.trace().flags);
-  if (r.parent)
-    out += fmt::format(R"("parent_span_id":"{}",)", r.parent->to_hex());
-  out += "\"payload\":" + payload_fields(e).as_json() + "}";
-  return out;
-}
+std::string to_json(const record& r) { return event_json(r.ev, r.parent); }
 
 } // namespace libra::journal
