@@ -61,14 +61,17 @@ private:
 
 double d(std::uint64_t v) { return static_cast<double>(v); }
 
+/// A family of one sample without labels.
+void single(std::vector<MetricFamily>& out, std::string name, std::string help, MetricType type, double v) {
+  family{std::move(name), std::move(help), type}.add(v).into(out);
+}
+
 void bus_metrics(const bus& b, std::vector<MetricFamily>& out) {
   const auto s = b.stats();
-  family{"libra_events_published_total", "Events the bus accepted (publish, publish_many)", MetricType::Counter}
-    .add(d(s.published))
-    .into(out);
-  family{"libra_events_dispatched_total", "Events handed to every subscriber they matched", MetricType::Counter}
-    .add(d(s.dispatched))
-    .into(out);
+  single(out, "libra_events_published_total", "Events the bus accepted (publish, publish_many)", MetricType::Counter,
+         d(s.published));
+  single(out, "libra_events_dispatched_total", "Events handed to every subscriber they matched", MetricType::Counter,
+         d(s.dispatched));
   family{"libra_events_rejected_total", "Events the bus refused: full (its priority's share of capacity) or closed",
          MetricType::Counter}
     .add(d(s.rejected_full), {{"cause", "full"}})
@@ -98,17 +101,13 @@ void bus_metrics(const bus& b, std::vector<MetricFamily>& out) {
   dropped.into(out);
   pending.into(out);
   latency.into(out);
-  family{"libra_handler_errors_total", "Handlers and filters that threw (counted, isolated)", MetricType::Counter}
-    .add(d(s.errors))
-    .into(out);
-  family{"libra_handler_calls_total", "Handler runs (one per event per matching subscription)", MetricType::Counter}
-    .add(d(s.handler_calls))
-    .into(out);
-  family{"libra_events_conflated_total", "Events a slow conflating subscriber skipped (a newer one replaced them)",
-         MetricType::Counter}
-    .add(d(s.conflated))
-    .into(out);
-  family{"libra_subscriptions", "Live subscriptions on the bus", MetricType::Gauge}.add(d(s.handlers)).into(out);
+  single(out, "libra_handler_errors_total", "Handlers and filters that threw (counted, isolated)", MetricType::Counter,
+         d(s.errors));
+  single(out, "libra_handler_calls_total", "Handler runs (one per event per matching subscription)",
+         MetricType::Counter, d(s.handler_calls));
+  single(out, "libra_events_conflated_total", "Events a slow conflating subscriber skipped (a newer one replaced them)",
+         MetricType::Counter, d(s.conflated));
+  single(out, "libra_subscriptions", "Live subscriptions on the bus", MetricType::Gauge, d(s.handlers));
 }
 
 void monitor_metrics(monitor_state& mon, std::vector<MetricFamily>& out) {
@@ -146,25 +145,16 @@ void monitor_metrics(monitor_state& mon, std::vector<MetricFamily>& out) {
 
 void journal_metrics(const journal::journal_writer& w, std::vector<MetricFamily>& out) {
   const auto j = w.stats();
-  family{"libra_journal_records_total", "Records written to the journal", MetricType::Counter}
-    .add(d(j.records))
-    .into(out);
-  family{"libra_journal_bytes_total", "Journal bytes written, segment headers included", MetricType::Counter}
-    .add(d(j.bytes))
-    .into(out);
-  family{"libra_journal_segments_total", "Segment files this run created", MetricType::Counter}
-    .add(d(j.segments))
-    .into(out);
-  family{"libra_journal_fsyncs_total", "fsync calls", MetricType::Counter}.add(d(j.fsyncs)).into(out);
-  family{"libra_journal_write_seconds_total", "Time in write(2) and fsync(2)", MetricType::Counter}.add(j.busy_s).into(
-    out);
-  family{"libra_journal_writer_waits_total", "Times the journal's subscriber waited for its writer thread",
-         MetricType::Counter}
-    .add(d(j.waits))
-    .into(out);
-  family{"libra_journal_lag_events_max", "Most events the journal's subscriber was behind the bus", MetricType::Gauge}
-    .add(d(j.max_lag_events))
-    .into(out);
+  single(out, "libra_journal_records_total", "Records written to the journal", MetricType::Counter, d(j.records));
+  single(out, "libra_journal_bytes_total", "Journal bytes written, segment headers included", MetricType::Counter,
+         d(j.bytes));
+  single(out, "libra_journal_segments_total", "Segment files this run created", MetricType::Counter, d(j.segments));
+  single(out, "libra_journal_fsyncs_total", "fsync calls", MetricType::Counter, d(j.fsyncs));
+  single(out, "libra_journal_write_seconds_total", "Time in write(2) and fsync(2)", MetricType::Counter, j.busy_s);
+  single(out, "libra_journal_writer_waits_total", "Times the journal's subscriber waited for its writer thread",
+         MetricType::Counter, d(j.waits));
+  single(out, "libra_journal_lag_events_max", "Most events the journal's subscriber was behind the bus",
+         MetricType::Gauge, d(j.max_lag_events));
 }
 
 void link_metrics(const net::node& n, std::vector<MetricFamily>& out) {
@@ -225,9 +215,8 @@ std::vector<MetricFamily> collect_metrics(const metrics_sources& src) {
     journal_metrics(*src.journal, out);
   if (src.node != nullptr)
     link_metrics(*src.node, out);
-  family{"libra_uptime_seconds", "Seconds since the run started", MetricType::Gauge}
-    .add(std::chrono::duration<double>(std::chrono::steady_clock::now() - src.started).count())
-    .into(out);
+  single(out, "libra_uptime_seconds", "Seconds since the run started", MetricType::Gauge,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - src.started).count());
   return out;
 }
 
