@@ -224,7 +224,7 @@ void refresh(broker_actor* self) {
           retire(*ep.channel, std::move(sub));
     } else {
       self->monitor(rec.actor);
-      ep.channel = std::make_shared<endpoint_channel>(st.core, st.core->cfg.credit_window, st.core->cfg.batch_size);
+      ep.channel = rec.channel;
     }
     prune(*ep.channel);
     ep.rec = std::move(rec);
@@ -537,9 +537,15 @@ void check_quiet(broker_state& st) {
   }
 }
 
+/// What stats() and subscribers() read: the events held per priority, and each endpoint's lag.
 void publish_local_sizes(broker_state& st) {
-  for (std::size_t p = 0; p < priority_count; ++p)
+  for (std::size_t p = 0; p < priority_count; ++p) {
     st.core->local_pending[p].store(st.q[p].size(), std::memory_order_relaxed);
+    const auto end = st.q[p].end();
+    for (auto& ep : st.eps)
+      if (ep.wants(p))
+        ep.channel->lag[p].store(end - std::min(ep.cursor[p], end), std::memory_order_relaxed);
+  }
 }
 
 void pump(broker_actor* self) {

@@ -138,6 +138,9 @@ bus::~bus() {
   } catch (const std::exception& ex) {
     core_->log->error("bus destructor: stop failed: {}", ex.what());
   }
+  // The registry's channels hold the core: without this the two would keep each other (and the
+  // subscribed actors the registry names) alive.
+  core_->clear_registry();
 }
 
 subscription_id bus::subscribe(event_type type, handler h, filter f, subscribe_options opts) {
@@ -222,6 +225,8 @@ std::size_t bus::pending() const noexcept { return core_->pending(); }
 bool bus::is_running() const noexcept { return core_->running.load() && !core_->stopped.load(); }
 
 bus_stats bus::stats() const { return core_->stats(); }
+
+std::vector<subscriber_stats> bus::subscribers() const { return core_->subscribers(); }
 
 std::uint64_t bus::published() const noexcept { return core_->published(); }
 

@@ -223,7 +223,11 @@ subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf
     auto it = endpoint_of_handler_.find(identity);
     if (it == endpoint_of_handler_.end()) {
       auto actor = sys.spawn(callback_subscriber, sub->fn);
-      endpoint_record ep{next_endpoint_id_++, actor, identity, {}};
+      endpoint_record ep{next_endpoint_id_++,
+                         actor,
+                         identity,
+                         {},
+                         std::make_shared<endpoint_channel>(shared_from_this(), cfg.credit_window, cfg.batch_size)};
       endpoint_of_actor_[actor.address()] = ep.id;
       it = endpoint_of_handler_.emplace(identity, ep.id).first;
       endpoints_.emplace(ep.id, std::move(ep));
@@ -233,7 +237,11 @@ subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf
     auto addr = subscriber->address();
     auto it = endpoint_of_actor_.find(addr);
     if (it == endpoint_of_actor_.end()) {
-      endpoint_record ep{next_endpoint_id_++, *subscriber, 0, {}};
+      endpoint_record ep{next_endpoint_id_++,
+                         *subscriber,
+                         0,
+                         {},
+                         std::make_shared<endpoint_channel>(shared_from_this(), cfg.credit_window, cfg.batch_size)};
       it = endpoint_of_actor_.emplace(addr, ep.id).first;
       endpoints_.emplace(ep.id, std::move(ep));
     }
@@ -378,6 +386,16 @@ std::vector<caf::actor> bus_core::close_registry() {
   return owned;
 }
 
+void bus_core::clear_registry() {
+  std::lock_guard guard{mu_};
+  registry_closed_ = true;
+  subs_.clear();
+  endpoints_.clear();
+  endpoint_of_actor_.clear();
+  endpoint_of_handler_.clear();
+  per_type_ = {};
+}
+
 // -- stats --------------------------------------------------------------------------------------
 
 bus_stats bus_core::stats() const {
@@ -404,6 +422,37 @@ bus_stats bus_core::stats() const {
     s.handlers = subs_.size();
   }
   return s;
+}
+
+std::vector<subscriber_stats> bus_core::subscribers() const {
+  std::vector<subscriber_stats> out;
+  std::lock_guard guard{mu_};
+  out.reserve(endpoints_.size());
+  for (const auto& [id, ep] : endpoints_) {
+    subscriber_stats s;
+    s.actor = ep.actor;
+    s.callback = ep.handler_identity != 0;
+    s.credit_window = cfg.credit_window;
+    std::uint32_t mask = 0;
+    for (const auto& sub : ep.subs) {
+      s.types.push_back(sub->type);
+      mask |= type_bit(sub->type);
+    }
+    for (std::size_t p = 0; p < priority_count; ++p) {
+      auto& ring = ep.channel->rings[p];
+      // head first: tail >= head whenever both are read in that order.
+      const auto head = ring.head.load(std::memory_order_acquire);
+      const auto tail = ring.tail.load(std::memory_order_acquire);
+      s.in_flight[p] = tail - head;
+      s.handed += tail;
+      s.handled += head;
+      // What the broker holds past its cursor, and what it has not taken from the stage yet.
+      if ((mask & types_of(static_cast<priority>(p))) != 0)
+        s.lag[p] = ep.channel->lag[p].load(std::memory_order_relaxed) + stages[p].size_approx();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 // -- hooks used by libra::delivery (public header) ----------------------------------------------

@@ -60,6 +60,9 @@ struct endpoint_record {
   caf::actor actor;
   std::uintptr_t handler_identity = 0; ///< non-zero: spawned by the bus for a handler, ended by it
   std::vector<std::shared_ptr<subscription_state>> subs;
+  /// The rings to the subscriber: made with the endpoint, so that bus::subscribers() can read
+  /// them; the broker writes them.
+  std::shared_ptr<endpoint_channel> channel;
 };
 
 /// Receives a value from the broker (drain/abort/idle replies).
@@ -110,11 +113,14 @@ public:
   std::uint64_t snapshot(std::vector<endpoint_record>& out) const;
   [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
   [[nodiscard]] std::array<std::size_t, event_type_count> subscription_counts() const;
+  [[nodiscard]] std::vector<subscriber_stats> subscribers() const;
   /// Write-ahead (bus::write_ahead): sets ahead_writer, then ahead, and bumps the registry's
   /// version so that the broker looks at every endpoint again (it reads both after a snapshot).
   void set_ahead_writer(const caf::actor_addr& writer);
   /// Marks the registry closed (no more subscribe) and returns the actors the bus spawned.
   std::vector<caf::actor> close_registry();
+  /// Forgets every subscription and endpoint (the bus's destructor, after stop).
+  void clear_registry();
 
   // -- broker wake-up ---------------------------------------------------------------------------
   void wake() const;

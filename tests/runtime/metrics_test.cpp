@@ -100,8 +100,10 @@ TEST_CASE("metrics: a scrape says what the bus and the runtime's monitor counted
   REQUIRE(libra::testing::eventually(
     [&] { return b.stats().dispatched == 303 && core::count(*mon, event_type::circuit_breaker) == 1; }));
 
+  // Every handler call done (the ring positions move once a handler returns).
+  REQUIRE(libra::testing::eventually([&] { return b.subscribers().at(0).handled == 303; }));
   const auto s = b.stats();
-  const auto scrape = parse_scrape(core::metrics_text({.b = &b, .mon = mon.get()}));
+  const auto scrape = parse_scrape(core::metrics_text({.b = &b, .mon = mon.get(), .names = {{"monitor", monitor}}}));
   CHECK(at(scrape, "libra_events_published_total") == 303);
   CHECK(at(scrape, "libra_events_dispatched_total") == 303);
   CHECK(at(scrape, R"(libra_events_rejected_total{cause="full"})") == 0);
@@ -114,6 +116,15 @@ TEST_CASE("metrics: a scrape says what the bus and the runtime's monitor counted
   CHECK(at(scrape, R"(libra_pnl_realized{instrument="EUR/USD"})") == -12.5);
   CHECK(at(scrape, R"(libra_pnl_unrealized{instrument="EUR/USD"})") == 3.25);
   CHECK(at(scrape, "libra_subscriptions") == static_cast<double>(s.handlers));
+  // Per subscriber, by the name given: credit in use and lag (none at a quiet point), the limits.
+  CHECK(at(scrape, R"(libra_subscriber_events_handled_total{subscriber="monitor"})") == 303);
+  for (const auto* prio : {"risk", "orders", "signals", "market_data"}) {
+    const auto labels = std::string{"{subscriber=\"monitor\",priority=\""} + prio + "\"}";
+    CHECK(at(scrape, "libra_subscriber_credit_in_use" + labels) == 0);
+    CHECK(at(scrape, "libra_subscriber_lag_events" + labels) == 0);
+    CHECK(at(scrape, "libra_subscriber_credit_limit" + labels)
+          == (std::string{prio} == "risk" ? 64 : static_cast<double>(b.config().credit_window)));
+  }
   // The latency histogram: its count is the bus's, its buckets cumulative up to +Inf == count.
   const auto risk_count = at(scrape, R"(libra_publish_to_handler_latency_seconds_count{priority="risk"})");
   CHECK(risk_count == static_cast<double>(s.latency_of(priority::risk).count));

@@ -24,6 +24,7 @@
 #include <memory>
 #include <span>
 #include <stdexcept>
+#include <vector>
 
 namespace libra {
 
@@ -60,6 +61,22 @@ struct subscribe_options {
 /// A publishing handle, holding lock-free producer tokens created up front (the first enqueue
 /// from a thread without one costs microseconds). Its events stay FIFO within a priority from
 /// whichever thread it is used. Not thread-safe: one user at a time (a thread, or one actor).
+/// One subscriber actor as the broker sees it (bus::subscribers()). Per priority (indexed by
+/// priority, RISK first): in_flight, events handed to it and not yet handled (its credit in use:
+/// at most credit_window below RISK, risk_ring_capacity for RISK); lag, events of the priority
+/// admitted and not yet handed to it (waiting in the broker's stages; of its priorities only, 0 for
+/// the others; events of the priority's other types count too). Exact at a quiet point.
+struct subscriber_stats {
+  caf::actor actor;              ///< the subscribed actor, or the one the bus spawned for a callback
+  bool callback = false;         ///< spawned by the bus for a callback subscription
+  std::vector<event_type> types; ///< what it subscribed to
+  std::uint32_t credit_window = 0;
+  std::array<std::uint64_t, priority_count> in_flight{};
+  std::array<std::uint64_t, priority_count> lag{};
+  std::uint64_t handed = 0;  ///< events handed to it so far
+  std::uint64_t handled = 0; ///< of those, run (or skipped) and done
+};
+
 class LIBRA_API publisher {
 public:
   publisher(publisher&&) noexcept;
@@ -169,6 +186,9 @@ public:
   [[nodiscard]] std::array<std::size_t, event_type_count> subscription_counts() const;
   /// The actor that runs a subscription's handler (or the subscribed actor); invalid if unknown.
   [[nodiscard]] caf::actor subscriber_actor(subscription_id id) const;
+  /// Credit in use and lag of each subscriber actor (a snapshot of atomics the broker and the
+  /// subscribers keep anyway: nothing on the publish path), in subscription order.
+  [[nodiscard]] std::vector<subscriber_stats> subscribers() const;
 
   /// Write-ahead: from now on an event reaches the subscribers other than `writer` only once
   /// the returned function has been called with its sequence number or a higher one (`writer`

@@ -143,6 +143,44 @@ void monitor_metrics(monitor_state& mon, std::vector<MetricFamily>& out) {
   unrealized.into(out);
 }
 
+/// Credit in use, its limit, lag and events handled of each subscriber actor (bus::subscribers()).
+void subscriber_metrics(const bus& b, const std::vector<std::pair<std::string, caf::actor>>& names,
+                        std::vector<MetricFamily>& out) {
+  family in_use{"libra_subscriber_credit_in_use",
+                "Events handed to the subscriber and not yet handled (its credit window in use)", MetricType::Gauge};
+  family limit{"libra_subscriber_credit_limit",
+               "Most events of the priority handed to one subscriber and not yet handled (the credit window; "
+               "RISK: its own ring)",
+               MetricType::Gauge};
+  family lag{"libra_subscriber_lag_events", "Events the broker holds that the subscriber has not yet been handed",
+             MetricType::Gauge};
+  family handled{"libra_subscriber_events_handled_total", "Events the subscriber ran (or skipped) and is done with",
+                 MetricType::Counter};
+  for (const auto& s : b.subscribers()) {
+    std::string name;
+    for (const auto& [n, a] : names)
+      if (a == s.actor)
+        name = n;
+    if (name.empty())
+      name = fmt::format("{}-{}", s.callback ? "callback" : "actor", s.actor ? s.actor.id() : 0);
+    std::uint32_t mask = 0;
+    for (auto t : s.types)
+      mask |= type_bit(t);
+    for (auto p : {priority::risk, priority::orders, priority::signals, priority::market_data}) {
+      if ((mask & types_of(p)) == 0)
+        continue;
+      const std::vector<ClientMetric::Label> labels{{"subscriber", name}, {"priority", priority_label(p)}};
+      const auto i = static_cast<std::size_t>(p);
+      in_use.add(d(s.in_flight.at(i)), labels);
+      limit.add(p == priority::risk ? d(detail::risk_ring_capacity) : d(s.credit_window), labels);
+      lag.add(d(s.lag.at(i)), labels);
+    }
+    handled.add(d(s.handled), {{"subscriber", name}});
+  }
+  for (auto* f : {&in_use, &limit, &lag, &handled})
+    f->into(out);
+}
+
 void journal_metrics(const journal::journal_writer& w, std::vector<MetricFamily>& out) {
   const auto j = w.stats();
   single(out, "libra_journal_records_total", "Records written to the journal", MetricType::Counter, d(j.records));
@@ -207,8 +245,10 @@ std::string metrics_address(const std::string& text) {
 
 std::vector<MetricFamily> collect_metrics(const metrics_sources& src) {
   std::vector<MetricFamily> out;
-  if (src.b != nullptr)
+  if (src.b != nullptr) {
     bus_metrics(*src.b, out);
+    subscriber_metrics(*src.b, src.names, out);
+  }
   if (src.mon != nullptr)
     monitor_metrics(*src.mon, out);
   if (src.journal != nullptr)

@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace prometheus {
@@ -46,6 +47,9 @@ struct metrics_sources {
   const journal::journal_writer* journal = nullptr;
   const net::node* node = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  /// Names of the subscriber actors (the topology's and the runtime's own) for the per-subscriber
+  /// metrics' `subscriber` label; others are named by their CAF actor id.
+  std::vector<std::pair<std::string, caf::actor>> names{};
 };
 
 /// The metric families of one scrape.

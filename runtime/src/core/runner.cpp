@@ -153,6 +153,16 @@ caf::behavior watcher_actor(caf::event_based_actor* self, std::vector<std::pair<
   return {[](halt_atom) {}}; // not empty: an actor without behavior would end at once
 }
 
+/// The subscriber actors by name, for the metrics: the topology's and the runtime's own.
+std::vector<std::pair<std::string, caf::actor>>
+subscriber_names(std::vector<std::pair<std::string, caf::actor>> spawned, const caf::actor& monitor,
+                 const caf::actor& journal_actor) {
+  spawned.emplace_back("libra.monitor", monitor);
+  if (journal_actor)
+    spawned.emplace_back("libra.journal", journal_actor);
+  return spawned;
+}
+
 /// The statistics as one JSON object (one line of --stats-json); reason is null while running.
 std::string journal_json(const journal::journal_writer* w) {
   if (w == nullptr)
@@ -697,8 +707,12 @@ int run_topology(const topology& topo, const run_options& opts) {
     const auto address = opts.metrics.empty() ? topo.metrics->listen : opts.metrics;
     try {
       metrics = std::make_unique<metrics_server>(
-        address,
-        metrics_sources{.b = &b, .mon = mon.get(), .journal = jwriter.get(), .node = node.get(), .started = started});
+        address, metrics_sources{.b = &b,
+                                 .mon = mon.get(),
+                                 .journal = jwriter.get(),
+                                 .node = node.get(),
+                                 .started = started,
+                                 .names = subscriber_names(spawned, monitor, journal_actor)});
       log->info("metrics on http://{}:{}/metrics", address.substr(0, address.rfind(':')), metrics->port());
     } catch (const metrics_error& err) {
       if (topo.metrics && topo.metrics->required) {

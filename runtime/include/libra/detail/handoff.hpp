@@ -142,6 +142,9 @@ public:
   /// True while the subscriber is not draining and no wake message is on its way: the broker's
   /// next write must send one.
   alignas(64) std::atomic<bool> idle{true};
+  /// Broker: events of each priority it holds that this subscriber has not been handed yet, as
+  /// of its last pump (relaxed; read by bus::subscribers()).
+  std::array<std::atomic<std::uint64_t>, priority_count> lag{};
   /// Broker only: subscriptions removed while the rings may still hold events that point at
   /// them, with the ring positions (per priority) after which they can go.
   struct retired_sub {
