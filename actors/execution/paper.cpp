@@ -21,8 +21,11 @@
 #include <common/price_history.hpp>
 #include <libra/actor.hpp>
 
+#include <fmt/format.h>
+
 #include <deque>
 #include <map>
+#include <string>
 
 namespace libra::actors {
 
@@ -78,7 +81,7 @@ struct paper {
     auto& m = it->second;
     o.id = order_id{next_id++};
     o.status = order_status::accepted;
-    ++accepted;
+    ctx.report().counter("orders_accepted_total", static_cast<double>(++accepted));
     auto acc = intent.child_event(event_type::order_new, ctx.source(), o, intent.time());
     (void)ctx.publish(acc);
     if (latency_ms > 0)
@@ -101,6 +104,8 @@ struct paper {
     o.status = order_status::rejected;
     o.reason = why;
     ++rejected;
+    ctx.report().counter("order_rejections_total", static_cast<double>(++rejected_by[why]),
+                         {{"reason", std::string{to_string(why)}}});
     (void)ctx.publish_child(intent, event_type::order_rejected, o);
   }
 
@@ -111,11 +116,19 @@ struct paper {
     const auto fee = apply_rate(px * o.quantity, fee_rate);
     ++filled;
     fees += fee;
+    ctx.report().counter("orders_filled_total", static_cast<double>(filled));
+    ctx.report().counter("fees_total", fees.to_double());
     (void)ctx.publish(acc.child_event(event_type::order_filled, ctx.source(),
                                       fill{o.id, o.client_id, o.instrument, px, o.quantity, fee, o.side}, ts));
   }
 
   void on_exit(context& ctx) const {
+    std::string reasons;
+    for (const auto& [why, n] : rejected_by)
+      reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", to_string(why), n);
+    ctx.report().summary(
+      {fmt::format("{:<18} accepted {}, filled {}, rejected {}{}, fees {}", ctx.name(), accepted, filled, rejected,
+                   reasons.empty() ? "" : " (" + reasons + ")", fees.to_string())});
     ctx.log().info("venue summary: accepted={} filled={} rejected={} fees={} unpublished={}", accepted, filled,
                    rejected, fees.to_string(), ctx.unpublished());
   }
@@ -127,6 +140,7 @@ struct paper {
   std::uint64_t accepted = 0;
   std::uint64_t filled = 0;
   std::uint64_t rejected = 0;
+  std::map<order_reason, std::uint64_t> rejected_by;
   money fees;
 };
 

@@ -17,8 +17,13 @@
 #include <common/price_history.hpp>
 #include <libra/actor.hpp>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <deque>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace libra::actors {
 
@@ -68,6 +73,7 @@ struct manager {
     b.pos.unrealized_pnl = unrealized;
     b.last_mark = e.time();
     (void)ctx.publish_child(e, event_type::position_updated, b.pos);
+    report(ctx, b);
   }
 
   void on_fill(context& ctx, const event& e) {
@@ -94,9 +100,45 @@ struct manager {
                         ? event_type::position_opened
                         : (b.pos.quantity.is_zero() ? event_type::position_closed : event_type::position_updated);
     (void)ctx.publish_child(e, type, b.pos);
+    report(ctx, b);
+  }
+
+  /// The position as last published, for /metrics and --stats-json.
+  static void report(context& ctx, const book_entry& b) {
+    const figure_labels inst{{"instrument", b.pos.instrument.str()}};
+    auto& r = ctx.report();
+    r.counter("position_fills_total", static_cast<double>(b.fills), inst);
+    r.gauge("position_quantity", b.pos.quantity.to_double(), inst);
+    r.gauge("pnl_realized", b.pos.realized_pnl.to_double(), inst);
+    r.gauge("pnl_unrealized", b.pos.unrealized_pnl.to_double(), inst);
+  }
+
+  /// The summary's lines: each position as last published, and the PnL summed over them.
+  void summarize(context& ctx) const {
+    std::vector<std::pair<std::string, const position*>> held;
+    for (const auto& [inst, b] : book)
+      if (b.fills != 0)
+        held.emplace_back(inst.str(), &b.pos);
+    if (held.empty())
+      return;
+    std::sort(held.begin(), held.end());
+    std::vector<std::string> lines;
+    money realized;
+    money unrealized;
+    for (const auto& [inst, p] : held) {
+      lines.push_back(fmt::format("position {:<10} qty {} avg {} realized {} unrealized {}", inst,
+                                  p->quantity.to_string(), p->average_price.to_string(), p->realized_pnl.to_string(),
+                                  p->unrealized_pnl.to_string()));
+      realized += p->realized_pnl;
+      unrealized += p->unrealized_pnl;
+    }
+    lines.push_back(fmt::format("PnL                realized {:.2f}, unrealized {:.2f}", realized.to_double(),
+                                unrealized.to_double()));
+    ctx.report().summary(std::move(lines));
   }
 
   void on_exit(context& ctx) const {
+    summarize(ctx);
     for (const auto& [inst, b] : book)
       if (!b.waiting.empty()) // cannot happen while the venue fills only at quotes this actor reads too
         ctx.log().warn("{} fill(s) of {} never applied: no tick reached their event time", b.waiting.size(),

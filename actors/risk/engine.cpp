@@ -36,6 +36,8 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace libra::actors {
 
@@ -109,7 +111,8 @@ struct engine {
             const std::string& what) {
     o.status = order_status::rejected;
     o.reason = why;
-    ++denied[static_cast<std::size_t>(why)];
+    const auto n = ++denied[static_cast<std::size_t>(why)];
+    ctx.report().counter("order_rejections_total", static_cast<double>(n), {{"reason", std::string{to_string(why)}}});
     (void)ctx.publish_child(sig, event_type::order_rejected, o);
     auto msg = std::make_shared<const std::string>(fmt::format("order {} {} {} {} denied: {}",
                                                                libra::value(o.client_id), to_string(o.side),
@@ -118,7 +121,7 @@ struct engine {
   }
 
   void on_signal(context& ctx, const event& e) {
-    ++signals;
+    ctx.report().counter("signals_total", static_cast<double>(++signals));
     const auto& s = e.get<signal>();
     order o;
     o.client_id = client_order_id{next_client_id++};
@@ -169,7 +172,7 @@ struct engine {
         ctx.log().error("no execution actor named '{}': approved intents are dropped", execution);
       return;
     }
-    ++approved;
+    ctx.report().counter("orders_approved_total", static_cast<double>(++approved));
     recent.push_back(ctx.now());
     in_flight_.emplace(e.trace_id(), in_flight{o.instrument, signed_qty});
     ctx.self()->send(venue, e.child_event(event_type::order_new, ctx.source(), o, e.time()));
@@ -193,6 +196,7 @@ struct engine {
     peak_equity = std::max(peak_equity, equity);
     const double drawdown = (peak_equity - equity).to_double() / capital.to_double();
     max_drawdown = std::max(max_drawdown, drawdown);
+    ctx.report().gauge("drawdown_ratio", drawdown);
     auto notice = [&](event_type type, risk_rule rule, double limit, const char* what) {
       auto msg = std::make_shared<const std::string>(
         fmt::format("{}: drawdown {:.4f}% of capital >= {:.4f}% (equity {}, peak {}, capital {})", what, drawdown * 100,
@@ -208,18 +212,26 @@ struct engine {
     }
     if (drawdown >= drawdown_halt && !halted) {
       halted = true;
+      ctx.report().gauge("trading_halted", 1);
       notice(event_type::circuit_breaker, risk_rule::circuit_breaker, drawdown_halt, "circuit breaker, trading halted");
     }
   }
 
   void on_exit(context& ctx) const {
     std::string by_reason;
+    std::string reasons; // for the summary: "max_position 3, rate_limit 1"
     std::uint64_t denied_total = 0;
     for (std::size_t i = 0; i < reason_count; ++i)
       if (denied[i] != 0) {
         by_reason += fmt::format(" {}={}", to_string(static_cast<order_reason>(i)), denied[i]);
+        reasons +=
+          fmt::format("{}{} {}", reasons.empty() ? "" : ", ", to_string(static_cast<order_reason>(i)), denied[i]);
         denied_total += denied[i];
       }
+    ctx.report().summary(
+      {fmt::format("{:<18} signals {}, approved {}, rejected {}{}, max drawdown {:.2f}%{}", ctx.name(), signals,
+                   approved, denied_total, reasons.empty() ? "" : " (" + reasons + ")", max_drawdown * 100,
+                   halted ? ", circuit breaker tripped" : "")});
     ctx.log().info("risk summary: signals={} approved={} denied={}{} unsent={} unpublished={} max_drawdown={:.6f} "
                    "circuit_breaker={}",
                    signals, approved, denied_total, by_reason, unsent, ctx.unpublished(), max_drawdown,

@@ -46,154 +46,105 @@ void append_json_string(std::string& out, std::string_view s) {
 
 namespace {
 
-// Writes one JSON object's members in order.
-class object_writer {
-public:
-  explicit object_writer(std::string& out) : out_{out} { out_ += '{'; }
-  object_writer(const object_writer&) = delete;
-  object_writer& operator=(const object_writer&) = delete;
-  ~object_writer() { out_ += '}'; }
-
-  void key(std::string_view k) {
-    if (!first_)
-      out_ += ',';
-    first_ = false;
-    append_json_string(out_, k);
-    out_ += ':';
-  }
-  void str(std::string_view k, std::string_view v) {
-    key(k);
-    append_json_string(out_, v);
-  }
-  template <class Tag>
-  void dec(std::string_view k, fixed_decimal<Tag> v) {
-    str(k, v.to_string());
-  }
-  template <class Int>
-  requires std::is_integral_v<Int>
-  void num(std::string_view k, Int v) {
-    key(k);
-    fmt::format_to(std::back_inserter(out_), "{}", v);
-  }
-  void real(std::string_view k, double v) {
-    key(k);
-    if (std::isfinite(v))
-      fmt::format_to(std::back_inserter(out_), "{}", v);
-    else
-      out_ += "null";
-  }
-  std::string& out() { return out_; }
-
-private:
-  std::string& out_;
-  bool first_ = true;
-};
-
-void levels(object_writer& w, std::string_view k, const std::vector<book_level>& side_levels) {
-  w.key(k);
-  auto& out = w.out();
-  out += '[';
-  for (std::size_t i = 0; i < side_levels.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    object_writer level{out};
-    level.dec("price", side_levels[i].price);
-    level.dec("size", side_levels[i].size);
-  }
-  out += ']';
+void levels(json_writer& w, std::string_view k, const std::vector<book_level>& side_levels) {
+  w.key(k).begin_array();
+  for (const auto& l : side_levels)
+    w.begin_object().field("price", l.price).field("size", l.size).end();
+  w.end();
 }
 
-void payload(object_writer& w, const tick& p) {
-  w.str("instrument", p.instrument.view());
-  w.dec("bid", p.bid);
-  w.dec("ask", p.ask);
-  w.dec("bid_size", p.bid_size);
-  w.dec("ask_size", p.ask_size);
-  w.dec("last", p.last);
-  w.dec("last_size", p.last_size);
+void payload(json_writer& w, const tick& p) {
+  w.field("instrument", p.instrument.view());
+  w.field("bid", p.bid);
+  w.field("ask", p.ask);
+  w.field("bid_size", p.bid_size);
+  w.field("ask_size", p.ask_size);
+  w.field("last", p.last);
+  w.field("last_size", p.last_size);
 }
 
-void payload(object_writer& w, const bar& p) {
-  w.str("instrument", p.instrument.view());
-  w.dec("open", p.open);
-  w.dec("high", p.high);
-  w.dec("low", p.low);
-  w.dec("close", p.close);
-  w.dec("volume", p.volume);
-  w.num("interval_ns", p.interval.count());
+void payload(json_writer& w, const bar& p) {
+  w.field("instrument", p.instrument.view());
+  w.field("open", p.open);
+  w.field("high", p.high);
+  w.field("low", p.low);
+  w.field("close", p.close);
+  w.field("volume", p.volume);
+  w.field("interval_ns", p.interval.count());
 }
 
-void payload(object_writer& w, const order_book_ptr& p) {
-  w.str("instrument", p->instrument.view());
+void payload(json_writer& w, const order_book_ptr& p) {
+  w.field("instrument", p->instrument.view());
   levels(w, "bids", p->bids);
   levels(w, "asks", p->asks);
 }
 
-void payload(object_writer& w, const order& p) {
-  w.num("id", value(p.id));
-  w.num("client_id", value(p.client_id));
-  w.str("instrument", p.instrument.view());
-  w.str("side", to_string(p.side));
-  w.str("order_type", to_string(p.type));
-  w.dec("quantity", p.quantity);
-  w.dec("price", p.price);
-  w.str("status", to_string(p.status));
-  w.str("reason", to_string(p.reason));
+void payload(json_writer& w, const order& p) {
+  w.field("id", value(p.id));
+  w.field("client_id", value(p.client_id));
+  w.field("instrument", p.instrument.view());
+  w.field("side", to_string(p.side));
+  w.field("order_type", to_string(p.type));
+  w.field("quantity", p.quantity);
+  w.field("price", p.price);
+  w.field("status", to_string(p.status));
+  w.field("reason", to_string(p.reason));
 }
 
-void payload(object_writer& w, const fill& p) {
-  w.num("id", value(p.id));
-  w.num("client_id", value(p.client_id));
-  w.str("instrument", p.instrument.view());
-  w.str("side", to_string(p.side));
-  w.dec("price", p.price);
-  w.dec("quantity", p.quantity);
-  w.dec("fee", p.fee);
+void payload(json_writer& w, const fill& p) {
+  w.field("id", value(p.id));
+  w.field("client_id", value(p.client_id));
+  w.field("instrument", p.instrument.view());
+  w.field("side", to_string(p.side));
+  w.field("price", p.price);
+  w.field("quantity", p.quantity);
+  w.field("fee", p.fee);
 }
 
-void payload(object_writer& w, const position& p) {
-  w.str("instrument", p.instrument.view());
-  w.dec("quantity", p.quantity);
-  w.dec("average_price", p.average_price);
-  w.dec("realized_pnl", p.realized_pnl);
-  w.dec("unrealized_pnl", p.unrealized_pnl);
+void payload(json_writer& w, const position& p) {
+  w.field("instrument", p.instrument.view());
+  w.field("quantity", p.quantity);
+  w.field("average_price", p.average_price);
+  w.field("realized_pnl", p.realized_pnl);
+  w.field("unrealized_pnl", p.unrealized_pnl);
 }
 
-void payload(object_writer& w, const risk& p) {
-  w.str("rule", to_string(p.rule));
-  w.str("instrument", p.instrument.view());
-  w.real("limit", p.limit);
-  w.real("value", p.value);
-  w.str("message", p.text());
+void payload(json_writer& w, const risk& p) {
+  w.field("rule", to_string(p.rule));
+  w.field("instrument", p.instrument.view());
+  w.field("limit", p.limit);
+  w.field("value", p.value);
+  w.field("message", p.text());
 }
 
-void payload(object_writer& w, const signal& p) {
-  w.str("instrument", p.instrument.view());
-  w.str("side", to_string(p.side));
-  w.real("strength", p.strength);
-  w.dec("reference", p.reference);
+void payload(json_writer& w, const signal& p) {
+  w.field("instrument", p.instrument.view());
+  w.field("side", to_string(p.side));
+  w.field("strength", p.strength);
+  w.field("reference", p.reference);
 }
 
-void payload(object_writer& w, const system& p) { w.str("component", p.component.view()); }
+void payload(json_writer& w, const system& p) { w.field("component", p.component.view()); }
 
 } // namespace
 
 void append_event_json(std::string& out, const event& e, std::optional<span_id> parent) {
-  object_writer w{out};
-  w.str("type", to_string(e.type()));
-  w.str("priority", to_string(e.priority()));
-  w.str("time", format_utc(e.time()));
-  w.num("time_ns", e.time().time_since_epoch().count());
-  w.str("source", e.source().view());
-  w.num("sequence", e.sequence());
-  w.str("trace_id", e.trace_id().to_hex());
-  w.str("span_id", e.span_id().to_hex());
-  w.str("traceparent", e.trace().traceparent());
+  json_writer w{out};
+  w.begin_object();
+  w.field("type", to_string(e.type()));
+  w.field("priority", to_string(e.priority()));
+  w.field("time", format_utc(e.time()));
+  w.field("time_ns", e.time().time_since_epoch().count());
+  w.field("source", e.source().view());
+  w.field("sequence", e.sequence());
+  w.field("trace_id", e.trace_id().to_hex());
+  w.field("span_id", e.span_id().to_hex());
+  w.field("traceparent", e.trace().traceparent());
   if (parent)
-    w.str("parent_span_id", parent->to_hex());
-  w.key("payload");
-  object_writer p{out};
-  e.visit([&p](const auto& value) { payload(p, value); });
+    w.field("parent_span_id", parent->to_hex());
+  w.key("payload").begin_object();
+  e.visit([&w](const auto& value) { payload(w, value); });
+  w.end().end();
 }
 
 std::string format_utc(timestamp t) {

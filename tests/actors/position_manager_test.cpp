@@ -12,13 +12,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-fill make_fill(side sd, const char* qty, const char* px, const char* fee = "0") {
-  return fill{order_id{1},           client_order_id{1}, "EUR/USD", *price::parse(px),
-              *quantity::parse(qty), *money::parse(fee), sd};
+fill make_fill(side sd, const char* qty, const char* px, const char* fee = "0", instrument_id inst = "EUR/USD") {
+  return fill{order_id{1}, client_order_id{1}, inst, *price::parse(px), *quantity::parse(qty), *money::parse(fee), sd};
 }
 
-event fill_event(side sd, const char* qty, const char* px, const char* fee, timestamp ts = t0) {
-  return event::create(event_type::order_filled, "venue", make_fill(sd, qty, px, fee), trace_context::new_root(), ts);
+event fill_event(side sd, const char* qty, const char* px, const char* fee, timestamp ts = t0,
+                 instrument_id inst = "EUR/USD") {
+  return event::create(event_type::order_filled, "venue", make_fill(sd, qty, px, fee, inst), trace_context::new_root(),
+                       ts);
 }
 
 quantity q(const char* s) { return *quantity::parse(s); }
@@ -116,6 +117,38 @@ TEST_CASE_METHOD(position_fixture, "position manager publishes OPENED, UPDATED, 
   CHECK(closed.quantity.is_zero());
   CHECK(closed.realized_pnl == m("-35.1")); // + (1.1 - 1.0) x 100 x -1
   CHECK(closed.unrealized_pnl == money{});
+}
+
+TEST_CASE_METHOD(position_fixture, "position manager reports each position and the PnL it published",
+                 "[actors][position][report]") {
+  spawn("position.manager", "positions", "{mark_interval_ms: 1000}");
+  start();
+  publish(quote("1.19", "1.21", "EUR/USD", t0)); // mid 1.2
+  publish(quote("99", "101", "XAU/USD", t0));    // mid 100
+  run_until_idle();
+  publish(fill_event(side::buy, "100", "1.1", "0.01"));
+  publish(fill_event(side::sell, "2", "100", "0.5", t0, "XAU/USD"));
+  run_until_idle();
+  const auto figures = report("positions").figures();
+  auto value = [&](const std::string& name, const std::string& inst) {
+    for (const auto& f : figures)
+      if (f.name == name && f.labels == figure_labels{{"instrument", inst}})
+        return f.value;
+    FAIL("no figure " << name << " for " << inst);
+    return 0.0;
+  };
+  CHECK(value("position_quantity", "EUR/USD") == 100);
+  CHECK(value("position_quantity", "XAU/USD") == -2);
+  CHECK(value("pnl_unrealized", "EUR/USD") == Approx(10)); // marked at mid 1.2
+  CHECK(value("pnl_realized", "EUR/USD") == Approx(-0.01));
+  CHECK(value("pnl_realized", "XAU/USD") == Approx(-0.5));
+  CHECK(value("position_fills_total", "EUR/USD") == 1);
+  CHECK(report("positions").summary_lines().empty()); // written when the actor ends
+  stop();
+  CHECK(report("positions").summary_lines()
+        == std::vector<std::string>{"position EUR/USD    qty 100 avg 1.1 realized -0.01 unrealized 10",
+                                    "position XAU/USD    qty -2 avg 100 realized -0.5 unrealized 0",
+                                    "PnL                realized -0.51, unrealized 10.00"});
 }
 
 TEST_CASE_METHOD(position_fixture, "position manager marks to market at most every mark_interval_ms of event time",

@@ -137,6 +137,26 @@ TEST_CASE_METHOD(trading_fixture, "risk denies by max_position counting filled a
   }
 }
 
+TEST_CASE_METHOD(trading_fixture, "risk reports its signals, approvals and rejections by reason, and a summary line",
+                 "[actors][risk][report]") {
+  add_stub("venue");
+  spawn("risk.engine", "risk", risk_yaml("order_quantity: 1, max_position: 2"));
+  start();
+  for (int i = 0; i < 3; ++i) // the third would make the position 3
+    publish(make_signal(side::buy, "1.1", t0 + std::chrono::seconds{i}));
+  run_until_idle();
+  REQUIRE(sent_to("venue").size() == 2);
+  const auto figures = report("risk").figures();
+  CHECK(figures
+        == std::vector<figure>{{"signals_total", {}, figure_kind::counter, 3},
+                               {"orders_approved_total", {}, figure_kind::counter, 2},
+                               {"order_rejections_total", {{"reason", "max_position"}}, figure_kind::counter, 1}});
+  stop();
+  CHECK(report("risk").summary_lines()
+        == std::vector<std::string>{
+          "risk               signals 3, approved 2, rejected 1 (max_position 1), max drawdown 0.00%"});
+}
+
 TEST_CASE_METHOD(trading_fixture, "risk keeps an intent in flight through a mark of the tick it came from",
                  "[actors][risk]") {
   add_stub("venue");

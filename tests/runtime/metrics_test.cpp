@@ -70,7 +70,8 @@ TEST_CASE("metrics: an address is HOST:PORT, PORT or :PORT (loopback), anything 
   }
 }
 
-TEST_CASE("metrics: a scrape says what the bus and the runtime's monitor counted", "[runtime][metrics]") {
+TEST_CASE("metrics: a scrape says what the bus, the runtime's monitor and the actors' reports counted",
+          "[runtime][metrics]") {
   caf::actor_system_config cfg;
   configure_system(cfg, 2);
   caf::actor_system sys{cfg};
@@ -86,38 +87,43 @@ TEST_CASE("metrics: a scrape says what the bus and the runtime's monitor counted
   t.ask = price::from_double(1.2);
   for (int i = 0; i < 300; ++i)
     REQUIRE(b.publish(event::create(event_type::tick, "gw", t)));
-  position p{};
-  p.instrument = "EUR/USD";
-  p.quantity = quantity::from_double(1000);
-  p.realized_pnl = money::from_double(-12.5);
-  p.unrealized_pnl = money::from_double(3.25);
-  REQUIRE(b.publish(event::create(event_type::position_opened, "positions", p)));
+  // What actors report (libra/report.hpp): one figure name reported by two actors is one family.
+  auto positions = std::make_shared<actor_report>();
+  positions->gauge("position_quantity", 1000, {{"instrument", "EUR/USD"}});
+  positions->gauge("pnl_realized", -12.5, {{"instrument", "EUR/USD"}});
+  positions->gauge("pnl_unrealized", 3.25, {{"instrument", "EUR/USD"}});
+  auto risk_report = std::make_shared<actor_report>();
+  risk_report->counter("order_rejections_total", 1, {{"reason", "max_position"}});
+  auto venue = std::make_shared<actor_report>();
+  venue->counter("order_rejections_total", 2, {{"reason", "no_market"}});
+  mon->reports = {{"positions", positions}, {"risk", risk_report}, {"venue", venue}};
   order o{};
   o.instrument = "EUR/USD";
   o.reason = order_reason::max_position;
   REQUIRE(b.publish(event::create(event_type::order_rejected, "risk", o)));
   REQUIRE(b.publish(event::create(event_type::circuit_breaker, "risk", risk{})));
   REQUIRE(libra::testing::eventually(
-    [&] { return b.stats().dispatched == 303 && core::count(*mon, event_type::circuit_breaker) == 1; }));
+    [&] { return b.stats().dispatched == 302 && core::count(*mon, event_type::circuit_breaker) == 1; }));
 
   // Every handler call done (the ring positions move once a handler returns).
-  REQUIRE(libra::testing::eventually([&] { return b.subscribers().at(0).handled == 303; }));
+  REQUIRE(libra::testing::eventually([&] { return b.subscribers().at(0).handled == 302; }));
   const auto s = b.stats();
   const auto scrape = parse_scrape(core::metrics_text({.b = &b, .mon = mon.get(), .names = {{"monitor", monitor}}}));
-  CHECK(at(scrape, "libra_events_published_total") == 303);
-  CHECK(at(scrape, "libra_events_dispatched_total") == 303);
+  CHECK(at(scrape, "libra_events_published_total") == 302);
+  CHECK(at(scrape, "libra_events_dispatched_total") == 302);
   CHECK(at(scrape, R"(libra_events_rejected_total{cause="full"})") == 0);
   CHECK(at(scrape, R"(libra_events_pending{priority="market_data"})") == 0);
   CHECK(at(scrape, R"(libra_events_by_type_total{type="TICK",priority="market_data"})") == 300);
   CHECK(at(scrape, R"(libra_events_by_type_total{type="CIRCUIT_BREAKER",priority="risk"})") == 1);
   CHECK(at(scrape, R"(libra_orders_total{outcome="rejected"})") == 1);
-  CHECK(at(scrape, R"(libra_order_rejections_total{reason="max_position"})") == 1);
-  CHECK(at(scrape, R"(libra_position_quantity{instrument="EUR/USD"})") == 1000);
-  CHECK(at(scrape, R"(libra_pnl_realized{instrument="EUR/USD"})") == -12.5);
-  CHECK(at(scrape, R"(libra_pnl_unrealized{instrument="EUR/USD"})") == 3.25);
+  CHECK(at(scrape, R"(libra_order_rejections_total{actor="risk",reason="max_position"})") == 1);
+  CHECK(at(scrape, R"(libra_order_rejections_total{actor="venue",reason="no_market"})") == 2);
+  CHECK(at(scrape, R"(libra_position_quantity{actor="positions",instrument="EUR/USD"})") == 1000);
+  CHECK(at(scrape, R"(libra_pnl_realized{actor="positions",instrument="EUR/USD"})") == -12.5);
+  CHECK(at(scrape, R"(libra_pnl_unrealized{actor="positions",instrument="EUR/USD"})") == 3.25);
   CHECK(at(scrape, "libra_subscriptions") == static_cast<double>(s.handlers));
   // Per subscriber, by the name given: credit in use and lag (none at a quiet point), the limits.
-  CHECK(at(scrape, R"(libra_subscriber_events_handled_total{subscriber="monitor"})") == 303);
+  CHECK(at(scrape, R"(libra_subscriber_events_handled_total{subscriber="monitor"})") == 302);
   for (const auto* prio : {"risk", "orders", "signals", "market_data"}) {
     const auto labels = std::string{"{subscriber=\"monitor\",priority=\""} + prio + "\"}";
     CHECK(at(scrape, "libra_subscriber_credit_in_use" + labels) == 0);
@@ -226,6 +232,11 @@ TEST_CASE("metrics: libra-runtime --metrics serves counters that only grow, and 
   }
   CHECK(last["libra_events_published_total"] > 0);
   CHECK(last[R"(libra_orders_total{outcome="new"})"] > 0);
+  // The trading actors' own figures, labelled by actor (libra/report.hpp).
+  const auto actors = scrape_with_curl(port);
+  CHECK(at(actors, R"(libra_orders_approved_total{actor="risk"})") > 0);
+  CHECK(at(actors, R"(libra_orders_filled_total{actor="venue"})") > 0);
+  CHECK(actors.contains(R"(libra_pnl_realized{actor="positions",instrument="EUR/USD"})"));
   run.signal(SIGINT);
   const int rc = run.wait();
   INFO(run.err());
@@ -235,6 +246,9 @@ TEST_CASE("metrics: libra-runtime --metrics serves counters that only grow, and 
   CHECK(static_cast<double>(libra::testing::summary_field(out, "dispatched")) >= last["libra_events_dispatched_total"]);
   CHECK(static_cast<double>(libra::testing::summary_field(out, "orders             new"))
         >= last[R"(libra_orders_total{outcome="new"})"]);
+  CHECK(static_cast<double>(libra::testing::summary_field(out, "risk               signals"))
+        >= at(actors, R"(libra_signals_total{actor="risk"})"));
+  CHECK_THAT(out, Catch::Contains("\nPnL                realized "));
 }
 
 TEST_CASE("metrics: a taken port is a warning unless metrics.required", "[runtime][metrics][process]") {

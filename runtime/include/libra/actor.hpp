@@ -107,6 +107,10 @@ public:
   /// Events the bus refused so far.
   [[nodiscard]] std::uint64_t unpublished() const noexcept { return unpublished_.total(); }
 
+  /// Figures and summary lines about the actor's work, for the run's summary, --stats-json and
+  /// /metrics (libra/report.hpp): the actor knows its trading figures, the runtime shows them.
+  [[nodiscard]] actor_report& report() const noexcept { return *rt_.report; }
+
   /// Another actor of the topology by name (e.g. the one a require_actor param names); invalid
   /// when there is none.
   [[nodiscard]] caf::actor find(std::string_view actor_name) const {

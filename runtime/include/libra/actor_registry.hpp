@@ -9,6 +9,7 @@
 
 #include <libra/bus.hpp>
 #include <libra/params.hpp>
+#include <libra/report.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -64,6 +65,9 @@ struct actor_context {
   /// A producer that cannot go on (bad input, unreadable file) calls this instead of finished():
   /// the run stops, drains, prints the summary with the reason and exits 1.
   std::function<void(const std::string& why)> failed;
+  /// What the actor reports about its work (libra/report.hpp): the runtime shows it in the
+  /// summary, --stats-json and /metrics. Copies of this context share it.
+  std::shared_ptr<actor_report> report = std::make_shared<actor_report>();
 };
 
 /// Spawns one configured actor (params already validated).

@@ -20,6 +20,7 @@
 #include <libra/params.hpp>
 #include <libra/payloads.hpp>
 #include <libra/publish_result.hpp>
+#include <libra/report.hpp>
 #include <libra/symbol.hpp>
 #include <libra/system_config.hpp>
 #include <libra/text.hpp>

@@ -27,6 +27,7 @@
 #include <libra/bus_config.hpp>
 #include <libra/event.hpp>
 #include <libra/params.hpp>
+#include <libra/report.hpp>
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor.hpp>
@@ -144,6 +145,8 @@ public:
   [[nodiscard]] std::size_t finished(std::string_view name) const;
   /// The reasons it passed to context::failed(), in order (empty: it never failed).
   [[nodiscard]] const std::vector<std::string>& failures(std::string_view name) const;
+  /// What it reported (context::report(): figures and summary lines); it outlives the actor.
+  [[nodiscard]] const actor_report& report(std::string_view name) const;
 
   /// The bus (stats(), subscribe, publish with its own result).
   [[nodiscard]] libra::bus& bus();

@@ -122,25 +122,30 @@ void monitor_metrics(monitor_state& mon, std::vector<MetricFamily>& out) {
     .add(d(count(mon, event_type::order_filled)), {{"outcome", "filled"}})
     .add(d(count(mon, event_type::order_rejected)), {{"outcome", "rejected"}})
     .into(out);
-  family rejections{"libra_order_rejections_total", "Rejected orders by reason", MetricType::Counter};
-  family qty{"libra_position_quantity", "Signed position per instrument (base units)", MetricType::Gauge};
-  family realized{"libra_pnl_realized", "Realized PnL per instrument, net of fees (quote currency)", MetricType::Gauge};
-  family unrealized{"libra_pnl_unrealized", "Unrealized PnL per instrument, marked at mid (quote currency)",
-                    MetricType::Gauge};
-  {
-    std::lock_guard guard{mon.mu};
-    for (const auto& [reason, n] : mon.rejections)
-      rejections.add(d(n), {{"reason", reason}});
-    for (const auto& [inst, p] : mon.positions) {
-      qty.add(p.quantity.to_double(), {{"instrument", inst}});
-      realized.add(p.realized_pnl.to_double(), {{"instrument", inst}});
-      unrealized.add(p.unrealized_pnl.to_double(), {{"instrument", inst}});
+}
+
+/// What the actors report (libra/report.hpp), as libra_<figure>{actor="<name>", <labels>}: one
+/// family per figure name, whichever actors report it, in the order first reported.
+void actor_metrics(const monitor_state& mon, std::vector<MetricFamily>& out) {
+  std::vector<family> families;
+  std::vector<std::string> names;
+  for (const auto& [actor, r] : mon.reports)
+    for (const auto& f : r->figures()) {
+      const auto name = "libra_" + f.name;
+      auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        names.push_back(name);
+        families.emplace_back(name, "Reported by the actor (label actor): see its documentation",
+                              f.kind == figure_kind::counter ? MetricType::Counter : MetricType::Gauge);
+        it = names.end() - 1;
+      }
+      std::vector<ClientMetric::Label> labels{{"actor", actor}};
+      for (const auto& [k, v] : f.labels)
+        labels.push_back({k, v});
+      families[static_cast<std::size_t>(it - names.begin())].add(f.value, std::move(labels));
     }
-  }
-  rejections.into(out);
-  qty.into(out);
-  realized.into(out);
-  unrealized.into(out);
+  for (auto& f : families)
+    f.into(out);
 }
 
 /// Credit in use, its limit, lag and events handled of each subscriber actor (bus::subscribers()).
@@ -249,8 +254,10 @@ std::vector<MetricFamily> collect_metrics(const metrics_sources& src) {
     bus_metrics(*src.b, out);
     subscriber_metrics(*src.b, src.names, out);
   }
-  if (src.mon != nullptr)
+  if (src.mon != nullptr) {
     monitor_metrics(*src.mon, out);
+    actor_metrics(*src.mon, out);
+  }
   if (src.journal != nullptr)
     journal_metrics(*src.journal, out);
   if (src.node != nullptr)

@@ -163,63 +163,112 @@ subscriber_names(std::vector<std::pair<std::string, caf::actor>> spawned, const 
   return spawned;
 }
 
-/// The statistics as one JSON object (one line of --stats-json); reason is null while running.
-std::string journal_json(const journal::journal_writer* w) {
-  if (w == nullptr)
-    return "null";
-  const auto j = w->stats();
-  return fmt::format(R"({{"dir":{},"fsync":"{}","records":{},"bytes":{},"segments":{},"fsyncs":{},"mb_per_s":{:.3f},)"
-                     R"("busy_s":{:.6f},"max_lag_events":{},"max_held":{}}})",
-                     json_string(w->config().dir.string()), journal::to_string(w->config().fsync), j.records, j.bytes,
-                     j.segments, j.fsyncs, j.mb_per_s(), j.busy_s, j.max_lag_events, j.max_held);
+/// The journal's figures (--stats-json's `journal`), or null.
+void journal_json(json_writer& w, const journal::journal_writer* jw) {
+  if (jw == nullptr) {
+    w.null();
+    return;
+  }
+  const auto j = jw->stats();
+  w.begin_object()
+    .field("dir", jw->config().dir.string())
+    .field("fsync", journal::to_string(jw->config().fsync))
+    .field("records", j.records)
+    .field("bytes", j.bytes)
+    .field("segments", j.segments)
+    .field("fsyncs", j.fsyncs)
+    .field("mb_per_s", j.mb_per_s())
+    .field("busy_s", j.busy_s)
+    .field("max_lag_events", j.max_lag_events)
+    .field("max_held", j.max_held)
+    .end();
 }
 
+/// What the actors reported (--stats-json's `actors`): per actor, its figures and summary lines.
+void actors_json(json_writer& w, const monitor_state& mon) {
+  w.begin_object();
+  for (const auto& [name, r] : mon.reports) {
+    w.key(name).begin_object().key("figures").begin_array();
+    for (const auto& f : r->figures()) {
+      w.begin_object().field("name", f.name).field("kind", f.kind == figure_kind::counter ? "counter" : "gauge");
+      if (!f.labels.empty()) {
+        w.key("labels").begin_object();
+        for (const auto& [k, v] : f.labels)
+          w.field(k, v);
+        w.end();
+      }
+      w.field("value", f.value).end();
+    }
+    w.end().key("summary").begin_array();
+    for (const auto& line : r->summary_lines())
+      w.value(line);
+    w.end().end();
+  }
+  w.end();
+}
+
+/// The statistics as one JSON object (one line of --stats-json); reason is null while running.
 std::string stats_json_line(const topology& topo, const std::string* reason, double wall, const bus_stats& s,
                             std::uint64_t dropped, std::size_t failures, monitor_state& mon,
                             const journal::journal_writer* jw, const net::node* node) {
-  const auto [realized, unrealized] = pnl(mon);
-  auto out = fmt::format(
-    "{{\"topology\":{},\"final\":{},\"reason\":{},\"wall_s\":{:.6f},\"published\":{},"
-    "\"dispatched\":{},\"dropped\":{},\"rejected\":{},\"errors\":{},\"failures\":{},\"orders\":{},"
-    "\"fills\":{},\"order_rejections\":{},\"realized_pnl\":{},\"unrealized_pnl\":{},\"by_type\":{{",
-    json_string(topo.file.string()), reason != nullptr, reason != nullptr ? json_string(*reason) : std::string{"null"},
-    wall, s.published, s.dispatched, dropped, s.rejected, s.errors, failures, count(mon, event_type::order_new),
-    count(mon, event_type::order_filled), count(mon, event_type::order_rejected), realized, unrealized);
-  bool first = true;
-  for (auto t : all_event_types) {
-    out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(t), count(mon, t));
-    first = false;
-  }
-  out += "},\"latency_ns\":{";
+  std::string out;
+  json_writer w{out};
+  w.begin_object().field("topology", topo.file.string()).field("final", reason != nullptr).key("reason");
+  if (reason != nullptr)
+    w.value(*reason);
+  else
+    w.null();
+  w.field("wall_s", wall)
+    .field("published", s.published)
+    .field("dispatched", s.dispatched)
+    .field("dropped", dropped)
+    .field("rejected", s.rejected)
+    .field("errors", s.errors)
+    .field("failures", failures)
+    .field("orders", count(mon, event_type::order_new))
+    .field("fills", count(mon, event_type::order_filled))
+    .field("order_rejections", count(mon, event_type::order_rejected));
+  w.key("by_type").begin_object();
+  for (auto t : all_event_types)
+    w.field(to_string(t), count(mon, t));
+  w.end().key("latency_ns").begin_object();
   for (std::size_t p = 0; p < priority_count; ++p) {
     const auto& l = s.latency[p];
-    out += fmt::format(R"({}"{}":{{"count":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})", p == 0 ? "" : ",",
-                       to_string(static_cast<priority>(p)), l.count, l.p50.count(), l.p90.count(), l.p99.count(),
-                       l.p999.count(), l.max.count());
+    w.key(to_string(static_cast<priority>(p)))
+      .begin_object()
+      .field("count", l.count)
+      .field("p50", l.p50.count())
+      .field("p90", l.p90.count())
+      .field("p99", l.p99.count())
+      .field("p999", l.p999.count())
+      .field("max", l.max.count())
+      .end();
   }
-  out += "},\"journal\":" + journal_json(jw);
+  w.end().key("actors");
+  actors_json(w, mon);
+  w.key("journal");
+  journal_json(w, jw);
   if (node != nullptr) // a distributed node: its links
-    out += ",\"net\":" + node->json();
-  out += "}\n";
+    node->json(w.key("net"));
+  w.end();
+  out += '\n';
   return out;
 }
 
 void print_progress(double elapsed, double secs, std::uint64_t last_published, const bus_stats& s, monitor_state& mon) {
-  const auto [realized, unrealized] = pnl(mon);
   fmt::print(stderr,
              "[{:7.1f}s] {:>10} ev/s | pending R{} O{} S{} M{} | dispatched {} | errors {} | orders {} fills {} "
-             "rejected {} | PnL realized {:.2f} unrealized {:.2f}\n",
+             "rejected {}\n",
              elapsed, thousands(static_cast<std::uint64_t>(static_cast<double>(s.published - last_published) / secs)),
              s.pending_of(priority::risk), s.pending_of(priority::orders), s.pending_of(priority::signals),
              s.pending_of(priority::market_data), thousands(s.dispatched), s.errors, count(mon, event_type::order_new),
-             count(mon, event_type::order_filled), count(mon, event_type::order_rejected), realized, unrealized);
+             count(mon, event_type::order_filled), count(mon, event_type::order_rejected));
 }
 
 /// False when the summary could not be written (stdout on a full disk, a closed pipe).
 bool print_summary(std::FILE* out, const topology& topo, const std::string& reason, double wall, const bus_stats& s,
                    std::uint64_t dropped, const std::vector<std::string>& failures, monitor_state& mon,
                    const journal::journal_writer* jw) {
-  const auto [realized, unrealized] = pnl(mon);
   fmt::print(out, "\n== libra-runtime summary: {} ({}) ==\n", topo.file.string(), reason);
   fmt::print(out, "wall time          {:.3f} s\n", wall);
   fmt::print(out, "events             published {}, dispatched {}, dropped {}, rejected {}, errors {}\n",
@@ -233,27 +282,16 @@ bool print_summary(std::FILE* out, const topology& topo, const std::string& reas
   for (auto t : all_event_types)
     if (auto n = count(mon, t); n > 0)
       fmt::print(out, " {}={}", to_string(t), n);
-  fmt::print(out, "\norders             new {}, filled {}, rejected {}", count(mon, event_type::order_new),
+  fmt::print(out, "\norders             new {}, filled {}, rejected {}\n", count(mon, event_type::order_new),
              count(mon, event_type::order_filled), count(mon, event_type::order_rejected));
-  {
-    std::lock_guard guard{mon.mu};
-    if (!mon.rejections.empty()) {
-      fmt::print(out, " (");
-      bool first = true;
-      for (const auto& [why, n] : mon.rejections) {
-        fmt::print(out, "{}{} {}", first ? "" : ", ", why, n);
-        first = false;
-      }
-      fmt::print(out, ")");
-    }
-    fmt::print(out, "\nrisk events        breaches {}, drawdown warnings {}, circuit breakers {}\n",
-               count(mon, event_type::risk_limit_breach), count(mon, event_type::drawdown_warning),
-               count(mon, event_type::circuit_breaker));
-    for (const auto& [inst, p] : mon.positions)
-      fmt::print(out, "position {:<10} qty {} avg {} realized {} unrealized {}\n", inst, p.quantity.to_string(),
-                 p.average_price.to_string(), p.realized_pnl.to_string(), p.unrealized_pnl.to_string());
-  }
-  fmt::print(out, "PnL                realized {:.2f}, unrealized {:.2f}\n", realized, unrealized);
+  fmt::print(out, "risk events        breaches {}, drawdown warnings {}, circuit breakers {}\n",
+             count(mon, event_type::risk_limit_breach), count(mon, event_type::drawdown_warning),
+             count(mon, event_type::circuit_breaker));
+  // What the actors report about their work (the risk engine's decisions, the venue's fills, the
+  // positions and PnL), as they wrote it.
+  for (const auto& [name, r] : mon.reports)
+    for (const auto& line : r->summary_lines())
+      fmt::print(out, "{}\n", line);
   for (std::size_t p = 0; p < priority_count; ++p) {
     const auto& l = s.latency[p];
     if (l.count > 0)
@@ -648,6 +686,7 @@ int run_topology(const topology& topo, const run_options& opts) {
   };
   for (const auto& spec : topo.actors) {
     auto ctx = make_context(spec, sys, b, directory, ctl);
+    mon->reports.emplace_back(spec.name, ctx.report);
     int refused = 0;
     try {
       auto a = spec.spawn(ctx);
@@ -740,27 +779,8 @@ int run_topology(const topology& topo, const run_options& opts) {
 }
 
 caf::behavior monitor_actor(caf::event_based_actor* /*self*/, std::shared_ptr<monitor_state> st) {
-  return {on_events([st](const event& e) {
-    st->by_type[static_cast<std::size_t>(e.type())].fetch_add(1, std::memory_order_relaxed);
-    if (const auto* p = e.get_if<position>()) {
-      std::lock_guard guard{st->mu};
-      st->positions[p->instrument.str()] = *p;
-    } else if (e.type() == event_type::order_rejected) {
-      std::lock_guard guard{st->mu};
-      ++st->rejections[std::string{to_string(e.get<order>().reason)}];
-    }
-  })};
-}
-
-std::pair<double, double> pnl(monitor_state& st) {
-  std::lock_guard guard{st.mu};
-  money realized;
-  money unrealized;
-  for (const auto& [name, p] : st.positions) {
-    realized += p.realized_pnl;
-    unrealized += p.unrealized_pnl;
-  }
-  return {realized.to_double(), unrealized.to_double()};
+  return {on_events(
+    [st](const event& e) { st->by_type[static_cast<std::size_t>(e.type())].fetch_add(1, std::memory_order_relaxed); })};
 }
 
 } // namespace libra::core

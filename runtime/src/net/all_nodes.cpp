@@ -65,6 +65,60 @@ std::array<std::uint64_t, event_type_count> type_counts(const std::string& text,
   return out;
 }
 
+/// The JSON string starting at text[at] (a quote), decoded; `at` moves past it. What
+/// libra::json_writer escapes: \" \\ \n \r \t \b \f and \u00XX.
+std::string json_string_at(const std::string& text, std::size_t& at) {
+  std::string out;
+  for (++at; at < text.size() && text[at] != '"'; ++at) {
+    if (text[at] != '\\' || at + 1 >= text.size()) {
+      out += text[at];
+      continue;
+    }
+    switch (text[++at]) {
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'u':
+        if (at + 4 < text.size()) {
+          out += static_cast<char>(std::stoi(text.substr(at + 1, 4), nullptr, 16) & 0x7f);
+          at += 4;
+        }
+        break;
+      default: // " \ /
+        out += text[at];
+    }
+  }
+  ++at;
+  return out;
+}
+
+/// The actors' summary lines in a --stats-json line (`"summary":["...", ...]` of each actor), in order.
+std::vector<std::string> actor_summary_lines(const std::string& text) {
+  std::vector<std::string> out;
+  const std::string key = R"("summary":[)";
+  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
+    at += key.size();
+    while (at < text.size() && text[at] == '"') {
+      out.push_back(json_string_at(text, at));
+      if (at < text.size() && text[at] == ',')
+        ++at;
+    }
+  }
+  return out;
+}
+
 std::string last_line(const std::filesystem::path& p) {
   std::ifstream in{p};
   std::string line;
@@ -238,9 +292,7 @@ int run_all_nodes(const core::topology& topo, const std::string& topology_file,
   // The combined summary: each event counted on the node that published it (what a node's bus
   // saw minus what its links received).
   std::array<std::uint64_t, event_type_count> origin{};
-  double realized = 0;
-  double unrealized = 0;
-  std::string pnl_node;
+  std::vector<std::string> actor_lines; // what each node's actors reported, node by node
   fmt::print("\n== libra-runtime --all-nodes summary: {} ({} nodes) ==\n", topology_file, children.size());
   for (const auto& c : children) {
     const auto line = last_line(c.stats);
@@ -248,12 +300,8 @@ int run_all_nodes(const core::topology& topo, const std::string& topology_file,
     const auto received = type_counts(line, "received_by_type");
     for (std::size_t i = 0; i < origin.size(); ++i)
       origin.at(i) += seen.at(i) >= received.at(i) ? seen.at(i) - received.at(i) : 0;
-    const auto pos_type = static_cast<std::size_t>(event_type::position_updated);
-    if (seen.at(pos_type) > 0 && received.at(pos_type) == 0) { // positions are kept on this node
-      realized = json_number(line, "realized_pnl").value_or(0);
-      unrealized = json_number(line, "unrealized_pnl").value_or(0);
-      pnl_node = c.name;
-    }
+    for (auto& l : actor_summary_lines(line))
+      actor_lines.push_back(std::move(l));
     std::string reason = "no summary";
     if (const auto at = line.find(R"("reason":")"); at != std::string::npos)
       reason = line.substr(at + 10, line.find('"', at + 10) - at - 10);
@@ -267,8 +315,8 @@ int run_all_nodes(const core::topology& topo, const std::string& topology_file,
              origin.at(static_cast<std::size_t>(event_type::order_new)),
              origin.at(static_cast<std::size_t>(event_type::order_filled)),
              origin.at(static_cast<std::size_t>(event_type::order_rejected)));
-  if (!pnl_node.empty())
-    fmt::print("PnL                realized {:.2f}, unrealized {:.2f} (node {})\n", realized, unrealized, pnl_node);
+  for (const auto& l : actor_lines) // the risk engine's decisions, the venue's fills, positions and PnL
+    fmt::print("{}\n", l);
   fmt::print("nodes              {} ran, {} failed\n", children.size(),
              std::count_if(children.begin(), children.end(), [](const child& c) { return c.status != 0; }));
   std::fflush(stdout);

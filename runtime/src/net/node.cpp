@@ -1020,24 +1020,26 @@ void node::print_summary(std::FILE* out) const {
                l.batches_sent, l.received, l.batches_received, l.lost_events, l.bad_batches, mask_names(l.wants));
 }
 
-std::string node::json() const {
-  auto out = fmt::format(R"({{"name":{},"links":[)", json_string(st_->name));
-  bool first = true;
-  for (const auto& l : stats()) {
-    out += fmt::format(
-      R"({}{{"peer":{},"up":{},"lost":{},"sent":{},"acked":{},"received":{},"batches_sent":{},"batches_received":{},"lost_events":{},"bad_batches":{}}})",
-      first ? "" : ",", json_string(l.peer), l.up, l.lost, l.sent, l.acked, l.received, l.batches_sent,
-      l.batches_received, l.lost_events, l.bad_batches);
-    first = false;
-  }
-  out += "],\"received_by_type\":{";
-  first = true;
+void node::json(json_writer& w) const {
+  w.begin_object().field("name", st_->name).key("links").begin_array();
+  for (const auto& l : stats())
+    w.begin_object()
+      .field("peer", l.peer)
+      .field("up", l.up)
+      .field("lost", l.lost)
+      .field("sent", l.sent)
+      .field("acked", l.acked)
+      .field("received", l.received)
+      .field("batches_sent", l.batches_sent)
+      .field("batches_received", l.batches_received)
+      .field("lost_events", l.lost_events)
+      .field("bad_batches", l.bad_batches)
+      .end();
+  w.end().key("received_by_type").begin_object();
   const auto rx = received_by_type();
-  for (auto t : all_event_types) {
-    out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(t), rx.at(static_cast<std::size_t>(t)));
-    first = false;
-  }
-  return out + "}}";
+  for (auto t : all_event_types)
+    w.field(to_string(t), rx.at(static_cast<std::size_t>(t)));
+  w.end().end();
 }
 
 } // namespace libra::net

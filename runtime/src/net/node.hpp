@@ -13,6 +13,7 @@
 #include "core/topology.hpp"
 
 #include <libra/bus.hpp>
+#include <libra/json.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -92,8 +93,8 @@ public:
   /// Events received from peers, per type (what the bus saw that did not start here).
   [[nodiscard]] std::array<std::uint64_t, event_type_count> received_by_type() const;
   void print_summary(std::FILE* out) const;
-  /// A JSON object (links, received_by_type) for --stats-json.
-  [[nodiscard]] std::string json() const;
+  /// Writes a JSON object (links, received_by_type) for --stats-json.
+  void json(json_writer& w) const;
 
 private:
   std::shared_ptr<node_state> st_;

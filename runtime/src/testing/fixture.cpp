@@ -73,6 +73,7 @@ struct actor_record {
   std::shared_ptr<std::vector<event>> received = std::make_shared<std::vector<event>>(); // stubs
   std::shared_ptr<std::size_t> finished = std::make_shared<std::size_t>(0);
   std::shared_ptr<std::vector<std::string>> failures = std::make_shared<std::vector<std::string>>();
+  std::shared_ptr<actor_report> report = std::make_shared<actor_report>();
 };
 
 } // namespace
@@ -158,6 +159,7 @@ caf::actor fixture::add(const actor_type_info& type, std::string name, const par
   ctx.directory = impl_->directory;
   ctx.finished = [n = rec.finished] { ++*n; };
   ctx.failed = [f = rec.failures](const std::string& why) { f->push_back(why); };
+  ctx.report = rec.report;
   try {
     rec.handle = spawn(ctx);
   } catch (...) {
@@ -256,6 +258,8 @@ std::string fixture::bus_log() const { return impl_->bus_sink->text(); }
 std::size_t fixture::finished(std::string_view name) const { return *impl_->find(name).finished; }
 
 const std::vector<std::string>& fixture::failures(std::string_view name) const { return *impl_->find(name).failures; }
+
+const actor_report& fixture::report(std::string_view name) const { return *impl_->find(name).report; }
 
 libra::bus& fixture::bus() { return *impl_->b; }
 
