@@ -275,7 +275,7 @@ std::string metrics_text(const metrics_sources& src) {
 
 class metrics_server::collectable : public prometheus::Collectable {
 public:
-  explicit collectable(const metrics_sources& src) : src_{src} {}
+  explicit collectable(metrics_sources src) : src_{std::move(src)} {}
   std::vector<MetricFamily> Collect() const override { return collect_metrics(src_); }
 
 private:
