@@ -128,10 +128,21 @@ percentiles percentiles_of(std::vector<T> xs) {
 /// Nanoseconds as microseconds with one decimal, for tables.
 inline std::string us(double ns) { return fmt::format("{:.1f}", ns / 1e3); }
 
-inline std::string percentiles_json(const percentiles& p) {
-  return fmt::format(R"({{"count": {}, "p50_ns": {:.0f}, "p90_ns": {:.0f}, "p99_ns": {:.0f}, "p999_ns": {:.0f}, )"
-                     R"("max_ns": {:.0f}}})",
-                     p.count, p.p50, p.p90, p.p99, p.p999, p.max);
+/// s as a JSON object (median, min, max).
+inline void write_spread(json_writer& w, const spread& s) {
+  w.begin_object().field("median", s.median).field("min", s.min).field("max", s.max).end();
+}
+
+/// p as a JSON object (count, p50_ns ... max_ns).
+inline void write_percentiles(json_writer& w, const percentiles& p) {
+  w.begin_object()
+    .field("count", p.count)
+    .field("p50_ns", p.p50)
+    .field("p90_ns", p.p90)
+    .field("p99_ns", p.p99)
+    .field("p999_ns", p.p999)
+    .field("max_ns", p.max)
+    .end();
 }
 
 // -- environment --------------------------------------------------------------------------------
@@ -177,10 +188,16 @@ inline environment probe_environment() {
   return env;
 }
 
-inline std::string environment_json(const environment& env) {
-  return fmt::format(R"("commit": {}, "host": {}, "cpu": {}, "hardware_threads": {}, "compiler": {}, "date": {})",
-                     json_string(env.commit), json_string(env.host), json_string(env.cpu), env.hardware_threads,
-                     json_string(env.compiler), json_string(env.date));
+/// Opens a benchmark's results object: {"benchmark": name, then where it ran (close it with end()).
+inline void begin_results(json_writer& w, std::string_view name, const environment& env) {
+  w.begin_object()
+    .field("benchmark", name)
+    .field("commit", env.commit)
+    .field("host", env.host)
+    .field("cpu", env.cpu)
+    .field("hardware_threads", env.hardware_threads)
+    .field("compiler", env.compiler)
+    .field("date", env.date);
 }
 
 inline void print_header(const std::string& name, const environment& env) {

@@ -223,7 +223,15 @@ int main(int argc, char** argv) {
     "published at handler start, p50 / p90 / p99 / max | ticks of one instrument per handler call at that "
     "rate | slow, during the flood: age at handler start p50 / p90 / p99 us |\n");
   fmt::print("|---|---|---|---|---|---|---|---|---|\n");
-  std::string json_variants;
+  std::string json;
+  libra::json_writer jw{json};
+  begin_results(jw, "libra-bench-conflation", env);
+  jw.field("events", opt.events)
+    .field("instruments", opt.instruments)
+    .field("handler_us", opt.handler_us)
+    .field("trials", opt.trials)
+    .key("variants")
+    .begin_array();
   for (std::size_t v = 0; v < kinds.size(); ++v) {
     std::vector<double> rate;
     std::vector<double> ratio;
@@ -253,21 +261,27 @@ int main(int argc, char** argv) {
                slow ? fmt::format("{:.0f} / {:.0f} / {:.0f} / {:.0f}", b.p50, b.p90, b.p99, b.max) : "–",
                slow ? fmt::format("{:.2f}", per_call) : "–",
                slow ? fmt::format("{} / {} / {}", us(a.p50), us(a.p90), us(a.p99)) : "–");
-    json_variants += fmt::format(
-      "{}    {{\"name\": {}, \"counting_mev_s\": {:.4g}, \"ratio_to_alone\": {:.4g}, \"publisher_mev_s\": {:.4g}, "
-      "\"slow_calls\": {:.0f}, \"conflated\": {:.0f}, \"behind\": {{\"p50\": {:.0f}, \"p90\": {:.0f}, \"p99\": "
-      "{:.0f}, \"max\": {:.0f}}}, \"age\": {}}}",
-      json_variants.empty() ? "" : ",\n", json_string(name_of(kinds[v])), spread_of(rate).median / 1e6,
-      spread_of(ratio).median, spread_of(pub_rate).median / 1e6, spread_of(calls).median, spread_of(conflated).median,
-      b.p50, b.p90, b.p99, b.max, percentiles_json(a));
+    jw.begin_object()
+      .field("name", name_of(kinds[v]))
+      .field("counting_mev_s", spread_of(rate).median / 1e6)
+      .field("ratio_to_alone", spread_of(ratio).median)
+      .field("publisher_mev_s", spread_of(pub_rate).median / 1e6)
+      .field("slow_calls", spread_of(calls).median)
+      .field("conflated", spread_of(conflated).median)
+      .key("behind")
+      .begin_object()
+      .field("p50", b.p50)
+      .field("p90", b.p90)
+      .field("p99", b.p99)
+      .field("max", b.max)
+      .end()
+      .key("age");
+    write_percentiles(jw, a);
+    jw.end();
   }
+  jw.end().end();
   if (!opt.json.empty()) {
-    write_file(opt.json,
-               fmt::format("{{\n  \"benchmark\": \"libra-bench-conflation\", {},\n  \"events\": {}, "
-                           "\"instruments\": {}, \"handler_us\": {}, \"trials\": {},\n  \"variants\": [\n{}\n  "
-                           "]\n}}\n",
-                           environment_json(env), opt.events, opt.instruments, opt.handler_us, opt.trials,
-                           json_variants));
+    write_file(opt.json, json + "\n");
     fmt::print("\nJSON: {}\n", opt.json);
   }
   return 0;

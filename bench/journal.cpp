@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(base);
 
   print_header("libra-bench-journal", env);
-  const auto w = spread_of(writer_mbs);
+  const auto w_spread = spread_of(writer_mbs);
   const auto enc = spread_of(encode_mbs);
   const auto p = spread_of(plain_mbs);
   const auto bp = spread_of(bus_plain);
@@ -230,8 +230,8 @@ int main(int argc, char** argv) {
              "subscriber; fsync none unless said.\n\n",
              opt.events, sync_events.size(), opt.trials, opt.batch, journal::journal_writer::buffer_bytes / 1024);
   fmt::print("| what | median | min | max | ratio |\n|---|---|---|---|---|\n");
-  fmt::print("| journal writer, MB/s | {:.1f} | {:.1f} | {:.1f} | {:.2f} of write(2) |\n", w.median, w.min, w.max,
-             w.median / p.median);
+  fmt::print("| journal writer, MB/s | {:.1f} | {:.1f} | {:.1f} | {:.2f} of write(2) |\n", w_spread.median,
+             w_spread.min, w_spread.max, w_spread.median / p.median);
   fmt::print("| encoder alone (no lock, thread or I/O), MB/s | {:.1f} | {:.1f} | {:.1f} | {:.2f} of write(2) |\n",
              enc.median, enc.min, enc.max, enc.median / p.median);
   fmt::print("| plain write(2) of the same bytes, MB/s | {:.1f} | {:.1f} | {:.1f} | 1 |\n", p.median, p.min, p.max);
@@ -241,15 +241,24 @@ int main(int argc, char** argv) {
   fmt::print("| bus + journal (fsync every_batch), events/s | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", bb.median, bb.min,
              bb.max, bb.median / bp.median);
   if (!opt.json.empty()) {
-    write_file(
-      opt.json,
-      fmt::format(R"({{{}, "benchmark": "journal", "events": {}, "trials": {}, "batch": {}, )"
-                  R"("writer_mb_s": {:.2f}, "write2_mb_s": {:.2f}, "writer_ratio": {:.3f}, )"
-                  R"("bus_events_s": {:.0f}, "bus_journal_none_events_s": {:.0f}, )"
-                  R"("bus_journal_every_batch_events_s": {:.0f}, "ratio_none": {:.3f}, "ratio_every_batch": {:.3f}}})"
-                  "\n",
-                  environment_json(env), opt.events, opt.trials, opt.batch, w.median, p.median, w.median / p.median,
-                  bp.median, bn.median, bb.median, bn.median / bp.median, bb.median / bp.median));
+    std::string out;
+    json_writer w{out};
+    begin_results(w, "journal", env);
+    w.field("events", opt.events)
+      .field("trials", opt.trials)
+      .field("batch", opt.batch)
+      .field("writer_mb_s", w_spread.median)
+      .field("encoder_mb_s", enc.median)
+      .field("write2_mb_s", p.median)
+      .field("writer_ratio", w_spread.median / p.median)
+      .field("encoder_ratio", enc.median / p.median)
+      .field("bus_events_s", bp.median)
+      .field("bus_journal_none_events_s", bn.median)
+      .field("bus_journal_every_batch_events_s", bb.median)
+      .field("ratio_none", bn.median / bp.median)
+      .field("ratio_every_batch", bb.median / bp.median)
+      .end();
+    write_file(opt.json, out + "\n");
     fmt::print("\nJSON: {}\n", opt.json);
   }
   return 0;

@@ -210,7 +210,10 @@ int main(int argc, char** argv) {
              opt.seconds, opt.trials, bus_config{}.credit_window, bus_config{}.batch_size);
   fmt::print("| offered ev/s | variant | achieved ev/s | p50 | p90 | p99 | p99.9 | max | p50 ratio raw/libra | "
              "p99 ratio raw/libra |\n|---|---|---|---|---|---|---|---|---|---|\n");
-  std::string json_rows;
+  std::string json;
+  libra::json_writer jw{json};
+  begin_results(jw, "libra-bench-latency", env);
+  jw.field("seconds", opt.seconds).field("trials", opt.trials).key("rows").begin_array();
   for (const auto& row : rows) {
     const auto b = percentiles_of(row.bus);
     const auto r = percentiles_of(row.raw);
@@ -220,12 +223,19 @@ int main(int argc, char** argv) {
                r.p50 / b.p50, r.p99 / b.p99);
     fmt::print("| {} | raw CAF | {:.0f} | {} | {} | {} | {} | {} | | |\n", label, spread_of(row.raw_achieved).median,
                us(r.p50), us(r.p90), us(r.p99), us(r.p999), us(r.max));
-    json_rows +=
-      fmt::format(R"({}    {{"offered": {:.0f}, "searched": {}, "libra": {{"achieved": {:.0f}, )"
-                  R"("latency": {}}}, "raw_caf": {{"achieved": {:.0f}, "latency": {}}}}})",
-                  json_rows.empty() ? "" : ",\n", row.offered, row.searched, spread_of(row.bus_achieved).median,
-                  percentiles_json(b), spread_of(row.raw_achieved).median, percentiles_json(r));
+    jw.begin_object()
+      .field("offered", row.offered)
+      .field("searched", row.searched)
+      .key("libra")
+      .begin_object()
+      .field("achieved", spread_of(row.bus_achieved).median)
+      .key("latency");
+    write_percentiles(jw, b);
+    jw.end().key("raw_caf").begin_object().field("achieved", spread_of(row.raw_achieved).median).key("latency");
+    write_percentiles(jw, r);
+    jw.end().end();
   }
+  jw.end().end();
   const auto at100k = std::find_if(rows.begin(), rows.end(), [](const rate_row& r) { return r.offered == 100'000; });
   if (at100k != rows.end()) {
     const auto b = percentiles_of(at100k->bus);
@@ -235,9 +245,7 @@ int main(int argc, char** argv) {
   if (!rows.empty() && opt.find_max)
     fmt::print("Highest sustained rate measured: {:.0f} ev/s\n", rows.back().offered);
   if (!opt.json.empty()) {
-    write_file(opt.json, fmt::format("{{\n  \"benchmark\": \"libra-bench-latency\", {},\n  \"seconds\": {}, "
-                                     "\"trials\": {},\n  \"rows\": [\n{}\n  ]\n}}\n",
-                                     environment_json(env), opt.seconds, opt.trials, json_rows));
+    write_file(opt.json, json + "\n");
     fmt::print("\nJSON: {}\n", opt.json);
   }
   return 0;

@@ -261,30 +261,47 @@ void print_tables(const std::vector<capacity_run>& runs) {
 
 void write_json(const std::string& path, const environment& env, const options& opt,
                 const std::vector<capacity_run>& runs) {
-  std::string out = "{\n";
-  out += fmt::format("  \"benchmark\": \"libra-bench-memory\", {},\n", environment_json(env));
-  out += fmt::format("  \"cycles\": {}, \"attempts_factor\": {}, \"publishers\": {}, \"sizeof_event\": {}, "
-                     "\"market_data_share\": {},\n  \"capacities\": [\n",
-                     opt.cycles, opt.attempts_factor, opt.publishers, sizeof(event), market_data_share);
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const auto& r = runs[i];
-    std::string cycles;
+  std::string out;
+  libra::json_writer w{out};
+  begin_results(w, "libra-bench-memory", env);
+  w.field("cycles", opt.cycles)
+    .field("attempts_factor", opt.attempts_factor)
+    .field("publishers", opt.publishers)
+    .field("sizeof_event", sizeof(event))
+    .field("market_data_share", market_data_share)
+    .key("capacities")
+    .begin_array();
+  for (const auto& r : runs) {
+    w.begin_object()
+      .field("capacity", r.capacity)
+      .field("credit_window", r.window)
+      .field("rss_start", r.rss_start)
+      .field("rss_empty_bus", r.rss_empty)
+      .field("bytes_per_staged_event", bytes_per_event(r))
+      .field("later_cycles_growth_bytes", later_growth(r))
+      .field("bounded", bounded(r))
+      .field("rss_bus_destroyed", r.rss_stopped)
+      .field("rss_after_trim", r.rss_trimmed)
+      .key("cycles")
+      .begin_array();
     for (const auto& c : r.cycles)
-      cycles +=
-        fmt::format("{}{{\"attempts\": {}, \"admitted\": {}, \"pending_at_full\": {}, \"in_flight\": {}, "
-                    "\"rejected_full\": {}, \"admitted_after_first_refusal\": {}, \"rss_before\": {}, \"rss_full\": "
-                    "{}, \"rss_drained\": {}, "
-                    "\"fill_s\": {:.6f}, \"drain_s\": {:.6f}}}",
-                    cycles.empty() ? "" : ", ", c.attempts, c.admitted, c.pending_full, c.in_flight, c.rejected_full,
-                    c.late_admits, c.rss_before, c.rss_full, c.rss_drained, c.fill_s, c.drain_s);
-    out += fmt::format("    {{\"capacity\": {}, \"credit_window\": {}, \"rss_start\": {}, \"rss_empty_bus\": {}, "
-                       "\"bytes_per_staged_event\": {:.1f}, \"later_cycles_growth_bytes\": {:.0f}, "
-                       "\"bounded\": {}, \"rss_bus_destroyed\": {}, \"rss_after_trim\": {}, \"cycles\": [{}]}}{}\n",
-                       r.capacity, r.window, r.rss_start, r.rss_empty, bytes_per_event(r), later_growth(r), bounded(r),
-                       r.rss_stopped, r.rss_trimmed, cycles, i + 1 < runs.size() ? "," : "");
+      w.begin_object()
+        .field("attempts", c.attempts)
+        .field("admitted", c.admitted)
+        .field("pending_at_full", c.pending_full)
+        .field("in_flight", c.in_flight)
+        .field("rejected_full", c.rejected_full)
+        .field("admitted_after_first_refusal", c.late_admits)
+        .field("rss_before", c.rss_before)
+        .field("rss_full", c.rss_full)
+        .field("rss_drained", c.rss_drained)
+        .field("fill_s", c.fill_s)
+        .field("drain_s", c.drain_s)
+        .end();
+    w.end().end();
   }
-  out += "  ]\n}\n";
-  write_file(path, out);
+  w.end().end();
+  write_file(path, out + "\n");
 }
 
 } // namespace

@@ -694,48 +694,59 @@ std::vector<std::int64_t> risk_latencies(const std::vector<node_a::risk_trial>& 
 std::string write_json(node_a& a, const results& r, const options& opt, const environment& env) {
   const auto local = a.rigs.size();
   const auto raw = a.rigs.size() + 1;
-  std::string out = "{\n";
-  out += fmt::format("  \"benchmark\": \"libra-bench-net\", {},\n", environment_json(env));
-  out += fmt::format("  \"events\": {}, \"trials\": {}, \"backlog\": {}, \"risk_trials\": {}, \"spin_ns\": {:.0f}, "
-                     "\"rate\": {:.0f}, \"latency_seconds\": {}, \"latency_trials\": {}, \"default_window\": {},\n",
-                     opt.events, opt.trials, opt.backlog, opt.risk_trials, opt.spin_us * 1e3, opt.rate, opt.seconds,
-                     opt.latency_trials, a.rigs[a.default_rig].window);
-  out += fmt::format("  \"wire\": {{\"encode_ns\": {:.1f}, \"decode_ns\": {:.1f}, \"bytes_per_event\": {:.1f}}},\n",
-                     r.wire.encode_ns, r.wire.decode_ns, r.wire.bytes);
-  out += "  \"variants\": [\n";
+  std::string out;
+  libra::json_writer w{out};
+  begin_results(w, "libra-bench-net", env);
+  w.field("events", opt.events)
+    .field("trials", opt.trials)
+    .field("backlog", opt.backlog)
+    .field("risk_trials", opt.risk_trials)
+    .field("spin_ns", opt.spin_us * 1e3)
+    .field("rate", opt.rate)
+    .field("latency_seconds", opt.seconds)
+    .field("latency_trials", opt.latency_trials)
+    .field("default_window", a.rigs[a.default_rig].window)
+    .key("wire")
+    .begin_object()
+    .field("encode_ns", r.wire.encode_ns)
+    .field("decode_ns", r.wire.decode_ns)
+    .field("bytes_per_event", r.wire.bytes)
+    .end()
+    .key("variants")
+    .begin_array();
   for (std::size_t v = 0; v < a.variants(); ++v) {
-    std::string rates;
-    std::string ratio_local;
-    std::string ratio_raw;
-    for (std::size_t t = 0; t < r.rate[v].size(); ++t) {
-      const auto sep = t == 0 ? "" : ", ";
-      rates += fmt::format("{}{:.0f}", sep, r.rate[v][t].events_per_s);
-      ratio_local += fmt::format("{}{:.4g}", sep, r.rate[v][t].events_per_s / r.rate[local][t].events_per_s);
-      ratio_raw += fmt::format("{}{:.4g}", sep, r.rate[v][t].events_per_s / r.rate[raw][t].events_per_s);
-    }
-    std::string risk_lat;
-    std::string risk_after;
-    std::string risk_unsent;
-    for (std::size_t t = 0; t < r.risk[v].size(); ++t) {
-      const auto sep = t == 0 ? "" : ", ";
-      risk_lat += fmt::format("{}{}", sep, r.risk[v][t].latency_ns);
-      risk_after += fmt::format("{}{}", sep, r.risk[v][t].ticks_after);
-      risk_unsent += fmt::format("{}{}", sep, r.risk[v][t].not_shipped);
-    }
-    out += fmt::format("    {{\"name\": {}, \"window\": {}, \"events_per_s\": [{}], \"ratio_in_process\": [{}], "
-                       "\"ratio_raw_caf\": [{}], \"risk_latency_ns\": [{}], \"risk_ticks_after\": [{}], "
-                       "\"risk_not_shipped_at_breaker\": [{}], \"latency_at_rate\": {}}}{}\n",
-                       json_string(a.name(v)), v < a.rigs.size() ? a.rigs[v].window : 0, rates, ratio_local, ratio_raw,
-                       risk_lat, risk_after, risk_unsent, percentiles_json(percentiles_of(r.latency[v])),
-                       v + 1 < a.variants() ? "," : "");
+    w.begin_object().field("name", a.name(v)).field("window", v < a.rigs.size() ? a.rigs[v].window : 0);
+    auto rate_list = [&](const char* key, auto&& f) {
+      w.key(key).begin_array();
+      for (std::size_t t = 0; t < r.rate[v].size(); ++t)
+        w.value(f(t));
+      w.end();
+    };
+    rate_list("events_per_s", [&](std::size_t t) { return r.rate[v][t].events_per_s; });
+    rate_list("ratio_in_process",
+              [&](std::size_t t) { return r.rate[v][t].events_per_s / r.rate[local][t].events_per_s; });
+    rate_list("ratio_raw_caf", [&](std::size_t t) { return r.rate[v][t].events_per_s / r.rate[raw][t].events_per_s; });
+    auto risk_list = [&](const char* key, auto&& f) {
+      w.key(key).begin_array();
+      for (const auto& t : r.risk[v])
+        w.value(f(t));
+      w.end();
+    };
+    risk_list("risk_latency_ns", [](const auto& t) { return t.latency_ns; });
+    risk_list("risk_ticks_after", [](const auto& t) { return t.ticks_after; });
+    risk_list("risk_not_shipped_at_breaker", [](const auto& t) { return t.not_shipped; });
+    w.key("latency_at_rate");
+    write_percentiles(w, percentiles_of(r.latency[v]));
+    w.end();
   }
-  out += "  ],\n";
-  out +=
-    fmt::format("  \"risk_no_backlog\": {{\"node_default_window\": {}, \"raw_caf\": {}, \"in_process_bus\": {}}}\n}}\n",
-                percentiles_json(percentiles_of(risk_latencies(r.risk_control[0]))),
-                percentiles_json(percentiles_of(risk_latencies(r.risk_control[1]))),
-                percentiles_json(percentiles_of(risk_latencies(r.risk_control[2]))));
-  return out;
+  w.end().key("risk_no_backlog").begin_object().key("node_default_window");
+  write_percentiles(w, percentiles_of(risk_latencies(r.risk_control[0])));
+  w.key("raw_caf");
+  write_percentiles(w, percentiles_of(risk_latencies(r.risk_control[1])));
+  w.key("in_process_bus");
+  write_percentiles(w, percentiles_of(risk_latencies(r.risk_control[2])));
+  w.end().end();
+  return out + "\n";
 }
 
 int run_node_a(const options& opt, const ports& pt, shared_block& sh, pid_t child, int ready_fd, int done_fd) {

@@ -473,58 +473,79 @@ void print_tables(const results& r, const options& opt, std::size_t n) {
   }
 }
 
-std::string spread_json(const spread& s) {
-  return fmt::format(R"({{"median": {:.6g}, "min": {:.6g}, "max": {:.6g}}})", s.median, s.min, s.max);
-}
-
 void write_json(const std::string& path, const environment& env, const options& opt, const results& r, std::size_t n,
                 std::size_t staged_after, std::size_t workers, std::size_t max_throughput) {
-  std::string out = "{\n";
-  out += fmt::format("  \"benchmark\": \"libra-bench-priority\", {},\n", environment_json(env));
-  out += fmt::format("  \"events\": {}, \"trials\": {}, \"spin_ns\": {:.0f}, \"capacity\": {}, "
-                     "\"staged_after_ticks\": {}, \"scheduler_workers\": {}, \"scheduler_max_throughput\": {}, "
-                     "\"caf_aggressive_poll_override\": {}, \"caf_moderate_sleep_us_override\": {},\n",
-                     n, opt.trials, opt.spin_us * 1e3, opt.capacity, staged_after, workers, max_throughput,
-                     opt.caf_aggressive_poll, opt.caf_moderate_sleep_us);
-  out += fmt::format("  \"targets\": {{\"p50_ns\": {:.0f}, \"p90_ns\": {:.0f}, \"ratio_to_fifo\": {:.0f}}},\n",
-                     target_p50_ns, target_p90_ns, target_ratio);
-  out += "  \"variants\": [\n";
+  std::string out;
+  libra::json_writer w{out};
+  begin_results(w, "libra-bench-priority", env);
+  w.field("events", n)
+    .field("trials", opt.trials)
+    .field("spin_ns", opt.spin_us * 1e3)
+    .field("capacity", opt.capacity)
+    .field("staged_after_ticks", staged_after)
+    .field("scheduler_workers", workers)
+    .field("scheduler_max_throughput", max_throughput)
+    .field("caf_aggressive_poll_override", opt.caf_aggressive_poll)
+    .field("caf_moderate_sleep_us_override", opt.caf_moderate_sleep_us)
+    .key("targets")
+    .begin_object()
+    .field("p50_ns", target_p50_ns)
+    .field("p90_ns", target_p90_ns)
+    .field("ratio_to_fifo", target_ratio)
+    .end()
+    .key("variants")
+    .begin_array();
   for (std::size_t v = 0; v < r.variants.size(); ++v) {
     const auto& var = r.variants[v];
     const auto& ts = r.trials[v];
-    std::string trials;
-    for (const auto& t : ts)
-      trials += fmt::format("{}{{\"latency_ns\": {}, \"sent_at_ns\": {}, \"send_call_ns\": {}, \"backlog\": {}, "
-                            "\"ticks_ahead\": {}, \"pending_market_data\": {}, \"publish_s\": {:.6f}, "
-                            "\"drain_s\": {:.6f}}}",
-                            trials.empty() ? "" : ", ", t.latency_ns, t.sent_at_ns, t.send_call_ns, t.backlog,
-                            t.ticks_ahead, t.pending_market, t.publish_s, t.drain_s);
-    std::string extra;
+    w.begin_object()
+      .field("name", var.name)
+      .field("kind", var.how == kind::bus ? "bus" : (var.how == kind::caf_fifo ? "caf_fifo" : "caf_urgent"))
+      .field("probe", to_string(var.probe))
+      .field("no_backlog", var.idle)
+      .field("credit_window", var.window)
+      .field("batch_size", var.batch)
+      .key("latency");
+    write_percentiles(w, percentiles_of(latencies(ts)));
+    w.key("ticks_ahead");
+    write_spread(w, spread_by(ts, [](const trial& t) { return t.ticks_ahead; }));
+    w.key("drain_s");
+    write_spread(w, spread_by(ts, [](const trial& t) { return t.drain_s; }));
     if (var.how == kind::bus && !var.idle) {
       const auto d = judge(r, v);
       const auto fifo = percentiles_of(latencies(r.trials[r.fifo]));
       const auto urgent = percentiles_of(latencies(r.trials[r.urgent]));
-      extra =
-        fmt::format(", \"ratio_fifo_per_round\": {}, \"ratio_urgent_per_round\": {}, "
-                    "\"ratio_fifo_p50\": {:.4g}, \"ratio_fifo_p90\": {:.4g}, \"ratio_urgent_p50\": {:.4g}, "
-                    "\"ratio_urgent_p90\": {:.4g}, \"targets_met\": {{\"p50\": {}, \"p90\": {}, "
-                    "\"ratio\": {}}}",
-                    spread_json(d.fifo_ratio), spread_json(d.urgent_ratio), fifo.p50 / d.p.p50, fifo.p90 / d.p.p90,
-                    urgent.p50 / d.p.p50, urgent.p90 / d.p.p90, d.p50_ok, d.p90_ok, d.ratio_ok);
+      w.key("ratio_fifo_per_round");
+      write_spread(w, d.fifo_ratio);
+      w.key("ratio_urgent_per_round");
+      write_spread(w, d.urgent_ratio);
+      w.field("ratio_fifo_p50", fifo.p50 / d.p.p50)
+        .field("ratio_fifo_p90", fifo.p90 / d.p.p90)
+        .field("ratio_urgent_p50", urgent.p50 / d.p.p50)
+        .field("ratio_urgent_p90", urgent.p90 / d.p.p90)
+        .key("targets_met")
+        .begin_object()
+        .field("p50", d.p50_ok)
+        .field("p90", d.p90_ok)
+        .field("ratio", d.ratio_ok)
+        .end();
     }
-    out += fmt::format(
-      "    {{\"name\": {}, \"kind\": \"{}\", \"probe\": \"{}\", \"no_backlog\": {}, "
-      "\"credit_window\": {}, "
-      "\"batch_size\": {}, "
-      "\"latency\": {}, \"ticks_ahead\": {}, \"drain_s\": {}{}, \"trials\": [{}]}}{}\n",
-      json_string(var.name), var.how == kind::bus ? "bus" : (var.how == kind::caf_fifo ? "caf_fifo" : "caf_urgent"),
-      to_string(var.probe), var.idle, var.window, var.batch, percentiles_json(percentiles_of(latencies(ts))),
-      spread_json(spread_by(ts, [](const trial& t) { return t.ticks_ahead; })),
-      spread_json(spread_by(ts, [](const trial& t) { return t.drain_s; })), extra, trials,
-      v + 1 < r.variants.size() ? "," : "");
+    w.key("trials").begin_array();
+    for (const auto& t : ts)
+      w.begin_object()
+        .field("latency_ns", t.latency_ns)
+        .field("sent_at_ns", t.sent_at_ns)
+        .field("send_call_ns", t.send_call_ns)
+        .field("backlog", t.backlog)
+        .field("ticks_ahead", t.ticks_ahead)
+        .field("pending_market_data", t.pending_market)
+        .field("publish_s", t.publish_s)
+        .field("drain_s", t.drain_s)
+        .end();
+    w.end().end();
   }
-  out += "  ]\n}\n";
-  write_file(path, out);
+  w.end().end();
+  write_file(path, out + "\n");
 }
 
 std::vector<variant> make_variants(const options& opt) {

@@ -210,7 +210,15 @@ int main(int argc, char** argv) {
              opt.events, opt.trials, opt.block, opt.chunk);
   fmt::print("| threads | method | p50 ns | p90 ns | p99 ns | mean ns (median of trials) | p50 / anon_send p50 | "
              "target |\n|---|---|---|---|---|---|---|---|\n");
-  std::string json_rows;
+  std::string json;
+  libra::json_writer jw{json};
+  begin_results(jw, "libra-bench-publish", env);
+  jw.field("events", opt.events)
+    .field("trials", opt.trials)
+    .field("block", opt.block)
+    .field("chunk", opt.chunk)
+    .key("rows")
+    .begin_array();
   for (std::size_t i = 0; i < variants.size(); ++i) {
     const auto& v = variants[i];
     const auto p = percentiles_of(results[i].ns_per_event);
@@ -224,15 +232,19 @@ int main(int argc, char** argv) {
       target = p.p50 <= 15 ? "met (<= 15)" : "not met (<= 15)";
     fmt::print("| {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {} |\n", v.threads, name_of(v.how), p.p50,
                p.p90, p.p99, spread_of(results[i].mean_ns).median, ratio, target);
-    json_rows += fmt::format(R"({}    {{"threads": {}, "method": {}, "p50_ns": {:.2f}, "p90_ns": {:.2f}, )"
-                             R"("p99_ns": {:.2f}, "mean_ns": {:.2f}, "p50_ratio_to_anon_send": {:.4f}}})",
-                             json_rows.empty() ? "" : ",\n", v.threads, json_string(name_of(v.how)), p.p50, p.p90,
-                             p.p99, spread_of(results[i].mean_ns).median, ratio);
+    jw.begin_object()
+      .field("threads", v.threads)
+      .field("method", name_of(v.how))
+      .field("p50_ns", p.p50)
+      .field("p90_ns", p.p90)
+      .field("p99_ns", p.p99)
+      .field("mean_ns", spread_of(results[i].mean_ns).median)
+      .field("p50_ratio_to_anon_send", ratio)
+      .end();
   }
+  jw.end().end();
   if (!opt.json.empty()) {
-    write_file(opt.json, fmt::format("{{\n  \"benchmark\": \"libra-bench-publish\", {},\n  \"events\": {}, "
-                                     "\"trials\": {}, \"block\": {}, \"chunk\": {},\n  \"rows\": [\n{}\n  ]\n}}\n",
-                                     environment_json(env), opt.events, opt.trials, opt.block, opt.chunk, json_rows));
+    write_file(opt.json, json + "\n");
     fmt::print("\nJSON: {}\n", opt.json);
   }
   return 0;

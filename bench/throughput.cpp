@@ -305,31 +305,42 @@ void print_tables(const results& r, std::size_t n) {
 void write_json(const std::string& path, const environment& env, const options& opt, const results& r,
                 std::size_t workers, std::size_t max_throughput) {
   const auto n = opt.events;
-  std::string out = "{\n";
-  out += fmt::format("  \"benchmark\": \"libra-bench-throughput\", {},\n", environment_json(env));
-  out += fmt::format("  \"events\": {},\n  \"trials\": {},\n  \"scheduler_workers\": {},\n"
-                     "  \"scheduler_max_throughput\": {},\n  \"capacity\": {},\n"
-                     "  \"publish_many_chunk\": {},\n  \"variants\": [\n",
-                     n, opt.trials, workers, max_throughput, libra::bus_config{}.capacity, opt.chunk);
+  std::string out;
+  libra::json_writer w{out};
+  begin_results(w, "libra-bench-throughput", env);
+  w.field("events", n)
+    .field("trials", opt.trials)
+    .field("scheduler_workers", workers)
+    .field("scheduler_max_throughput", max_throughput)
+    .field("capacity", libra::bus_config{}.capacity)
+    .field("publish_many_chunk", opt.chunk)
+    .key("variants")
+    .begin_array();
   for (std::size_t v = 0; v < r.variants.size(); ++v) {
     const auto& var = r.variants[v];
-    const auto s = spread_of(rates(r, v, n));
-    const auto q = spread_of(ratios(r, v));
-    std::string trials;
+    w.begin_object()
+      .field("name", var.name)
+      .field("credit_window", var.window)
+      .field("batch_size", var.batch)
+      .field("publishers", var.pubs)
+      .field("subscribers", var.subs)
+      .field("events", events_of(var, n))
+      .key("events_per_s");
+    write_spread(w, spread_of(rates(r, v, n)));
+    w.key("ratio_to_baseline");
+    write_spread(w, spread_of(ratios(r, v)));
+    w.key("trials").begin_array();
     for (const auto& t : r.trials[v])
-      trials += fmt::format("{}{{\"seconds\": {:.6f}, \"events_per_s\": {:.0f}, \"publish_seconds\": {:.6f}, "
-                            "\"retries\": {}}}",
-                            trials.empty() ? "" : ", ", t.seconds, rate(events_of(var, n), t.seconds),
-                            t.publish_seconds, t.retries);
-    out += fmt::format("    {{\"name\": {}, \"credit_window\": {}, \"batch_size\": {}, \"publishers\": {}, "
-                       "\"subscribers\": {}, \"events\": {}, \"events_per_s\": "
-                       "{{\"median\": {:.0f}, \"min\": {:.0f}, \"max\": {:.0f}}}, \"ratio_to_baseline\": "
-                       "{{\"median\": {:.4f}, \"min\": {:.4f}, \"max\": {:.4f}}}, \"trials\": [{}]}}{}\n",
-                       libra::json_string(var.name), var.window, var.batch, var.pubs, var.subs, events_of(var, n),
-                       s.median, s.min, s.max, q.median, q.min, q.max, trials, v + 1 < r.variants.size() ? "," : "");
+      w.begin_object()
+        .field("seconds", t.seconds)
+        .field("events_per_s", rate(events_of(var, n), t.seconds))
+        .field("publish_seconds", t.publish_seconds)
+        .field("retries", t.retries)
+        .end();
+    w.end().end();
   }
-  out += "  ]\n}\n";
-  write_file(path, out);
+  w.end().end();
+  write_file(path, out + "\n");
 }
 
 std::vector<variant> make_variants(const options& opt) {
