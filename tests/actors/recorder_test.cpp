@@ -190,6 +190,40 @@ TEST_CASE("recorder: JSON strings are escaped", "[actors][recorder]") {
   CHECK_THAT(line, Catch::Contains(R"("limit":null,"value":null,"message":"")"));
 }
 
+TEST_CASE("json_writer: nesting, commas, keys, and every kind of value", "[actors][recorder][json]") {
+  std::string out;
+  json_writer w{out};
+  w.begin_object()
+    .field("s", "q\"")
+    .field("i", -3)
+    .field("u", std::uint64_t{18446744073709551615U})
+    .field("d", 0.1)
+    .field("inf", std::numeric_limits<double>::infinity())
+    .field("b", false)
+    .field("px", *price::parse("1.10015"))
+    .key("a")
+    .begin_array()
+    .value(1)
+    .begin_object()
+    .end()
+    .begin_array()
+    .end()
+    .null()
+    .raw("{\"x\":1}")
+    .end()
+    .key("o")
+    .begin_object()
+    .field("k", true)
+    .end()
+    .end();
+  CHECK(out
+        == R"({"s":"q\"","i":-3,"u":18446744073709551615,"d":0.1,"inf":null,"b":false,"px":"1.10015",)"
+           R"("a":[1,{},[],null,{"x":1}],"o":{"k":true}})");
+  // Appends to what the string held; a second top-level value needs no comma (JSON lines).
+  json_writer{out}.begin_array().end();
+  CHECK(out.ends_with("}[]"));
+}
+
 TEST_CASE("recorder: an event's JSON form has every field, the parent span only when known", "[actors][recorder]") {
   auto book = std::make_shared<order_book>();
   book->instrument = "EUR/USD";
