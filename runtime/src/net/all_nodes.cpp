@@ -3,6 +3,7 @@
 #include <libra/event_type.hpp>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,7 +22,6 @@
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -39,94 +39,47 @@ struct child {
   std::filesystem::path stats;
 };
 
-/// The number after `"key":` at or after `from` in a JSON line; nullopt when absent.
-std::optional<double> json_number(const std::string& text, std::string_view key, std::size_t from = 0) {
-  const auto needle = fmt::format("\"{}\":", key);
-  const auto at = text.find(needle, from);
-  if (at == std::string::npos)
-    return std::nullopt;
-  const char* start = text.c_str() + at + needle.size();
-  char* end = nullptr;
-  const double v = std::strtod(start, &end);
-  if (end == start)
-    return std::nullopt;
-  return v;
-}
+/// What the combined summary takes from a node's last --stats-json line.
+struct node_figures {
+  std::array<std::uint64_t, event_type_count> seen{};     ///< by_type
+  std::array<std::uint64_t, event_type_count> received{}; ///< net.received_by_type
+  std::vector<std::string> actor_lines;                   ///< each actor's summary lines, in order
+  std::string reason = "no summary";
+};
 
-/// Counts per event type from the object that follows `"object":{` in a JSON line.
-std::array<std::uint64_t, event_type_count> type_counts(const std::string& text, std::string_view object) {
-  std::array<std::uint64_t, event_type_count> out{};
-  const auto at = text.find(fmt::format("\"{}\":{{", object));
-  if (at == std::string::npos)
-    return out;
-  for (auto t : all_event_types)
-    if (auto v = json_number(text, to_string(t), at))
-      out.at(static_cast<std::size_t>(t)) = static_cast<std::uint64_t>(*v);
-  return out;
-}
-
-/// The JSON string starting at text[at] (a quote), decoded; `at` moves past it. What
-/// libra::json_writer escapes: \" \\ \n \r \t \b \f and \u00XX.
-std::string json_string_at(const std::string& text, std::size_t& at) {
-  std::string out;
-  for (++at; at < text.size() && text[at] != '"'; ++at) {
-    if (text[at] != '\\' || at + 1 >= text.size()) {
-      out += text[at];
-      continue;
-    }
-    switch (text[++at]) {
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'u':
-        if (at + 4 < text.size()) {
-          out += static_cast<char>(std::stoi(text.substr(at + 1, 4), nullptr, 16) & 0x7f);
-          at += 4;
-        }
-        break;
-      default: // " \ /
-        out += text[at];
-    }
-  }
-  ++at;
-  return out;
-}
-
-/// The actors' summary lines in a --stats-json line (`"summary":["...", ...]` of each actor), in order.
-std::vector<std::string> actor_summary_lines(const std::string& text) {
-  std::vector<std::string> out;
-  const std::string key = R"("summary":[)";
-  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
-    at += key.size();
-    while (at < text.size() && text[at] == '"') {
-      out.push_back(json_string_at(text, at));
-      if (at < text.size() && text[at] == ',')
-        ++at;
-    }
-  }
-  return out;
-}
-
-std::string last_line(const std::filesystem::path& p) {
+/// Reads a node's last --stats-json line with yaml-cpp (a JSON line is a YAML flow mapping); the
+/// defaults when the node wrote none or it does not parse.
+node_figures read_node_figures(const std::filesystem::path& p) {
+  node_figures out;
   std::ifstream in{p};
-  std::string line;
   std::string last;
-  while (std::getline(in, line))
+  for (std::string line; std::getline(in, line);)
     if (!line.empty())
-      last = line;
-  return last;
+      last = std::move(line);
+  if (last.empty())
+    return out;
+  auto counts = [](const YAML::Node& n, std::array<std::uint64_t, event_type_count>& into) {
+    if (n.IsMap())
+      for (auto t : all_event_types)
+        into.at(static_cast<std::size_t>(t)) = n[std::string{to_string(t)}].as<std::uint64_t>(0);
+  };
+  try {
+    const auto stats = YAML::Load(last);
+    if (const auto n = stats["by_type"])
+      counts(n, out.seen);
+    if (const auto net = stats["net"])
+      if (const auto n = net["received_by_type"])
+        counts(n, out.received);
+    if (const auto actors = stats["actors"])
+      for (const auto& actor : actors)
+        if (const auto lines = actor.second["summary"])
+          for (const auto& l : lines)
+            out.actor_lines.push_back(l.as<std::string>());
+    if (const auto r = stats["reason"]; r && r.IsScalar())
+      out.reason = r.as<std::string>();
+  } catch (const YAML::Exception&) { // not what a node writes: nothing more of it is used
+  }
+  return out;
 }
 
 /// Copies a child's output line by line to `to`, each line prefixed with `[name] `.
@@ -295,17 +248,12 @@ int run_all_nodes(const core::topology& topo, const std::string& topology_file,
   std::vector<std::string> actor_lines; // what each node's actors reported, node by node
   fmt::print("\n== libra-runtime --all-nodes summary: {} ({} nodes) ==\n", topology_file, children.size());
   for (const auto& c : children) {
-    const auto line = last_line(c.stats);
-    const auto seen = type_counts(line, "by_type");
-    const auto received = type_counts(line, "received_by_type");
+    auto f = read_node_figures(c.stats);
     for (std::size_t i = 0; i < origin.size(); ++i)
-      origin.at(i) += seen.at(i) >= received.at(i) ? seen.at(i) - received.at(i) : 0;
-    for (auto& l : actor_summary_lines(line))
+      origin.at(i) += f.seen.at(i) >= f.received.at(i) ? f.seen.at(i) - f.received.at(i) : 0;
+    for (auto& l : f.actor_lines)
       actor_lines.push_back(std::move(l));
-    std::string reason = "no summary";
-    if (const auto at = line.find(R"("reason":")"); at != std::string::npos)
-      reason = line.substr(at + 10, line.find('"', at + 10) - at - 10);
-    fmt::print("node {:<14} exit {} ({})\n", c.name, c.status, reason);
+    fmt::print("node {:<14} exit {} ({})\n", c.name, c.status, f.reason);
   }
   fmt::print("events by type    ");
   for (auto t : all_event_types)
