@@ -146,8 +146,7 @@ struct held_events {
 
 struct endpoint_state {
   endpoint_record rec;
-  std::shared_ptr<endpoint_channel> channel; // the rings to the subscriber (delivery.hpp)
-  std::uint32_t mask = 0;                    // types this endpoint subscribed to
+  std::uint32_t mask = 0; // types this endpoint subscribed to
   std::array<std::uint64_t, priority_count> cursor{};
   bool conflates = false;     // a subscription with conflation::by_instrument
   bool behind_writer = false; // write-ahead: gets events only up to core->ahead_through
@@ -221,13 +220,12 @@ void refresh(broker_actor* self) {
       old_mask = ep.mask;
       for (auto& sub : ep.rec.subs)
         if (std::find(rec.subs.begin(), rec.subs.end(), sub) == rec.subs.end())
-          retire(*ep.channel, std::move(sub));
+          retire(*ep.rec.channel, std::move(sub));
     } else {
-      self->monitor(rec.actor);
-      ep.channel = rec.channel;
+      self->monitor(rec.actor); // its rings (rec.channel) the registry made with the endpoint
     }
-    prune(*ep.channel);
     ep.rec = std::move(rec);
+    prune(*ep.rec.channel);
     ep.mask = 0;
     ep.conflates = false;
     ep.behind_writer =
@@ -256,9 +254,9 @@ void refresh(broker_actor* self) {
   // Endpoints gone from the registry: their rings may still hold events (run, or skipped as
   // inactive, by wake messages already sent, which keep the channel alive).
   for (auto& gone : st.eps)
-    if (gone.channel)
+    if (gone.rec.channel)
       for (auto& sub : gone.rec.subs)
-        retire(*gone.channel, std::move(sub));
+        retire(*gone.rec.channel, std::move(sub));
   st.eps = std::move(next);
   st.readers.fill(0);
   for (const auto& ep : st.eps)
@@ -417,16 +415,16 @@ bool absorb(broker_state& st, endpoint_state& ep, std::size_t max) {
 /// Wakes the subscriber after a fill: always for RISK (urgently: it overtakes whatever the
 /// subscriber's mailbox holds), otherwise only when it is idle.
 void wake(broker_actor* self, endpoint_state& ep, bool urgent) {
-  auto& ch = *ep.channel;
+  auto& ch = *ep.rec.channel;
   if (urgent) {
     ch.idle.store(false, std::memory_order_relaxed);
-    self->send<caf::message_priority::high>(ep.rec.actor, delivery{ep.channel, ep.rec.actor, true});
+    self->send<caf::message_priority::high>(ep.rec.actor, delivery{ep.rec.channel, ep.rec.actor, true});
     return;
   }
   // Pairs with the subscriber's store of idle then read of our tail (delivery.hpp).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (ch.idle.load(std::memory_order_relaxed) && ch.idle.exchange(false, std::memory_order_acq_rel))
-    self->send(ep.rec.actor, delivery{ep.channel, ep.rec.actor, false});
+    self->send(ep.rec.actor, delivery{ep.rec.channel, ep.rec.actor, false});
 }
 
 /// Asks the subscriber to ack once it has consumed up to `at` (at most the ring's tail); true
@@ -486,7 +484,7 @@ bool arm_wakes(broker_state& st) {
     for (std::size_t p = 1; p < priority_count; ++p) {
       if (!ep.wants(p))
         continue;
-      if (ep.channel->rings[p].in_flight() < st.core->cfg.credit_window
+      if (ep.rec.channel->rings[p].in_flight() < st.core->cfg.credit_window
           || (ep.conflates && p == static_cast<std::size_t>(priority::market_data))) {
         actionable.at(p) = true;
       } else if (ep.cursor[p] != st.q[p].end() || st.core->stages[p].size_approx() > 0) {
@@ -524,7 +522,7 @@ void check_quiet(broker_state& st) {
     if (!ep.held.empty())
       return; // the acks that make room for them pump again
     // Quiet means every handler has run: ask for an ack when a ring runs dry.
-    for (auto& ring : ep.channel->rings)
+    for (auto& ring : ep.rec.channel->rings)
       if (ring.in_flight() != 0 && !want_credit(ring, ring.tail.load(std::memory_order_relaxed)))
         return;
   }
@@ -544,7 +542,7 @@ void publish_local_sizes(broker_state& st) {
     const auto end = st.q[p].end();
     for (auto& ep : st.eps)
       if (ep.wants(p))
-        ep.channel->lag[p].store(end - std::min(ep.cursor[p], end), std::memory_order_relaxed);
+        ep.rec.channel->lag[p].store(end - std::min(ep.cursor[p], end), std::memory_order_relaxed);
   }
 }
 
@@ -563,7 +561,7 @@ void pump(broker_actor* self) {
       const auto n = st.eps.size();
       for (std::size_t i = 0; i < n && !st.stale; ++i) {
         auto& ep = st.eps[(st.rr + i) % n];
-        auto& ch = *ep.channel;
+        auto& ch = *ep.rec.channel;
         // RISK first, and as many as its ring takes (RISK events are few; a subscriber busy with
         // others must still get them now): the subscriber runs them before its next other event.
         if (ep.wants(0)) {
