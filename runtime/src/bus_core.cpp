@@ -433,11 +433,8 @@ std::vector<subscriber_stats> bus_core::subscribers() const {
     s.actor = ep.actor;
     s.callback = ep.handler_identity != 0;
     s.credit_window = cfg.credit_window;
-    std::uint32_t mask = 0;
-    for (const auto& sub : ep.subs) {
+    for (const auto& sub : ep.subs)
       s.types.push_back(sub->type);
-      mask |= type_bit(sub->type);
-    }
     for (std::size_t p = 0; p < priority_count; ++p) {
       auto& ring = ep.channel->rings[p];
       // head first: tail >= head whenever both are read in that order.
@@ -447,7 +444,7 @@ std::vector<subscriber_stats> bus_core::subscribers() const {
       s.handed += tail;
       s.handled += head;
       // What the broker holds past its cursor, and what it has not taken from the stage yet.
-      if ((mask & types_of(static_cast<priority>(p))) != 0)
+      if (s.takes(static_cast<priority>(p)))
         s.lag[p] = ep.channel->lag[p].load(std::memory_order_relaxed) + stages[p].size_approx();
     }
     out.push_back(std::move(s));

@@ -16,6 +16,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -58,9 +59,6 @@ struct subscribe_options {
   conflation conflate = conflation::none;
 };
 
-/// A publishing handle, holding lock-free producer tokens created up front (the first enqueue
-/// from a thread without one costs microseconds). Its events stay FIFO within a priority from
-/// whichever thread it is used. Not thread-safe: one user at a time (a thread, or one actor).
 /// One subscriber actor as the broker sees it (bus::subscribers()). Per priority (indexed by
 /// priority, RISK first): in_flight, events handed to it and not yet handled (its credit in use:
 /// at most credit_window below RISK, risk_ring_capacity for RISK); lag, events of the priority
@@ -75,8 +73,15 @@ struct subscriber_stats {
   std::array<std::uint64_t, priority_count> lag{};
   std::uint64_t handed = 0;  ///< events handed to it so far
   std::uint64_t handled = 0; ///< of those, run (or skipped) and done
+  /// True when it subscribed to a type of priority p.
+  [[nodiscard]] bool takes(priority p) const noexcept {
+    return std::any_of(types.begin(), types.end(), [p](event_type t) { return priority_of(t) == p; });
+  }
 };
 
+/// A publishing handle, holding lock-free producer tokens created up front (the first enqueue
+/// from a thread without one costs microseconds). Its events stay FIFO within a priority from
+/// whichever thread it is used. Not thread-safe: one user at a time (a thread, or one actor).
 class LIBRA_API publisher {
 public:
   publisher(publisher&&) noexcept;

@@ -168,11 +168,8 @@ void subscriber_metrics(const bus& b, const std::vector<std::pair<std::string, c
         name = n;
     if (name.empty())
       name = fmt::format("{}-{}", s.callback ? "callback" : "actor", s.actor ? s.actor.id() : 0);
-    std::uint32_t mask = 0;
-    for (auto t : s.types)
-      mask |= type_bit(t);
     for (auto p : {priority::risk, priority::orders, priority::signals, priority::market_data}) {
-      if ((mask & types_of(p)) == 0)
+      if (!s.takes(p))
         continue;
       const std::vector<ClientMetric::Label> labels{{"subscriber", name}, {"priority", priority_label(p)}};
       const auto i = static_cast<std::size_t>(p);
