@@ -103,7 +103,6 @@ struct paper {
   void reject(context& ctx, const event& intent, order o, order_reason why) {
     o.status = order_status::rejected;
     o.reason = why;
-    ++rejected;
     ctx.report().counter("order_rejections_total", static_cast<double>(++rejected_by[why]),
                          {{"reason", std::string{to_string(why)}}});
     (void)ctx.publish_child(intent, event_type::order_rejected, o);
@@ -124,8 +123,11 @@ struct paper {
 
   void on_exit(context& ctx) const {
     std::string reasons;
-    for (const auto& [why, n] : rejected_by)
+    std::uint64_t rejected = 0;
+    for (const auto& [why, n] : rejected_by) {
       reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", to_string(why), n);
+      rejected += n;
+    }
     ctx.report().summary(
       {fmt::format("{:<18} accepted {}, filled {}, rejected {}{}, fees {}", ctx.name(), accepted, filled, rejected,
                    reasons.empty() ? "" : " (" + reasons + ")", fees.to_string())});
@@ -139,7 +141,6 @@ struct paper {
   std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;
   std::uint64_t filled = 0;
-  std::uint64_t rejected = 0;
   std::map<order_reason, std::uint64_t> rejected_by;
   money fees;
 };

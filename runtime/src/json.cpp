@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cmath>
 #include <iterator>
-#include <type_traits>
 
 namespace libra {
 
