@@ -30,6 +30,7 @@ struct options {
   bool quick = false;
   std::string json;
   std::string dir;
+  bool writer_only = false; // for a profiler: the writer trials alone
 };
 
 std::filesystem::path fresh_dir(const std::filesystem::path& base, const std::string& name) {
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   app.add_option("--sync-events", opt.sync_events, "events per trial with fsync every_batch")
     ->check(CLI::PositiveNumber);
   app.add_option("--dir", opt.dir, "where to write (default: a temporary directory)");
+  app.add_flag("--writer-only", opt.writer_only, "run the writer trials alone (to profile them)");
   const bench_cli cli{app, opt.quick, opt.json, "20k events, 2 trials"};
   CLI11_PARSE(app, argc, argv);
   cli.quick("--events", opt.events, 20'000)
@@ -185,7 +187,7 @@ int main(int argc, char** argv) {
       // The writer thread writes whole buffers (journal_writer::buffer_bytes, cut at a record):
       // the baseline writes the same chunks.
       std::size_t chunk = 0;
-      for (std::size_t i = 0; i < events.size(); ++i) {
+      for (std::size_t i = 0; i < (opt.writer_only ? 0 : events.size()); ++i) {
         const auto before = bytes.size();
         journal::encode_record(nth(events, i), bytes);
         chunk += bytes.size() - before;
@@ -200,8 +202,12 @@ int main(int argc, char** argv) {
     for (std::size_t t = 0; t < opt.trials; ++t) {
       std::uint64_t written = 0;
       const auto tw = writer_trial(fresh_dir(base, "writer"), events, events.size(), opt.batch, written);
-      if (written != bytes.size())
+      if (written != bytes.size() && !opt.writer_only)
         throw bench_failure(fmt::format("writer wrote {} bytes, expected {}", written, bytes.size()));
+      if (opt.writer_only) {
+        writer_mbs.push_back(static_cast<double>(written) / 1e6 / tw);
+        continue;
+      }
       const auto tp = plain_trial(fresh_dir(base, "plain") / "plain.bin", bytes, chunks);
       writer_mbs.push_back(static_cast<double>(bytes.size()) / 1e6 / tw);
       encode_mbs.push_back(static_cast<double>(bytes.size()) / 1e6 / encode_trial(events, events.size()));
@@ -217,6 +223,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::filesystem::remove_all(base);
+  if (opt.writer_only) {
+    fmt::print("journal writer MB/s: {:.1f}\n", spread_of(writer_mbs).median);
+    return 0;
+  }
 
   print_header("libra-bench-journal", env);
   const auto w_spread = spread_of(writer_mbs);
