@@ -352,6 +352,14 @@ void journal_writer::append(const event& e) {
   wait_for_space(lock);
 }
 
+void journal_writer::append(std::span<const event> events) {
+  std::unique_lock lock{mu_};
+  for (const auto& e : events) {
+    write_record(e);
+    wait_for_space(lock);
+  }
+}
+
 void journal_writer::expect_from(std::uint64_t seq) {
   std::lock_guard guard{mu_};
   next_seq_ = seq;

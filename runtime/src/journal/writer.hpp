@@ -27,6 +27,7 @@
 #include <functional>
 #include <mutex>
 #include <queue>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -68,6 +69,8 @@ public:
   /// Encodes e into the fill buffer now, whatever its type and sequence; waits while the buffer
   /// is full and the writer thread still writes the other one.
   void append(const event& e);
+  /// append() for each of events, under one lock (as append_delivery() takes one per delivery).
+  void append(std::span<const event> events);
   /// The subscriber's path: events arrive in the bus's dispatch order (by priority) and are
   /// written in admission order. e waits until every lower sequence number (from expect_from())
   /// has arrived, then goes if its type is journaled. Numbers that never arrive (dropped by a
