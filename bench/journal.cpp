@@ -244,9 +244,10 @@ int main(int argc, char** argv) {
   const auto bn = spread_of(bus_none);
   const auto bb = spread_of(bus_batch);
   fmt::print("{} TICK events per trial ({} with fsync every_batch), {} trials interleaved, write batch {} events "
-             "(flush calls; the writer writes {} KiB buffers, as write(2) does), bus W:k 16:8 with one counting "
-             "subscriber; fsync none unless said.\n\n",
-             opt.events, sync_events.size(), opt.trials, opt.batch, journal::journal_writer::buffer_bytes / 1024);
+             "(flush calls; the writer writes {} KiB buffers, as write(2) does), bus W:k {}:{} (the defaults) with "
+             "one counting subscriber; fsync none unless said.\n\n",
+             opt.events, sync_events.size(), opt.trials, opt.batch, journal::journal_writer::buffer_bytes / 1024,
+             bus_config{}.credit_window, bus_config{}.batch_size);
   fmt::print("| what | median | min | max | ratio |\n|---|---|---|---|---|\n");
   fmt::print("| journal writer, MB/s | {:.1f} | {:.1f} | {:.1f} | {:.2f} of write(2) |\n", w_spread.median,
              w_spread.min, w_spread.max, w_spread.median / p.median);

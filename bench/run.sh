@@ -67,7 +67,7 @@ script() {
   echo "bench/run.sh: $name done in $(( $(date +%s) - t0 )) s" >&2
 }
 
-# W x k: the scaling table; the default (16:8) is chosen from it (see bench/README.md).
+# W x k: the scaling table; the default (64:32) is chosen from it (see bench/README.md).
 combos="1:1,4:1,4:4,16:1,16:8,64:8,64:32,256:32"
 if [ "$quick" = 1 ]; then
   run throughput --quick --combos 16:8 --subscribers 4 --publishers 2
