@@ -8,6 +8,10 @@
 //      with conflation::by_instrument.
 //   C  as B, without conflation (what a slow subscriber costs today: it holds capacity, the
 //      publisher is back-pressured down to its pace). Skipped with --no-plain.
+//   A' as A, plus a CAF actor that spins --handler-us per message and sends itself the next one
+//      while the flood lasts: the slow subscriber's CPU without its subscription. On 2 vCPUs the
+//      slow handler keeps one of them (and one of the 2 CAF workers) busy, so B / A' is what
+//      conflation itself costs the others, and A' / A what the machine does.
 // Reported: the counting subscriber's throughput (N / time to its N-th tick) and its ratio to A
 // in the same round; for the slow subscriber, at each handler start, how many newer ticks of the
 // same instrument had been published already ("behind"), and the event's age (publish -> handler
@@ -21,6 +25,7 @@
 #include <libra/system_config.hpp>
 
 #include <CLI/CLI.hpp>
+#include <caf/atom.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -45,12 +50,16 @@ struct options {
   std::string json;
 };
 
-enum class kind { alone, conflating, plain };
+enum class kind { alone, busy, conflating, plain };
+
+using spin_atom = caf::atom_constant<caf::atom("spin")>;
 
 const char* name_of(kind k) {
   switch (k) {
     case kind::alone:
       return "A counting subscriber alone";
+    case kind::busy:
+      return "A' + a CAF actor spinning as long per message, off the bus";
     case kind::conflating:
       return "B + slow subscriber, conflate by_instrument";
     default:
@@ -107,7 +116,7 @@ trial run_trial(caf::actor_system& sys, kind how, const std::vector<event>& floo
   for (auto& l : probe->latest)
     l.store(-1);
   const auto work = std::chrono::nanoseconds{static_cast<std::int64_t>(opt.handler_us * 1e3)};
-  if (how != kind::alone) {
+  if (how == kind::conflating || how == kind::plain) {
     const auto instruments = opt.instruments;
     b.subscribe(
       event_type::tick,
@@ -127,6 +136,18 @@ trial run_trial(caf::actor_system& sys, kind how, const std::vector<event>& floo
         spin_for(work - (bench_clock::now() - start));
       },
       {}, subscribe_options{how == kind::conflating ? conflation::by_instrument : conflation::none});
+  }
+  auto spinning = std::make_shared<std::atomic<bool>>(true);
+  caf::actor spinner;
+  if (how == kind::busy) {
+    spinner = sys.spawn([spinning, work](caf::event_based_actor* self) -> caf::behavior {
+      return {[=](spin_atom) {
+        spin_for(work);
+        if (spinning->load(std::memory_order_relaxed))
+          self->send(self, spin_atom::value);
+      }};
+    });
+    caf::anon_send(spinner, spin_atom::value);
   }
   b.start();
   auto pub = b.make_publisher();
@@ -150,6 +171,9 @@ trial run_trial(caf::actor_system& sys, kind how, const std::vector<event>& floo
   probe->flooding.store(false);
   if (done.wait_until(deadline) != std::future_status::ready)
     throw bench_failure(fmt::format("{}: counting subscriber saw {} of {}", name_of(how), counting->seen.load(), n));
+  spinning->store(false);
+  if (spinner)
+    caf::anon_send_exit(spinner, caf::exit_reason::user_shutdown);
   trial t;
   t.seconds = seconds_between(t0, done.get());
   t.publish_s = seconds_between(t0, t_pub);
@@ -193,7 +217,7 @@ int main(int argc, char** argv) {
   const auto env = probe_environment();
   const auto flood = make_flood(opt.events, opt.instruments);
 
-  std::vector<kind> kinds{kind::alone, kind::conflating};
+  std::vector<kind> kinds{kind::alone, kind::busy, kind::conflating};
   if (opt.plain)
     kinds.push_back(kind::plain);
   std::vector<std::vector<trial>> trials(kinds.size());
@@ -253,7 +277,7 @@ int main(int argc, char** argv) {
     const auto b = percentiles_of(behind);
     const auto a = percentiles_of(age);
     const auto per_call = spread_of(pub_rate).median * opt.handler_us * 1e-6 / static_cast<double>(opt.instruments);
-    const bool slow = kinds[v] != kind::alone;
+    const bool slow = kinds[v] == kind::conflating || kinds[v] == kind::plain;
     fmt::print("| {} | {:.2f} | {:.2f} | {:.2f} | {} | {} | {} | {} | {} |\n", name_of(kinds[v]),
                spread_of(rate).median / 1e6, spread_of(ratio).median, spread_of(pub_rate).median / 1e6,
                slow ? fmt::format("{:.0f}", spread_of(calls).median) : "–",
