@@ -548,7 +548,14 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
   // leak both, and the middleman's proxies with them.
   self->set_down_handler([self, weak = std::weak_ptr<link_state>{s}](caf::down_msg& dm) {
     auto ls = weak.lock();
-    if (ls && (dm.source == ls->remote_node.address() || dm.source == ls->remote_link.address()))
+    if (!ls)
+      return;
+    // The peer's node actor shut down in order: its link's own end follows, after the "ending its
+    // run" notice that link may still be sending (one actor, one connection: FIFO), so the
+    // verdict waits for it. Its node actor's end could overtake that notice (two actors).
+    if (dm.source == ls->remote_node.address() && dm.reason == caf::exit_reason::user_shutdown && ls->remote_link)
+      return;
+    if (dm.source == ls->remote_node.address() || dm.source == ls->remote_link.address())
       on_lost(self, *ls, self->system().render(dm.reason));
   });
   return {
