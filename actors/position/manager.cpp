@@ -7,7 +7,8 @@
 // at full speed marks as often as the live market would. Fill-driven events are reproducible in
 // a fast replay and across nodes: a fill is marked at the mid in force at its event time, and a
 // fill that overtook its tick (fills travel at ORDERS priority, ticks at MARKET_DATA) waits for
-// this actor's tick stream to reach its time, as the venue's orders do. Marks are not
+// this actor's tick stream to reach its time, as the venue's orders do (a fill of an instrument
+// with no tick yet waits for its first). Marks are not
 // reproducible: they depend on how far this actor's tick stream has run ahead of the fills (a
 // tick read before a fill of earlier event time is marked against the older position).
 #include "manager.hpp"
@@ -78,9 +79,11 @@ struct manager {
 
   void on_fill(context& ctx, const event& e) {
     auto& b = book[e.get<fill>().instrument];
-    // No mid yet at all: the fill's own price is the mark (nothing to wait for). Behind one that
-    // waits, a fill waits too: fills apply in the order they came.
-    if (!b.waiting.empty() || (!b.mids.empty() && b.mids.latest_time() < e.time()))
+    // It waits for this actor's tick stream to reach its time, the first tick included (the
+    // fill's own price as the mark when none had come yet made the first position depend on
+    // whether the fill overtook every tick). Behind one that waits, a fill waits too: fills apply
+    // in the order they came.
+    if (!b.waiting.empty() || b.mids.empty() || b.mids.latest_time() < e.time())
       b.waiting.push_back(e);
     else
       apply(ctx, b, e);
@@ -94,7 +97,7 @@ struct manager {
     apply_fill(b.pos, f);
     // Marked at the mid in force at the fill's event time, not at whichever tick this actor read
     // last (its tick stream runs ahead of the fills): the same on every replay.
-    b.pos.unrealized_pnl = mark_to_market(b.pos, b.mids.empty() ? f.price : b.mids.at(e.time()));
+    b.pos.unrealized_pnl = mark_to_market(b.pos, b.mids.at(e.time()));
     b.last_mark = e.time();
     const auto type = was_flat
                         ? event_type::position_opened

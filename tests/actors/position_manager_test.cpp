@@ -213,3 +213,21 @@ TEST_CASE_METHOD(position_fixture,
   CHECK(evs[1].get<position>().quantity == q("2000"));
   CHECK(evs[1].get<position>().unrealized_pnl == m("4")); // (1.102 - 1.1) x 2000
 }
+
+TEST_CASE_METHOD(position_fixture, "position manager marks a fill that came before any tick at the mid of its time",
+                 "[actors][position]") {
+  spawn("position.manager", "positions", "{mark_interval_ms: 3600000}");
+  start();
+  // The fill overtook every tick (ORDERS priority): no mid is known yet, so nothing is published.
+  const auto f = fill_event(side::buy, "1000", "1.1", "0", t0 + 1s);
+  publish(f);
+  run_until_idle();
+  CHECK(positions().empty());
+  // Its tick comes: the position opens marked at that mid, as it would had the tick come first.
+  publish(quote("1.1019", "1.1021", "EUR/USD", t0 + 1s));
+  run_until_idle();
+  REQUIRE(positions().size() == 1);
+  CHECK(positions()[0].trace_id() == f.trace_id());
+  CHECK(positions()[0].type() == event_type::position_opened);
+  CHECK(positions()[0].get<position>().unrealized_pnl == m("2")); // (1.102 - 1.1) x 1000
+}
