@@ -54,6 +54,9 @@ enum class kind { alone, busy, conflating, plain };
 
 using spin_atom = caf::atom_constant<caf::atom("spin")>;
 
+/// B and C have the slow subscriber (A' only its CPU).
+bool has_slow_subscriber(kind k) { return k == kind::conflating || k == kind::plain; }
+
 const char* name_of(kind k) {
   switch (k) {
     case kind::alone:
@@ -116,7 +119,7 @@ trial run_trial(caf::actor_system& sys, kind how, const std::vector<event>& floo
   for (auto& l : probe->latest)
     l.store(-1);
   const auto work = std::chrono::nanoseconds{static_cast<std::int64_t>(opt.handler_us * 1e3)};
-  if (how == kind::conflating || how == kind::plain) {
+  if (has_slow_subscriber(how)) {
     const auto instruments = opt.instruments;
     b.subscribe(
       event_type::tick,
@@ -277,7 +280,7 @@ int main(int argc, char** argv) {
     const auto b = percentiles_of(behind);
     const auto a = percentiles_of(age);
     const auto per_call = spread_of(pub_rate).median * opt.handler_us * 1e-6 / static_cast<double>(opt.instruments);
-    const bool slow = kinds[v] == kind::conflating || kinds[v] == kind::plain;
+    const bool slow = has_slow_subscriber(kinds[v]);
     fmt::print("| {} | {:.2f} | {:.2f} | {:.2f} | {} | {} | {} | {} | {} |\n", name_of(kinds[v]),
                spread_of(rate).median / 1e6, spread_of(ratio).median, spread_of(pub_rate).median / 1e6,
                slow ? fmt::format("{:.0f}", spread_of(calls).median) : "–",

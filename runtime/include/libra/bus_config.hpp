@@ -47,8 +47,8 @@ struct bus_config {
   /// and takes its next event from the highest-priority one: a large W costs memory, not the
   /// latency of higher priorities (an order waits for at most one tick handler). RISK has a ring
   /// of its own (64 slots). The default 64:32 is the measured compromise (bench/README.md,
-  /// "Choosing the default W:k"): the full trading chain sustains 1M ticks/s (16:8: ~650k), for
-  /// 10-40 us more before an order or signal behind a tick backlog.
+  /// "Issue 16: the default W:k chosen"): the full trading chain sustains 1M ticks/s (16:8: ~650k), for
+  /// up to 41 us more (p90) before an order or signal behind a tick backlog.
   std::uint32_t credit_window = 64;
   /// k: events the broker hands over at a time, and the subscriber returns credit for at a time.
   std::uint32_t batch_size = 32;

@@ -346,11 +346,7 @@ void journal_writer::run() {
     sync();
 }
 
-void journal_writer::append(const event& e) {
-  std::unique_lock lock{mu_};
-  write_record(e);
-  wait_for_space(lock);
-}
+void journal_writer::append(const event& e) { append(std::span{&e, 1}); }
 
 void journal_writer::append(std::span<const event> events) {
   std::unique_lock lock{mu_};
