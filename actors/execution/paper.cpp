@@ -13,6 +13,9 @@
 // replay's fills, PnL and risk decisions the same on every run. When the venue has not yet read
 // a quote that late (its stream lags), the order waits for it. The fill carries the intent's
 // event time.
+// Before the venue has read any tick at all, an intent waits for its tick stream to start
+// (up to quote_wait_ms of wall time, then no_market): in a distributed topology the intent and the
+// ticks come over different links, and the first intent can overtake every tick that caused it.
 // With latency_ms > 0 the fill happens that many milliseconds of wall time later (delayed_send),
 // at the latest quote of that moment, stamped intent time + latency: a live-trading model, not
 // reproducible in a fast replay.
@@ -34,6 +37,7 @@ money fee_for(money notional, double rate) noexcept { return apply_rate(notional
 namespace {
 
 using fill_atom = caf::atom_constant<caf::atom("fill")>;
+using quote_wait_atom = caf::atom_constant<caf::atom("quotewait")>;
 
 struct market {
   price_history<tick> quotes; // the venue's quotes, by event time
@@ -48,20 +52,27 @@ struct paper {
 
   explicit paper(const params& p)
     : fee_rate{p.get_in("fee_rate", 0.0001, 0.0, 0.1)}, latency_ms{p.get_in("latency_ms", std::int64_t{0}, 0,
-                                                                            std::int64_t{60'000})} {}
+                                                                            std::int64_t{60'000})},
+      quote_wait_ms{p.get_in("quote_wait_ms", std::int64_t{2'000}, 0, std::int64_t{600'000})} {}
 
   [[nodiscard]] std::vector<subscription> subscriptions() const { return {{event_type::tick}}; }
 
   void on_event(context& ctx, const event& e) {
     const auto& t = e.get<tick>();
-    if (t.bid.is_zero() || t.ask.is_zero())
-      return; // a trade-only tick is no quote
-    auto& m = markets[t.instrument];
-    m.quotes.add(e.time(), t);
-    while (!m.waiting.empty() && m.waiting.front().time() <= e.time()) {
-      const auto acc = std::move(m.waiting.front());
-      m.waiting.pop_front();
-      fill_order(ctx, acc, m.quotes.at(acc.time()), acc.time());
+    if (!t.bid.is_zero() && !t.ask.is_zero()) { // a trade-only tick is no quote
+      auto& m = markets[t.instrument];
+      m.quotes.add(e.time(), t);
+      while (!m.waiting.empty() && m.waiting.front().time() <= e.time()) {
+        const auto acc = std::move(m.waiting.front());
+        m.waiting.pop_front();
+        fill_order(ctx, acc, m.quotes.at(acc.time()), acc.time());
+      }
+    }
+    stream_started = true;
+    while (!before_stream.empty()) {
+      const auto intent = std::move(before_stream.front());
+      before_stream.pop_front();
+      decide(ctx, intent);
     }
   }
 
@@ -72,7 +83,18 @@ struct paper {
       ctx.log().warn("ignored a direct event that is not an order intent: {}", to_string(intent));
       return;
     }
-    auto o = *in;
+    if (!stream_started && quote_wait_ms > 0) {
+      before_stream.push_back(intent);
+      ctx.self()->delayed_send(ctx.self(), std::chrono::milliseconds{quote_wait_ms}, quote_wait_atom::value,
+                               intent.span_id().value);
+      return;
+    }
+    decide(ctx, intent);
+  }
+
+  /// Accepts (and fills, or queues for its quote) or rejects a valid intent.
+  void decide(context& ctx, const event& intent) {
+    auto o = intent.get<order>();
     if (o.type != order_type::market)
       return reject(ctx, intent, o, order_reason::venue_rejected);
     auto it = markets.find(o.instrument);
@@ -95,9 +117,18 @@ struct paper {
   /// A delayed fill (latency_ms > 0), at the latest quote.
   caf::message_handler handlers(context& ctx) {
     return {[this, &ctx](fill_atom, const event& acc) {
-      const auto& m = markets.at(acc.get<order>().instrument); // kept once created
-      fill_order(ctx, acc, m.quotes.latest(), acc.time() + std::chrono::milliseconds{latency_ms});
-    }};
+              const auto& m = markets.at(acc.get<order>().instrument); // kept once created
+              fill_order(ctx, acc, m.quotes.latest(), acc.time() + std::chrono::milliseconds{latency_ms});
+            },
+            [this, &ctx](quote_wait_atom, std::uint64_t span) {
+              // Its wait is over and no tick came: decided now (no_market). Timers fire in the
+              // order they were set, so it is the oldest waiting, if a tick has not released it.
+              if (!before_stream.empty() && before_stream.front().span_id().value == span) {
+                const auto intent = std::move(before_stream.front());
+                before_stream.pop_front();
+                decide(ctx, intent);
+              }
+            }};
   }
 
   void reject(context& ctx, const event& intent, order o, order_reason why) {
@@ -128,15 +159,20 @@ struct paper {
       reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", to_string(why), n);
       rejected += n;
     }
-    ctx.report().summary(
-      {fmt::format("{:<18} accepted {}, filled {}, rejected {}{}, fees {}", ctx.name(), accepted, filled, rejected,
-                   reasons.empty() ? "" : " (" + reasons + ")", fees.to_string())});
+    ctx.report().summary({fmt::format(
+      "{:<18} accepted {}, filled {}, rejected {}{}, fees {}{}", ctx.name(), accepted, filled, rejected,
+      reasons.empty() ? "" : " (" + reasons + ")", fees.to_string(),
+      before_stream.empty() ? std::string{}
+                            : fmt::format(", {} intents unanswered (no tick came)", before_stream.size()))});
     ctx.log().info("venue summary: accepted={} filled={} rejected={} fees={} unpublished={}", accepted, filled,
                    rejected, fees.to_string(), ctx.unpublished());
   }
 
   double fee_rate;
   std::int64_t latency_ms;
+  std::int64_t quote_wait_ms;
+  bool stream_started = false;     // a tick was read
+  std::deque<event> before_stream; // intents that came before any tick, oldest first
   std::map<instrument_id, market> markets;
   std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;

@@ -52,6 +52,50 @@ TEST_CASE_METHOD(trading_fixture, "paper rejects an intent without a quote (no_m
   CHECK(o.client_id == client_order_id{7});
 }
 
+TEST_CASE_METHOD(trading_fixture, "paper: an intent before any tick waits for the tick stream to start",
+                 "[actors][execution]") {
+  // In a distributed topology the intent comes over another link than the ticks, and can overtake
+  // every tick that caused it: the venue waits for its stream rather than answer no_market.
+  spawn("execution.paper", "venue", "{fee_rate: 0, quote_wait_ms: 500}");
+  start();
+  const auto in = intent(side::buy, "1000", 3);
+  send("venue", in);
+  run_until_idle();
+  auto orders = [&] {
+    return published({event_type::order_new, event_type::order_rejected, event_type::order_filled});
+  };
+  CHECK(orders().empty());
+
+  SECTION("the first tick releases it: filled at the quote in force at its time") {
+    publish(quote("1.10000", "1.10010", "EUR/USD", t0 - 1s)); // in force at t0
+    publish(quote("1.20000", "1.20010", "EUR/USD", t0 + 1s)); // later: not its price
+    run_until_idle();
+    const auto evs = orders();
+    REQUIRE(evs.size() == 2);
+    CHECK(evs[0].type() == event_type::order_new);
+    CHECK(evs[1].type() == event_type::order_filled);
+    CHECK(evs[1].get<fill>().price == *price::parse("1.10010"));
+    CHECK(evs[1].trace_id() == in.trace_id());
+    SECTION("and its wait's end changes nothing") {
+      advance_time(600ms);
+      run_until_idle();
+      CHECK(orders().size() == 2);
+    }
+  }
+  SECTION("no tick within quote_wait_ms: no_market") {
+    advance_time(400ms);
+    run_until_idle();
+    CHECK(orders().empty());
+    advance_time(200ms);
+    run_until_idle();
+    const auto evs = orders();
+    REQUIRE(evs.size() == 1);
+    CHECK(evs[0].type() == event_type::order_rejected);
+    CHECK(evs[0].get<order>().reason == order_reason::no_market);
+    CHECK(evs[0].trace_id() == in.trace_id());
+  }
+}
+
 TEST_CASE_METHOD(trading_fixture, "paper accepts and fills a buy at the ask and a sell at the bid with the fee",
                  "[actors][execution]") {
   spawn("execution.paper", "venue", "{fee_rate: 0.0001}");
