@@ -1,8 +1,9 @@
 // libra-bench-journal: what journaling costs. (1) The journal writer's MB/s (encode, checksum,
-// hand-off to its writer thread, write(2) of whole buffers) beside a plain sequential write(2) of
+// write(2) of whole buffers on the same thread) beside a plain sequential write(2) of
 // the same bytes in the same chunks (the disk's limit), interleaved trial by trial, and the
 // encoder alone (the writer's floor on one thread). (2) Bus throughput, one publisher
-// and one counting subscriber, with the journal subscribed (fsync none, every_batch) beside the same bus without it.
+// and one counting subscriber, with the journal subscribed (fsync none, every_batch) beside the same bus without it,
+// and beside it with a second counting subscriber instead (what any second subscriber costs).
 #include "common.hpp"
 
 #include <journal/reader.hpp>
@@ -55,7 +56,7 @@ double writer_trial(const std::filesystem::path& dir, const std::vector<event>& 
                     std::size_t batch, std::uint64_t& bytes) {
   journal::journal_config cfg;
   cfg.dir = dir;
-  cfg.segment_bytes = std::uint64_t{1} << 40; // one segment: the baseline writes one file
+  cfg.segment_bytes = std::uint64_t{16} << 30; // one segment: the baseline writes one file
   const auto t0 = bench_clock::now();
   {
     journal::journal_writer w{cfg};
@@ -108,12 +109,16 @@ double plain_trial(const std::filesystem::path& file, const std::vector<std::byt
   return seconds_between(t0, bench_clock::now());
 }
 
-/// events/s through a bus with one counting subscriber, and the journal when cfg is given.
+/// events/s through a bus with one counting subscriber, and the journal when dir is given, or a
+/// second counting subscriber (the control: what any second subscriber costs) when second.
 double bus_trial(caf::actor_system& sys, const std::vector<event>& events, const std::filesystem::path* dir,
-                 journal::fsync_policy policy) {
+                 journal::fsync_policy policy, bool second = false) {
   bus b{sys};
   completion done{events.size()};
   b.subscribe(event_type::tick, [&done](const event&) { done.count(); });
+  std::uint64_t second_count = 0;
+  if (second)
+    b.subscribe(event_type::tick, [&second_count](const event&) { ++second_count; });
   std::shared_ptr<journal::journal_writer> w;
   caf::actor jactor;
   if (dir != nullptr) {
@@ -137,6 +142,8 @@ double bus_trial(caf::actor_system& sys, const std::vector<event>& events, const
     throw bench_failure("bus never idle");
   const auto t1 = bench_clock::now();
   b.stop();
+  if (second && second_count != events.size())
+    throw bench_failure(fmt::format("the second subscriber counted {} of {}", second_count, events.size()));
   if (w) {
     if (!w->close())
       throw bench_failure(w->error());
@@ -182,6 +189,7 @@ int main(int argc, char** argv) {
   std::vector<double> encode_mbs;
   std::vector<double> plain_mbs;
   std::vector<double> bus_plain;
+  std::vector<double> bus_two;
   std::vector<double> bus_none;
   std::vector<double> bus_batch;
   try {
@@ -192,7 +200,7 @@ int main(int argc, char** argv) {
       const auto h = journal::encode_header({});
       bytes.assign(h.begin(), h.end());
       chunks.push_back(h.size());
-      // The writer thread writes whole buffers (journal_writer::buffer_bytes, cut at a record):
+      // The writer writes whole buffers (journal_writer::buffer_bytes, cut at a record):
       // the baseline writes the same chunks.
       std::size_t chunk = 0;
       for (std::size_t i = 0; !opt.writer_only && i < events.size(); ++i) {
@@ -223,6 +231,7 @@ int main(int argc, char** argv) {
       const auto d1 = fresh_dir(base, "bus-none");
       const auto d2 = fresh_dir(base, "bus-batch");
       bus_plain.push_back(bus_trial(sys, events, nullptr, journal::fsync_policy::none));
+      bus_two.push_back(bus_trial(sys, events, nullptr, journal::fsync_policy::none, true));
       bus_none.push_back(bus_trial(sys, events, &d1, journal::fsync_policy::none));
       bus_batch.push_back(bus_trial(sys, sync_events, &d2, journal::fsync_policy::every_batch));
     }
@@ -241,6 +250,7 @@ int main(int argc, char** argv) {
   const auto enc = spread_of(encode_mbs);
   const auto p = spread_of(plain_mbs);
   const auto bp = spread_of(bus_plain);
+  const auto b2 = spread_of(bus_two);
   const auto bn = spread_of(bus_none);
   const auto bb = spread_of(bus_batch);
   fmt::print("{} TICK events per trial ({} with fsync every_batch), {} trials interleaved, write batch {} events "
@@ -255,8 +265,10 @@ int main(int argc, char** argv) {
              enc.median, enc.min, enc.max, enc.median / p.median);
   fmt::print("| plain write(2) of the same bytes, MB/s | {:.1f} | {:.1f} | {:.1f} | 1 |\n", p.median, p.min, p.max);
   fmt::print("| bus, no journal, events/s | {:.0f} | {:.0f} | {:.0f} | 1 |\n", bp.median, bp.min, bp.max);
-  fmt::print("| bus + journal (fsync none), events/s | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", bn.median, bn.min,
-             bn.max, bn.median / bp.median);
+  fmt::print("| bus + a second counting subscriber (control), events/s | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n",
+             b2.median, b2.min, b2.max, b2.median / bp.median);
+  fmt::print("| bus + journal (fsync none), events/s | {:.0f} | {:.0f} | {:.0f} | {:.2f} ({:.2f} of the control) |\n",
+             bn.median, bn.min, bn.max, bn.median / bp.median, bn.median / b2.median);
   fmt::print("| bus + journal (fsync every_batch), events/s | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", bb.median, bb.min,
              bb.max, bb.median / bp.median);
   if (!opt.json.empty()) {
@@ -272,6 +284,7 @@ int main(int argc, char** argv) {
       .field("writer_ratio", w_spread.median / p.median)
       .field("encoder_ratio", enc.median / p.median)
       .field("bus_events_s", bp.median)
+      .field("bus_two_subscribers_events_s", b2.median)
       .field("bus_journal_none_events_s", bn.median)
       .field("bus_journal_every_batch_events_s", bb.median)
       .field("ratio_none", bn.median / bp.median)

@@ -12,7 +12,9 @@
 #include <caf/send.hpp>
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <span>
 
@@ -86,6 +88,58 @@ TEST_CASE("the journal writer's records read back in order, across segments", "[
     CHECK(headers[i].run == headers[0].run);
     CHECK(headers[i].types == journal::all_types);
   }
+}
+
+TEST_CASE("with fsync every_batch, the journal confirms durable what it wrote, in order, across segments",
+          "[journal][writer][mt]") {
+  // The subscriber writes its buffers (write_pending: the actor's linger timer); a thread of the
+  // writer's own fsyncs and confirms. A confirmation never runs ahead of what was written.
+  temp_dir dir;
+  journal::journal_config cfg;
+  cfg.dir = dir.path() / "j";
+  cfg.segment_bytes = 4096; // rolls while the fsync thread works
+  cfg.fsync = journal::fsync_policy::every_batch;
+  const auto sample = testing::journal_samples().front();
+  constexpr std::uint64_t total = 600;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t durable = 0;
+  std::uint64_t written = 0; // the highest sequence handed to write_pending
+  bool ahead = false;
+  bool backwards = false;
+  journal::journal_writer w{cfg};
+  w.expect_from(1);
+  w.on_durable([&](std::uint64_t through) {
+    std::lock_guard guard{mu};
+    ahead = ahead || through > written;
+    backwards = backwards || through < durable;
+    durable = std::max(durable, through);
+    cv.notify_all();
+  });
+  for (std::uint64_t seq = 1; seq <= total; ++seq) {
+    w.append_in_order(sample.with_sequence(seq));
+    if (seq % 40 == 0 || seq == total) {
+      {
+        std::lock_guard guard{mu};
+        written = seq;
+      }
+      REQUIRE(w.flush());
+      REQUIRE(w.write_pending());
+    }
+  }
+  {
+    std::unique_lock lock{mu};
+    CHECK(cv.wait_for(lock, std::chrono::seconds{20}, [&] { return durable == total; }));
+    CHECK_FALSE(ahead);
+    CHECK_FALSE(backwards);
+  }
+  REQUIRE(w.close());
+  CHECK(w.stats().segments > 3);
+  CHECK(w.stats().fsyncs > 0);
+  const auto back = read_all(cfg.dir);
+  REQUIRE(back.size() == total);
+  for (std::size_t i = 0; i < back.size(); ++i)
+    CHECK(back[i].sequence() == i + 1);
 }
 
 TEST_CASE("a new run truncates a torn tail and appends in a new segment", "[journal][writer][crash]") {

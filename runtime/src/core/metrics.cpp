@@ -191,8 +191,8 @@ void journal_metrics(const journal::journal_writer& w, std::vector<MetricFamily>
   single(out, "libra_journal_segments_total", "Segment files this run created", MetricType::Counter, d(j.segments));
   single(out, "libra_journal_fsyncs_total", "fsync calls", MetricType::Counter, d(j.fsyncs));
   single(out, "libra_journal_write_seconds_total", "Time in write(2) and fsync(2)", MetricType::Counter, j.busy_s);
-  single(out, "libra_journal_writer_waits_total", "Times the journal's subscriber waited for its writer thread",
-         MetricType::Counter, d(j.waits));
+  single(out, "libra_journal_writes_total", "Buffers of records written with write(2)", MetricType::Counter,
+         d(j.writes));
   single(out, "libra_journal_lag_events_max", "Most events the journal's subscriber was behind the bus",
          MetricType::Gauge, d(j.max_lag_events));
 }

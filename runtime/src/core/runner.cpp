@@ -416,6 +416,7 @@ std::pair<std::string, std::size_t> wait_for_end(live_run& r) {
   {
     std::uint64_t last_published = 0;
     auto last_tick = clock::now();
+    auto journal_written = last_tick;
     std::unique_lock lock{ctl.mu};
     for (;;) {
       if (!ctl.failures.empty()) {
@@ -440,6 +441,11 @@ std::pair<std::string, std::size_t> wait_for_end(live_run& r) {
         // Nothing runs unless this thread runs it; the callbacks of the actors take ctl.mu.
         lock.unlock();
         const bool progressed = driver.step();
+        if (jwriter != nullptr && clock::now() - journal_written >= journal::journal_writer::linger) {
+          // The journal actor has no linger timer here (it would move virtual time).
+          jwriter->write_pending();
+          journal_written = clock::now();
+        }
         lock.lock();
         if (!progressed && ctl.producers_left > 0 && ctl.failures.empty())
           ctl.failures.emplace_back("deterministic run stalled: no job and no timer left, producers not finished");

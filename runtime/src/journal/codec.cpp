@@ -32,18 +32,11 @@ namespace {
 
 // -- writing ----------------------------------------------------------------------------------
 
-class writer {
+/// The writer's interface over memory already sized for the record (record_size() counts it
+/// first): no capacity check or growth per field.
+class raw_writer {
 public:
-  // Grows `out` by a slack at a time and writes through a cursor; finish() trims it to what was
-  // written. One resize per record (a tick fits in the slack) where a resize per field, each a
-  // capacity check and a zero fill, was most of the encoder's time (libra-bench-journal).
-  /// `expect`: the bytes about to be written, when known (encode_record counts them first).
-  explicit writer(std::vector<std::byte>& out, std::size_t expect = slack) : out_{out}, at_{out.size()} {
-    out_.resize(at_ + expect);
-  }
-  writer(const writer&) = delete;
-  writer& operator=(const writer&) = delete;
-  ~writer() { finish(); }
+  explicit raw_writer(std::byte* at) noexcept : at_{at} {}
   void u8(std::uint8_t v) { put(v); }
   void u16(std::uint16_t v) { put(v); }
   void u32(std::uint32_t v) { put(v); }
@@ -61,29 +54,17 @@ public:
     raw(v.data(), v.size());
   }
   void raw(const void* p, std::size_t n) {
-    room(n);
-    std::memcpy(out_.data() + at_, p, n);
+    std::memcpy(at_, p, n);
     at_ += n;
   }
-  /// Trims `out` to the bytes written (idempotent).
-  void finish() { out_.resize(at_); }
 
 private:
-  // A fixed size: the copy compiles to a store (raw() with a variable size was a call to memcpy,
-  // and the encoder's hottest function, not inlined).
   template <class T>
   void put(T v) {
-    room(sizeof v);
-    std::memcpy(out_.data() + at_, &v, sizeof v);
+    std::memcpy(at_, &v, sizeof v);
     at_ += sizeof v;
   }
-  static constexpr std::size_t slack = 256;
-  void room(std::size_t n) {
-    if (at_ + n > out_.size()) [[unlikely]]
-      out_.resize(at_ + n + slack);
-  }
-  std::vector<std::byte>& out_;
-  std::size_t at_;
+  std::byte* at_;
 };
 
 /// The writer's interface, counting the bytes instead of writing them.
@@ -406,8 +387,8 @@ std::optional<std::string> finish(reader& r, event_type type, source_id source, 
 } // namespace
 
 std::array<std::byte, journal_format::segment_header_size> encode_header(const segment_header& h) {
-  std::vector<std::byte> buf;
-  writer w{buf};
+  std::array<std::byte, jf::segment_header_size> out{};
+  raw_writer w{out.data()};
   w.raw(jf::magic.data(), jf::magic.size());
   w.u16(h.version);
   w.u16(static_cast<std::uint16_t>(jf::segment_header_size));
@@ -418,11 +399,7 @@ std::array<std::byte, journal_format::segment_header_size> encode_header(const s
   w.u32(h.index);
   w.u32(h.types);
   w.u64(0);
-  w.finish();
-  w.u64(XXH3_64bits(buf.data(), buf.size()));
-  w.finish();
-  std::array<std::byte, jf::segment_header_size> out{};
-  std::memcpy(out.data(), buf.data(), out.size());
+  w.u64(XXH3_64bits(out.data(), jf::segment_header_size - 8));
   return out;
 }
 
@@ -473,21 +450,40 @@ void write_body(W& w, const event& e, std::optional<span_id> parent) {
 } // namespace
 
 void encode_record(const event& e, std::vector<std::byte>& out, std::optional<span_id> parent) {
+  const auto n = record_size(e, parent);
   const auto start = out.size();
-  out.resize(start + jf::record_header_size);
-  // Counted first, so that the buffer grows once, by exactly the record.
+  out.resize(start + n);
+  encode_record_at(e, out.data() + start, n, parent);
+}
+
+void encode_record(const event& e, byte_buffer& out, std::optional<span_id> parent) {
+  const auto n = record_size(e, parent);
+  encode_record_at(e, out.extend(n), n, parent);
+}
+
+void byte_buffer::reserve(std::size_t n) {
+  if (n <= cap_)
+    return;
+  auto bigger = std::make_unique_for_overwrite<std::byte[]>(n); // NOLINT(*-avoid-c-arrays)
+  if (size_ > 0)
+    std::memcpy(bigger.get(), data_.get(), size_);
+  data_ = std::move(bigger);
+  cap_ = n;
+}
+
+std::size_t record_size(const event& e, std::optional<span_id> parent) noexcept {
   size_counter count;
   write_body(count, e, parent);
-  {
-    writer w{out, count.size()};
-    write_body(w, e, parent);
-  }
-  const std::span<const std::byte> body{out.data() + start + jf::record_header_size,
-                                        out.size() - start - jf::record_header_size};
-  const auto len = static_cast<std::uint32_t>(body.size());
-  const auto sum = body_checksum(body);
-  std::memcpy(out.data() + start, &len, sizeof len);
-  std::memcpy(out.data() + start + 4, &sum, sizeof sum);
+  return jf::record_header_size + count.size();
+}
+
+void encode_record_at(const event& e, std::byte* out, std::size_t size, std::optional<span_id> parent) noexcept {
+  const auto len = static_cast<std::uint32_t>(size - jf::record_header_size);
+  std::memcpy(out, &len, sizeof len);
+  raw_writer w{out + jf::record_header_size};
+  write_body(w, e, parent);
+  const auto sum = body_checksum({out + jf::record_header_size, len});
+  std::memcpy(out + 4, &sum, sizeof sum);
 }
 
 std::optional<std::string> decode_body(std::span<const std::byte> body, record& out) {

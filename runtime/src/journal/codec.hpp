@@ -5,8 +5,10 @@
 #include <libra/event.hpp>
 #include <libra/journal_format.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,8 +38,40 @@ struct record {
 /// Decodes a segment header; an error message (bad magic, newer version, checksum) when invalid.
 [[nodiscard]] std::optional<std::string> decode_header(std::span<const std::byte> bytes, segment_header& out);
 
+/// Bytes that the encoder fills: growing does not zero them (a std::vector's resize did, a pass
+/// over every record's memory before the encoder's own).
+class byte_buffer {
+public:
+  /// Grows by n bytes, uninitialised; their start.
+  std::byte* extend(std::size_t n) {
+    if (n > cap_ - size_) [[unlikely]]
+      reserve(std::max(size_ + n, 2 * cap_));
+    auto* p = data_.get() + size_;
+    size_ += n;
+    return p;
+  }
+  void reserve(std::size_t n);
+  void clear() noexcept { size_ = 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] const std::byte* data() const noexcept { return data_.get(); }
+
+private:
+  std::unique_ptr<std::byte[]> data_; // NOLINT(*-avoid-c-arrays): a buffer of raw bytes
+  std::size_t size_ = 0;
+  std::size_t cap_ = 0;
+};
+
 /// Appends one whole record (length, checksum, body) for e to out.
 void encode_record(const event& e, std::vector<std::byte>& out, std::optional<span_id> parent = std::nullopt);
+/// Appends one whole record for e to out.
+void encode_record(const event& e, byte_buffer& out, std::optional<span_id> parent = std::nullopt);
+/// The bytes of e's whole record (header and body).
+[[nodiscard]] std::size_t record_size(const event& e, std::optional<span_id> parent = std::nullopt) noexcept;
+/// Writes e's whole record at out, which has size = record_size(e, parent) bytes.
+void encode_record_at(const event& e, std::byte* out, std::size_t size,
+                      std::optional<span_id> parent = std::nullopt) noexcept;
 /// Decodes a record body (its checksum already checked); an error message when a field is out of
 /// range or the body's length does not match its fields.
 [[nodiscard]] std::optional<std::string> decode_body(std::span<const std::byte> body, record& out);

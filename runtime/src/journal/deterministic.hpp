@@ -4,8 +4,8 @@
 // order, the same sequence numbers, the same trace ids (seeded: trace_context::seed_thread_ids)
 // and thus the same journal, recorder file and summary, whatever the machine's load. Delayed
 // messages (a producer's pacing or back-off, a paper venue's latency) run on virtual time: when
-// no job is left, the clock jumps to the next one. The journal's writer thread only writes the
-// bytes the coordinator encoded, in that order.
+// no job is left, the clock jumps to the next one. The journal's actor runs there too, with no
+// linger timer (it would move virtual time): the runner writes what waits between its steps.
 #pragma once
 
 #include <caf/actor_system.hpp>

@@ -120,10 +120,14 @@ segment_reader::status segment_reader::next(record& out) {
   }
   const std::span<const std::byte> body{data_ + at + jf::record_header_size, len};
   const auto end = at + jf::record_header_size + len;
-  if (body_checksum(body) != load_u64(data_ + at + 4))
-    return fail(end == size_ ? status::torn_tail : status::corrupt, at,
-                fmt::format("{}checksum mismatch in a record of {} bytes", end == size_ ? "torn tail: " : "",
+  if (body_checksum(body) != load_u64(data_ + at + 4)) {
+    // The last record, or one followed by zeros only (space a killed writer had reserved): a
+    // record cut short.
+    const bool torn = std::all_of(data_ + end, data_ + size_, [](std::byte b) { return b == std::byte{0}; });
+    return fail(torn ? status::torn_tail : status::corrupt, at,
+                fmt::format("{}checksum mismatch in a record of {} bytes", torn ? "torn tail: " : "",
                             len + jf::record_header_size));
+  }
   if (auto err = decode_body(body, out))
     return fail(status::corrupt, at, fmt::format("bad record (checksum valid): {}", *err));
   pos_ = valid_end_ = end;

@@ -5,6 +5,7 @@
 #include <libra/delivery.hpp>
 
 #include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/spawn_options.hpp>
 #include <fmt/format.h>
@@ -95,7 +96,8 @@ journal_writer::journal_writer(journal_config cfg)
   }
   encoded_segment_ = segment_size_;
   fill_.reserve(buffer_bytes + buffer_bytes / 4);
-  thread_ = std::thread{[this] { run(); }};
+  if (cfg_.fsync != fsync_policy::none)
+    sync_thread_ = std::thread{[this] { sync_loop(); }};
 }
 
 journal_writer::~journal_writer() {
@@ -153,8 +155,11 @@ void journal_writer::recover() {
   }
 }
 
-void journal_writer::open_segment() {
+void journal_writer::open_segment(std::unique_lock<std::mutex>* lock) {
   if (fd_ >= 0) {
+    // The fsync thread may be syncing this file: it ends first. The segment's end is synced here.
+    if (lock != nullptr)
+      sync_cv_.wait(*lock, [&] { return !syncing_; });
     if (cfg_.fsync != fsync_policy::none)
       sync();
     ::close(fd_);
@@ -197,23 +202,23 @@ void journal_writer::open_segment() {
     }
   }
   segment_size_ = bytes.size();
-  std::lock_guard guard{mu_};
   stats_.bytes += bytes.size();
   ++stats_.segments;
 }
 
 void journal_writer::fail(const std::string& what) {
-  std::function<void(const std::string&)> report;
-  std::string text;
-  {
-    std::lock_guard guard{mu_};
-    if (!error_.empty())
-      return;
+  if (error_.empty())
     error_ = fmt::format("journal '{}': {}", cfg_.dir.string(), what);
-    text = error_;
-    report = on_error_;
-  }
-  space_cv_.notify_all(); // a subscriber waiting for space stops waiting: nothing more is written
+}
+
+void journal_writer::report_error(std::unique_lock<std::mutex>& lock) {
+  // After the lock is released: on_error may call back into the writer (stats(), error()).
+  if (error_.empty() || error_reported_)
+    return;
+  error_reported_ = true;
+  auto report = on_error_;
+  const auto text = error_;
+  lock.unlock();
   if (report)
     report(text);
 }
@@ -234,7 +239,7 @@ bool journal_writer::write_range(const std::byte* p, std::size_t n) {
   const auto t0 = clock::now();
   const bool ok = write_all(fd_, p, n);
   const auto err = ok ? std::string{} : errno_text();
-  const auto t1 = clock::now();
+  busy_ += clock::now() - t0;
   if (!ok) {
     // A write cut short (disk full) leaves part of a record: cut the segment back to its last
     // whole record, so that the journal verifies clean up to there.
@@ -244,8 +249,6 @@ bool journal_writer::write_range(const std::byte* p, std::size_t n) {
     return false;
   }
   segment_size_ += n;
-  std::lock_guard guard{mu_};
-  busy_ += t1 - t0;
   stats_.bytes += n;
   return true;
 }
@@ -255,95 +258,112 @@ bool journal_writer::sync() {
   const bool ok = ::fdatasync(fd_) == 0;
   const auto err = ok ? std::string{} : errno_text();
   const auto t1 = clock::now();
-  {
-    std::lock_guard guard{mu_};
-    busy_ += t1 - t0;
-    last_sync_ = t1;
-    ++stats_.fsyncs;
-  }
+  busy_ += t1 - t0;
+  last_sync_ = t1;
+  ++stats_.fsyncs;
   if (!ok)
     fail(fmt::format("fsync of '{}' failed: {}", segment_path_.string(), err));
   return ok;
 }
 
-bool journal_writer::write_out(const std::vector<std::byte>& out, const std::vector<std::size_t>& cuts,
-                               bool sync_after) {
+bool journal_writer::write_fill(std::unique_lock<std::mutex>& lock, bool final) {
+  if (!error_.empty()) {
+    // Nothing more is written after a failure: the journal ends at its last complete record.
+    fill_.clear();
+    cuts_.clear();
+    fill_records_ = 0;
+    return false;
+  }
+  const bool sync_after =
+    cfg_.fsync == fsync_policy::every_batch
+    || (cfg_.fsync == fsync_policy::interval && (final || clock::now() - last_sync_ >= cfg_.fsync_interval));
+  if (fill_.empty() && !(final && sync_after))
+    return true;
   std::size_t at = 0;
-  for (const auto cut : cuts) {
+  bool ok = true;
+  for (const auto cut : cuts_) {
     // Records never span segments: the segment ends after the record that reached its size.
-    if (!write_range(out.data() + at, cut - at))
-      return false;
+    if (!write_range(fill_.data() + at, cut - at)) {
+      ok = false;
+      break;
+    }
     at = cut;
     try {
-      open_segment();
+      open_segment(&lock);
     } catch (const journal_error& ex) {
       fail(ex.what());
-      return false;
+      ok = false;
+      break;
     }
   }
-  if (!write_range(out.data() + at, out.size() - at))
-    return false;
-  return !sync_after || sync();
+  ok = ok && write_range(fill_.data() + at, fill_.size() - at);
+  if (ok) // the records on disk: a failed write leaves none of its buffer's (it is cut back)
+    stats_.records += fill_records_;
+  if (!fill_.empty()) {
+    ++stats_.writes;
+    written_since_sync_ = true;
+  }
+  if (ok) // fill_ held every journaled number below next_seq_ not written before
+    written_through_ = next_seq_ - 1;
+  fill_.clear();
+  cuts_.clear();
+  fill_records_ = 0;
+  if (ok && sync_after) {
+    if (final) {
+      // The fsync thread has ended (close()).
+      ok = sync();
+    } else {
+      want_sync_ = true;
+      sync_cv_.notify_all();
+    }
+  }
+  return ok;
 }
 
-void journal_writer::run() {
-  std::vector<std::byte> out;
-  std::vector<std::size_t> cuts;
-  out.reserve(fill_.capacity());
+void journal_writer::sync_loop() {
   std::unique_lock lock{mu_};
   for (;;) {
-    writer_idle_ = true;
-    writer_asleep_ = true;
-    work_cv_.wait(lock, [&] {
-      return stopping_ || (!fill_.empty() && (want_flush_ || fill_.size() >= buffer_bytes || !error_.empty()));
-    });
-    writer_asleep_ = false;
-    // Linger: a busy bus fills the buffer meanwhile (one write and one wake-up per buffer, not
-    // per delivery); a quiet one has its last events written linger later.
-    if (!stopping_ && error_.empty() && fill_.size() < buffer_bytes)
-      work_cv_.wait_for(lock, linger, [&] { return stopping_ || fill_.size() >= buffer_bytes || !error_.empty(); });
-    writer_idle_ = false;
-    if (!error_.empty()) {
-      // Nothing more is written after a failure: the journal ends at its last complete record.
-      fill_.clear();
-      cuts_.clear();
-      space_cv_.notify_all();
-      if (stopping_)
-        return;
+    sync_cv_.wait(lock, [&] { return want_sync_ || stopping_; });
+    if (stopping_)
+      return;
+    want_sync_ = false;
+    if (!error_.empty())
+      continue;
+    // Every number up to written_through_ is written (in this segment, or an earlier one synced
+    // at its end), or was not journaled; later ones may wait in fill_.
+    const auto through = written_through_;
+    written_since_sync_ = false;
+    syncing_ = true;
+    const int fd = fd_; // stays open: a segment's end waits for !syncing_
+    lock.unlock();
+    const auto t0 = clock::now();
+    const bool ok = ::fdatasync(fd) == 0;
+    const auto err = ok ? std::string{} : errno_text();
+    const auto t1 = clock::now();
+    lock.lock();
+    syncing_ = false;
+    sync_cv_.notify_all();
+    busy_ += t1 - t0;
+    last_sync_ = t1;
+    ++stats_.fsyncs;
+    if (!ok) {
+      fail(fmt::format("fsync of '{}' failed: {}", segment_path_.string(), err));
+      if (!error_reported_) {
+        report_error(lock);
+        lock.lock();
+      }
       continue;
     }
-    if (fill_.empty() && stopping_)
-      break;
-    out.swap(fill_);
-    cuts.swap(cuts_);
-    // Every number below next_seq_ is in `out`, written before, or not journaled.
-    const auto out_through = next_seq_ - 1;
-    const auto records = std::exchange(fill_records_, 0);
-    want_flush_ = false;
-    const bool sync_after =
-      cfg_.fsync == fsync_policy::every_batch
-      || (cfg_.fsync == fsync_policy::interval && clock::now() - last_sync_ >= cfg_.fsync_interval);
-    ++stats_.writes;
-    lock.unlock();
-    space_cv_.notify_all();
-    const bool written = write_out(out, cuts, sync_after);
-    out.clear();
-    cuts.clear();
-    lock.lock();
-    if (written) // the records on disk: a failed write leaves none of its buffer's (it is cut back)
-      stats_.records += records;
-    if (written && sync_after && on_durable_) {
-      // Nothing new to write: what arrived meanwhile was not journaled, and is safe too.
-      const auto through = fill_.empty() ? next_seq_ - 1 : out_through;
+    if (cfg_.fsync == fsync_policy::every_batch && on_durable_) {
+      // Nothing written meanwhile, or nothing waiting: what arrived was not journaled, and is
+      // safe too.
+      const auto safe = !written_since_sync_ && fill_.empty() ? next_seq_ - 1 : through;
+      auto f = on_durable_;
       lock.unlock();
-      on_durable_(through);
+      f(safe);
       lock.lock();
     }
   }
-  const bool failed = !error_.empty();
-  lock.unlock();
-  if (cfg_.fsync != fsync_policy::none && !failed)
-    sync();
 }
 
 void journal_writer::append(const event& e) { append(std::span{&e, 1}); }
@@ -352,8 +372,10 @@ void journal_writer::append(std::span<const event> events) {
   std::unique_lock lock{mu_};
   for (const auto& e : events) {
     write_record(e);
-    wait_for_space(lock);
+    if (fill_.size() >= buffer_bytes)
+      write_fill(lock, false);
   }
+  report_error(lock);
 }
 
 void journal_writer::expect_from(std::uint64_t seq) {
@@ -364,18 +386,22 @@ void journal_writer::expect_from(std::uint64_t seq) {
 void journal_writer::append_in_order(const event& e) {
   std::unique_lock lock{mu_};
   admit(e);
-  wait_for_space(lock);
+  if (fill_.size() >= buffer_bytes)
+    write_fill(lock, false);
+  report_error(lock);
 }
 
 std::uint64_t journal_writer::append_delivery(delivery& d) {
-  // One lock for the whole delivery: the writer thread only takes it between writes.
+  // One lock for the whole delivery.
   std::unique_lock lock{mu_};
   std::uint64_t oldest = std::numeric_limits<std::uint64_t>::max();
   d.consume([&](const event& e) {
     oldest = std::min(oldest, e.sequence());
     admit(e);
-    wait_for_space(lock);
+    if (fill_.size() >= buffer_bytes)
+      write_fill(lock, false);
   });
+  report_error(lock);
   return oldest;
 }
 
@@ -397,18 +423,6 @@ void journal_writer::admit(const event& e) {
   held_.push(e);
   stats_.max_held = std::max<std::uint64_t>(stats_.max_held, held_.size());
   release_held(false);
-}
-
-void journal_writer::wait_for_space(std::unique_lock<std::mutex>& lock) {
-  if (fill_.size() < buffer_bytes || !error_.empty())
-    return;
-  // Full: the writer thread takes it when it is done with the other buffer. Until then the
-  // subscriber waits, and the bus's back-pressure holds the publishers: no event is lost.
-  if (writer_idle_)
-    work_cv_.notify_one();
-  else
-    ++stats_.waits;
-  space_cv_.wait(lock, [&] { return fill_.size() < buffer_bytes || !error_.empty() || stopping_; });
 }
 
 void journal_writer::release_held(bool all) {
@@ -442,41 +456,52 @@ void journal_writer::write_record(const event& e) {
 bool journal_writer::flush(std::uint64_t lag) {
   std::unique_lock lock{mu_};
   stats_.max_lag_events = std::max(stats_.max_lag_events, lag);
-  if (fill_.empty() && writer_idle_ && error_.empty() && on_durable_ && cfg_.fsync == fsync_policy::every_batch) {
-    // Nothing to write and nothing being written: the batch was of types not journaled.
+  if (fill_.empty() && !written_since_sync_ && !want_sync_ && !syncing_ && error_.empty() && on_durable_
+      && cfg_.fsync == fsync_policy::every_batch) {
+    // Nothing buffered, and every buffer written is synced: the batch was of types not journaled.
     const auto through = next_seq_ - 1;
     lock.unlock();
     on_durable_(through);
     return true;
   }
-  if (closed_ || !error_.empty() || fill_.empty())
+  return error_.empty();
+}
+
+bool journal_writer::pending() const {
+  std::lock_guard guard{mu_};
+  return !fill_.empty() && error_.empty() && !closed_;
+}
+
+bool journal_writer::write_pending() {
+  std::unique_lock lock{mu_};
+  if (closed_)
     return error_.empty();
-  // Only a sleeping thread is woken (a lingering or busy one takes fill_ when it is done): no
-  // wake-up per delivery.
-  want_flush_ = true;
-  if (writer_asleep_)
-    work_cv_.notify_one();
-  return true;
+  write_fill(lock, false);
+  const bool ok = error_.empty();
+  report_error(lock);
+  return ok;
 }
 
 bool journal_writer::close() {
-  {
-    std::lock_guard guard{mu_};
-    if (closed_)
-      return error_.empty();
-    release_held(true);
-    closed_ = true;
-    stopping_ = true;
+  std::unique_lock lock{mu_};
+  if (closed_)
+    return error_.empty();
+  release_held(true);
+  closed_ = true;
+  stopping_ = true;
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) {
+    lock.unlock();
+    sync_thread_.join();
+    lock.lock();
   }
-  work_cv_.notify_all();
-  space_cv_.notify_all();
-  if (thread_.joinable())
-    thread_.join();
+  write_fill(lock, true);
   if (fd_ >= 0)
     ::close(fd_);
   fd_ = -1;
-  std::lock_guard guard{mu_};
-  return error_.empty();
+  const bool ok = error_.empty();
+  report_error(lock);
+  return ok;
 }
 
 journal_stats journal_writer::stats() const {
@@ -494,13 +519,31 @@ std::string journal_writer::error() const {
 
 namespace {
 
-caf::behavior journal_actor(caf::event_based_actor* /*self*/, std::shared_ptr<journal_writer> w, bus* b) {
-  return {[w, b](delivery& d) {
-    const auto oldest = w->append_delivery(d);
-    const auto admitted = b->published();
-    const auto lag = oldest <= admitted ? admitted - oldest : 0;
-    w->flush(lag); // a failure is reported by the writer thread (on_error)
-  }};
+using linger_atom = caf::atom_constant<caf::atom("jlinger")>;
+
+caf::behavior journal_actor(caf::event_based_actor* self, std::shared_ptr<journal_writer> w, bus* b) {
+  // One linger timer at a time: set by the first batch left in the buffer, and again after it
+  // fires while records wait (a full buffer is written at once, in append_delivery). Not in
+  // deterministic mode, where a timer would move virtual time: the runner's driver writes what
+  // waits (write_pending) between its steps.
+  auto timer_set = std::make_shared<bool>(w->config().deterministic);
+  auto arm = [self, w, timer_set] {
+    if (!*timer_set && w->pending()) {
+      *timer_set = true;
+      self->delayed_send(self, journal_writer::linger, linger_atom::value);
+    }
+  };
+  return {[w, b, arm](delivery& d) {
+            const auto oldest = w->append_delivery(d);
+            const auto admitted = b->published();
+            const auto lag = oldest <= admitted ? admitted - oldest : 0;
+            w->flush(lag); // a failure is reported by on_error
+            arm();
+          },
+          [w, timer_set](linger_atom) {
+            *timer_set = false;
+            w->write_pending();
+          }};
 }
 
 } // namespace
@@ -510,8 +553,9 @@ caf::actor spawn_journal(caf::actor_system& sys, bus& b, std::shared_ptr<journal
   auto* writer = w.get();
   writer->on_error(std::move(on_error));
   write_ahead = write_ahead && writer->config().fsync == fsync_policy::every_batch;
-  // Scheduled, not detached: it only encodes (the writer thread does the I/O), so it needs no
-  // thread of its own; it blocks a worker only while both buffers are full.
+  // Scheduled, not detached: write(2) to the page cache takes about the time encoding the buffer
+  // did, fsync runs on the writer's own thread, and a detached actor costs a thread wake-up per
+  // delivery when it sleeps (bench/README.md, the journal).
   auto a = sys.spawn(journal_actor, std::move(w), &b);
   // Every type, whatever the journal keeps: admission order needs every sequence number.
   for (auto t : all_event_types)

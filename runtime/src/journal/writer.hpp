@@ -1,15 +1,17 @@
 // The journal writer: appends the events a bus admits (of the chosen types) to segment files
-// (libra/journal_format.hpp). Two sides, so that disk never stalls the bus:
-// - the subscriber side, a scheduled CAF actor fed like any other subscriber, puts events back in
-//   admission order (append_in_order) and encodes them into a fill buffer (append);
-// - a writer thread of its own takes the whole fill buffer whenever it is free (double buffering:
-//   one buffer fills while the other is written), writes it with write(2) and fsyncs as the policy
-//   says. It takes the buffer when it reaches buffer_bytes, or `linger` after the first record
-//   of a batch: one wake-up and one write(2) per buffer on a busy bus, not one per delivery.
-// No event is lost: when the thread is still writing one buffer and the other is full, the
-// subscriber waits for it, its credit window stays full and the bus's back-pressure applies (the
-// broker holds the backlog within bus.capacity, then publishers see a full bus).
-// Member functions are thread-safe (one mutex; no disk I/O is done under it).
+// (libra/journal_format.hpp). It runs on the journal's subscriber, a CAF actor fed like any other
+// subscriber: the subscriber puts events back in admission order (append_in_order), encodes them
+// into a fill buffer (append) and, when it holds buffer_bytes, writes it with write(2) (to the
+// page cache: about the time encoding it took); a buffer not full is written `linger` after its
+// first record (write_pending(), on a timer of the actor's). One thread encodes and writes, so
+// the buffer stays in its cache: handing it to a writer thread on another core made every byte
+// cross cores twice and cost 0.5-0.6 of the writer's rate (bench/README.md, the journal).
+// fsync, which takes the disk's time, runs on a thread of its own (with an fsync policy): it
+// syncs after the writes and confirms them durable (on_durable), while the subscriber goes on.
+// No event is lost: while the subscriber writes, its credit window fills and the bus's
+// back-pressure applies (the broker holds the backlog within bus.capacity, then publishers see a
+// full bus).
+// Member functions are thread-safe (one mutex, held during write(2), never during fsync).
 #pragma once
 
 #include "codec.hpp"
@@ -43,8 +45,7 @@ struct journal_stats {
   std::uint64_t fsyncs = 0;
   std::uint64_t max_lag_events = 0;
   std::uint64_t max_held = 0; ///< most events held back to restore admission order
-  std::uint64_t writes = 0;   ///< buffers handed to the writer thread and written
-  std::uint64_t waits = 0;    ///< times the subscriber waited for the writer thread (back-pressure)
+  std::uint64_t writes = 0;   ///< buffers written (write(2) calls, but for segment ends)
   double busy_s = 0;          ///< time in write(2) and fsync(2)
   double open_s = 0;          ///< time since the writer opened
   [[nodiscard]] double mb_per_s() const noexcept { return busy_s > 0 ? static_cast<double>(bytes) / 1e6 / busy_s : 0; }
@@ -66,8 +67,8 @@ public:
   journal_writer& operator=(const journal_writer&) = delete;
   ~journal_writer();
 
-  /// Encodes e into the fill buffer now, whatever its type and sequence; waits while the buffer
-  /// is full and the writer thread still writes the other one.
+  /// Encodes e into the fill buffer now, whatever its type and sequence; writes the buffer when
+  /// it is full.
   void append(const event& e);
   /// append() for each of events, under one lock (as append_delivery() takes one per delivery).
   void append(std::span<const event> events);
@@ -82,24 +83,29 @@ public:
   void expect_from(std::uint64_t seq);
   /// Most events append_in_order() holds back before it gives up on a missing number.
   static constexpr std::size_t max_held = std::size_t{1} << 20;
-  /// The end of a batch: hands the fill buffer to the writer thread if it is idle (which writes
-  /// it, then fsyncs as the policy says), without waiting; lag is the batch's writer lag in
-  /// events. False once a write failed (error() says which; later records are not written).
+  /// The end of a batch; lag is its writer lag in events. With fsync every_batch and nothing
+  /// buffered (a batch of types not journaled), confirms it durable (on_durable) at once. False
+  /// once a write failed (error() says which; later records are not written).
   bool flush(std::uint64_t lag = 0);
-  /// Writes out everything appended, fsyncs (unless the policy is none), ends the writer thread
-  /// and closes; idempotent. False on an error.
+  /// True while records wait in the fill buffer: write_pending() is due `linger` later.
+  [[nodiscard]] bool pending() const;
+  /// Writes what the fill buffer holds, then fsyncs as the policy says (every_batch: always) and
+  /// confirms it durable (on_durable). False on an error.
+  bool write_pending();
+  /// Writes out everything appended, fsyncs (unless the policy is none) and closes; idempotent.
+  /// False on an error.
   bool close();
-  /// Called once, from the writer thread, when a write or fsync fails (with error()).
+  /// Called once, from the thread whose write or fsync failed (the subscriber's, or the fsync
+  /// thread), after it released the writer's lock (with error()).
   void on_error(std::function<void(const std::string&)> f);
-  /// With fsync every_batch: called (from the writer thread, or the subscriber's in flush())
-  /// with the highest sequence number up to which every event is on disk and synced, or was not
-  /// of a journaled type: the bus's write-ahead confirmation (bus::write_ahead).
+  /// With fsync every_batch: called (from the fsync thread, or the subscriber's in flush()) with
+  /// the highest sequence number up to which every event is on disk and synced, or was not of a
+  /// journaled type: the bus's write-ahead confirmation (bus::write_ahead).
   void on_durable(std::function<void(std::uint64_t)> f);
-  /// Bytes at which the fill buffer is handed over (and the subscriber waits if the other buffer
-  /// is still being written).
+  /// Bytes at which the fill buffer is written.
   static constexpr std::size_t buffer_bytes = std::size_t{256} << 10;
-  /// How long the writer thread lets a buffer fill before it writes what it has: the most a
-  /// record waits for write(2) (and, with fsync every_batch, for its fsync) on a quiet bus.
+  /// How long a buffer not full waits for more records before it is written: the most a record
+  /// waits for write(2) (and, with fsync every_batch, for its fsync) on a quiet bus.
   static constexpr std::chrono::milliseconds linger{1};
 
   [[nodiscard]] journal_stats stats() const;
@@ -112,23 +118,27 @@ public:
   [[nodiscard]] const trace_id& run_id() const noexcept { return run_; }
 
 private:
+  // Called with mu_ held; write_fill() releases it around on_durable, report_error() for good.
   void recover();
   void write_record(const event& e);
   void release_held(bool all);
   void admit(const event& e);
-  void wait_for_space(std::unique_lock<std::mutex>& lock);
-  // The writer thread's side (and the constructor's, before it starts): no lock held.
-  void run();
-  bool write_out(const std::vector<std::byte>& out, const std::vector<std::size_t>& cuts, bool sync_after);
-  void open_segment();
+  bool write_fill(std::unique_lock<std::mutex>& lock, bool final);
+  void open_segment(std::unique_lock<std::mutex>* lock = nullptr);
   bool write_range(const std::byte* p, std::size_t n);
   bool sync();
+  void sync_loop();
   void fail(const std::string& what);
+  void report_error(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // the writer thread waits for a buffer
-  std::condition_variable space_cv_; // the subscriber waits for the writer thread
-  std::thread thread_;
+  std::condition_variable sync_cv_;   // the fsync thread waits for work, a segment's end for it
+  std::thread sync_thread_;           // with an fsync policy
+  bool want_sync_ = false;            // a write is waiting for its fsync
+  bool syncing_ = false;              // the fsync thread is in fdatasync (on fd_)
+  bool written_since_sync_ = false;   // bytes written since the last fsync began
+  std::uint64_t written_through_ = 0; // every number up to it is written, or not journaled
+  bool stopping_ = false;
   std::function<void(const std::string&)> on_error_;
   std::function<void(std::uint64_t)> on_durable_;
   journal_config cfg_;
@@ -138,15 +148,12 @@ private:
   std::filesystem::path segment_path_;
   std::uint32_t next_file_ = 1;
   std::uint32_t run_index_ = 0;
-  std::uint64_t segment_size_ = 0;    // bytes written to the current segment (writer thread)
-  std::vector<std::byte> fill_;       // encoded records waiting for the writer thread
+  std::uint64_t segment_size_ = 0;    // bytes written to the current segment
+  byte_buffer fill_;                  // encoded records not written yet
   std::vector<std::size_t> cuts_;     // offsets in fill_ after which a new segment starts
   std::uint64_t fill_records_ = 0;    // records in fill_
   std::uint64_t encoded_segment_ = 0; // the current segment's size once fill_ is written
-  bool want_flush_ = false;           // a batch ended: write fill_ even if not full
-  bool writer_idle_ = false;          // waiting (asleep or lingering), not writing
-  bool writer_asleep_ = false;        // waiting for a first record
-  bool stopping_ = false;
+  bool error_reported_ = false;
   journal_stats stats_;
   struct later_first {
     bool operator()(const event& a, const event& b) const noexcept { return a.sequence() > b.sequence(); }
@@ -161,8 +168,8 @@ private:
   bool closed_ = false;
 };
 
-/// Spawns the writer's actor (scheduled; the writer thread does the I/O) and subscribes it to b
-/// for every type. on_error is called once, from the writer thread, when a write fails. With
+/// Spawns the writer's actor (detached: it does the I/O) and subscribes it to b for every type.
+/// on_error is called once, from the actor's thread, when a write fails. With
 /// write_ahead (fsync every_batch, not in deterministic mode, where only the driver's thread may
 /// touch the broker), the bus hands an event to the other subscribers only once it is on disk
 /// and synced: nothing a handler saw is missing from the journal after a kill.
