@@ -12,6 +12,10 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -454,4 +458,51 @@ TEST_CASE("nodes: a type subscribed after the link is up starts crossing, unsubs
     REQUIRE(a.b.publish(netlink_signal(n++, "a")));
   REQUIRE(a.b.wait_idle(std::chrono::seconds{10}));
   CHECK(a.nd->stats().at(0).sent == sent);
+}
+
+TEST_CASE("nodes: a hello whose sender CAF cannot name (its connection gone) is ignored, the links go on", "[net]") {
+  // A hello that reaches a node actor with no sender handle (CAF makes none when the sender's
+  // connection ended as the message came) was passed on to the link, whose monitor() of the null
+  // handle crashed the process when the link had no peer yet. An anonymous hello from a third
+  // actor system, before A is up, is such a message.
+  using namespace libra;
+  using namespace libra::testing;
+  const auto net = netlink_spec(8);
+  netlink_side a{net, "a"};
+  netlink_side b{net, "b"};
+  netlink_closing closing{a, b};
+  b.make_node(0, std::array<std::size_t, event_type_count>{});
+  REQUIRE_FALSE(b.nd->listen().has_value());
+  {
+    caf::actor_system_config cfg;
+    configure_system(cfg, 1);
+    cfg.load<caf::io::middleman>();
+    caf::actor_system stranger{cfg};
+    auto node_b = stranger.middleman().remote_actor(net.nodes.at(1).host, net.nodes.at(1).port);
+    REQUIRE(node_b);
+    using hello_atom = caf::atom_constant<caf::atom("lhello")>; // net/node.cpp's
+    caf::anon_send(*node_b, hello_atom::value, std::string{"a"}, std::uint32_t{0});
+    // A request behind it on the same connection: once it is answered (an error: the node
+    // actor has no handler for it), the hello was handled.
+    using probe_atom = caf::atom_constant<caf::atom("probe")>;
+    caf::scoped_actor self{stranger};
+    bool answered = false;
+    self->request(*node_b, std::chrono::seconds{10}, probe_atom::value)
+      .receive([&] { answered = true; }, [&](const caf::error&) { answered = true; });
+    REQUIRE(answered);
+  }
+  // B still runs, and A's link to it comes up and delivers.
+  a.make_node(0, std::array<std::size_t, event_type_count>{});
+  REQUIRE_FALSE(a.nd->listen().has_value());
+  auto never = [] { return false; };
+  auto b_up = std::async(std::launch::async, [&] { return b.nd->wait_connected(never); });
+  REQUIRE(a.nd->wait_connected(never));
+  REQUIRE(b_up.get());
+  auto got = std::make_shared<std::atomic<std::uint64_t>>(0);
+  b.b.subscribe(event_type::signal, [got](const event&) { got->fetch_add(1); });
+  std::int64_t n = 0;
+  REQUIRE(eventually([&] {
+    (void)a.b.publish(netlink_signal(n++, "a"));
+    return got->load() > 0;
+  }));
 }

@@ -612,6 +612,8 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
           });
     },
     [self, s](peer_hello_atom, std::uint32_t wants, const caf::actor& remote) {
+      if (!remote)
+        return; // a peer link that is gone already (see the node actor's hello handler)
       if (!s->remote_link) {
         s->remote_link = remote;
         self->monitor(remote);
@@ -632,6 +634,8 @@ caf::behavior link_actor(caf::event_based_actor* self, link_ptr s) {
       flush(self, *s);
     },
     [self, s](hello_ack_atom) {
+      if (self->current_sender() == nullptr)
+        return; // from a peer link that is gone already
       if (!s->remote_link) {
         s->remote_link = caf::actor_cast<caf::actor>(self->current_sender());
         self->monitor(s->remote_link);
@@ -773,6 +777,12 @@ caf::behavior node_actor(caf::event_based_actor* self, std::shared_ptr<node_stat
     self->delayed_send(self, watch_interval, watch_atom::value);
   return {
     [self, st](hello_atom, const std::string& from, std::uint32_t wants) {
+      if (self->current_sender() == nullptr) {
+        // CAF could not make a proxy for the sender: its connection ended as the hello came (the
+        // peer dials again). Its null handle, passed on, crashed the link (monitor of nothing).
+        st->log->info("hello from node '{}', whose connection already ended: ignored", from);
+        return;
+      }
       for (const auto& l : st->links)
         if (l->peer == from) {
           self->send(caf::actor_cast<caf::actor>(l->actor), peer_hello_atom::value, wants,
