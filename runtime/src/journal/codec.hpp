@@ -53,7 +53,6 @@ public:
   void reserve(std::size_t n);
   void clear() noexcept { size_ = 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] const std::byte* data() const noexcept { return data_.get(); }
 

@@ -93,6 +93,10 @@ bool segment_reader::valid_record_after(std::uint64_t at) const noexcept {
   return false;
 }
 
+bool segment_reader::zeros_from(std::uint64_t at) const noexcept {
+  return std::all_of(data_ + at, data_ + size_, [](std::byte b) { return b == std::byte{0}; });
+}
+
 segment_reader::status segment_reader::next(record& out) {
   if (!opened_)
     return fail(status::corrupt, 0, problem_.what);
@@ -106,7 +110,7 @@ segment_reader::status segment_reader::next(record& out) {
   const auto len = load_u32(data_ + at);
   if (len < jf::min_body_size || len > jf::max_body_size) {
     // A run of zeros to the end is a torn tail too (a file extended but not written).
-    const bool zeros = std::all_of(data_ + at, data_ + size_, [](std::byte b) { return b == std::byte{0}; });
+    const bool zeros = zeros_from(at);
     return fail(zeros ? status::torn_tail : status::corrupt, at,
                 fmt::format("{}record length {} is out of range [{}, {}]", zeros ? "torn tail: " : "", len,
                             jf::min_body_size, jf::max_body_size));
@@ -121,9 +125,9 @@ segment_reader::status segment_reader::next(record& out) {
   const std::span<const std::byte> body{data_ + at + jf::record_header_size, len};
   const auto end = at + jf::record_header_size + len;
   if (body_checksum(body) != load_u64(data_ + at + 4)) {
-    // The last record, or one followed by zeros only (space a killed writer had reserved): a
-    // record cut short.
-    const bool torn = std::all_of(data_ + end, data_ + size_, [](std::byte b) { return b == std::byte{0}; });
+    // The last record, or one followed by zeros only (a file whose size a crash made durable
+    // before its data): a record cut short.
+    const bool torn = zeros_from(end);
     return fail(torn ? status::torn_tail : status::corrupt, at,
                 fmt::format("{}checksum mismatch in a record of {} bytes", torn ? "torn tail: " : "",
                             len + jf::record_header_size));

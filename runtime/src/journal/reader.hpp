@@ -62,6 +62,8 @@ private:
   status fail(status s, std::uint64_t at, std::string what);
   [[nodiscard]] bool whole_record_at(std::uint64_t at) const noexcept;
   [[nodiscard]] bool valid_record_after(std::uint64_t at) const noexcept;
+  /// Only zero bytes from at to the end of the file (space extended but never written).
+  [[nodiscard]] bool zeros_from(std::uint64_t at) const noexcept;
 
   std::filesystem::path path_;
   const std::byte* data_ = nullptr;

@@ -297,14 +297,16 @@ bool journal_writer::write_fill(std::unique_lock<std::mutex>& lock, bool final) 
     }
   }
   ok = ok && write_range(fill_.data() + at, fill_.size() - at);
-  if (ok) // the records on disk: a failed write leaves none of its buffer's (it is cut back)
+  if (ok) {
+    // The records on disk (a failed write leaves none of its buffer's: it is cut back). fill_
+    // held every journaled number below next_seq_ not written before.
     stats_.records += fill_records_;
+    written_through_ = next_seq_ - 1;
+  }
   if (!fill_.empty()) {
     ++stats_.writes;
     written_since_sync_ = true;
   }
-  if (ok) // fill_ held every journaled number below next_seq_ not written before
-    written_through_ = next_seq_ - 1;
   fill_.clear();
   cuts_.clear();
   fill_records_ = 0;

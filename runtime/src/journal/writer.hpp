@@ -11,7 +11,8 @@
 // No event is lost: while the subscriber writes, its credit window fills and the bus's
 // back-pressure applies (the broker holds the backlog within bus.capacity, then publishers see a
 // full bus).
-// Member functions are thread-safe (one mutex, held during write(2), never during fsync).
+// Member functions are thread-safe (one mutex, held during write(2) and a segment end's fsync,
+// never during the fsync thread's).
 #pragma once
 
 #include "codec.hpp"
