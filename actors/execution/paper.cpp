@@ -1,6 +1,7 @@
 // execution.paper: a simulated venue. Keeps the recent quotes per instrument from TICKs. An
 // approved intent (a libra::event of type ORDER_NEW, status pending, sent directly by risk) is
-// rejected by the venue (ORDER_REJECTED, reason no_market) when the instrument has no quote yet;
+// rejected by the venue (ORDER_REJECTED, reason no_market) when the instrument has no quote (see
+// quote_wait_ms below);
 // otherwise it gets a venue order id and is accepted (ORDER_NEW, status accepted), then a market
 // order fills in full at the ask (buy) or bid (sell) with fee = notional x fee_rate
 // (ORDER_FILLED). Only market orders are supported: other types are rejected (venue_rejected).
@@ -13,9 +14,11 @@
 // replay's fills, PnL and risk decisions the same on every run. When the venue has not yet read
 // a quote that late (its stream lags), the order waits for it. The fill carries the intent's
 // event time.
-// Before the venue has read any tick at all, an intent waits for its tick stream to start
-// (up to quote_wait_ms of wall time, then no_market): in a distributed topology the intent and the
-// ticks come over different links, and the first intent can overtake every tick that caused it.
+// Before the venue has read any quote of its instrument, an intent waits for the first one (up to
+// quote_wait_ms of wall time, then no_market): the intent and the ticks come by different paths
+// (risk sends it directly; in a distributed topology over another link), and the first intent of
+// an instrument can overtake every tick of it that caused it, even when other instruments' ticks
+// have come.
 // With latency_ms > 0 the fill happens that many milliseconds of wall time later (delayed_send),
 // at the latest quote of that moment, stamped intent time + latency: a live-trading model, not
 // reproducible in a fast replay.
@@ -26,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <string>
@@ -67,13 +71,21 @@ struct paper {
         m.waiting.pop_front();
         fill_order(ctx, acc, m.quotes.at(acc.time()), acc.time());
       }
+      release_first_quote(ctx, t.instrument);
     }
-    stream_started = true;
-    while (!before_stream.empty()) {
-      const auto intent = std::move(before_stream.front());
-      before_stream.pop_front();
+  }
+
+  /// The first quote of an instrument came: decides its intents that waited for it, oldest first.
+  void release_first_quote(context& ctx, const instrument_id& instrument) {
+    if (before_quote.empty())
+      return;
+    std::deque<event> rest;
+    std::deque<event> ready;
+    for (auto& intent : before_quote)
+      (intent.get<order>().instrument == instrument ? ready : rest).push_back(std::move(intent));
+    before_quote = std::move(rest);
+    for (const auto& intent : ready)
       decide(ctx, intent);
-    }
   }
 
   /// An approved intent, sent by risk.
@@ -83,8 +95,8 @@ struct paper {
       ctx.log().warn("ignored a direct event that is not an order intent: {}", to_string(intent));
       return;
     }
-    if (!stream_started && quote_wait_ms > 0) {
-      before_stream.push_back(intent);
+    if (quote_wait_ms > 0 && !markets.contains(in->instrument)) {
+      before_quote.push_back(intent);
       ctx.self()->delayed_send(ctx.self(), std::chrono::milliseconds{quote_wait_ms}, quote_wait_atom::value,
                                intent.span_id().value);
       return;
@@ -121,11 +133,13 @@ struct paper {
               fill_order(ctx, acc, m.quotes.latest(), acc.time() + std::chrono::milliseconds{latency_ms});
             },
             [this, &ctx](quote_wait_atom, std::uint64_t span) {
-              // Its wait is over and no tick came: decided now (no_market). Timers fire in the
-              // order they were set, so it is the oldest waiting, if a tick has not released it.
-              if (!before_stream.empty() && before_stream.front().span_id().value == span) {
-                const auto intent = std::move(before_stream.front());
-                before_stream.pop_front();
+              // Its wait is over and no quote of its instrument came: decided now (no_market),
+              // unless a quote released it already.
+              auto it = std::find_if(before_quote.begin(), before_quote.end(),
+                                     [span](const event& e) { return e.span_id().value == span; });
+              if (it != before_quote.end()) {
+                const auto intent = std::move(*it);
+                before_quote.erase(it);
                 decide(ctx, intent);
               }
             }};
@@ -162,8 +176,8 @@ struct paper {
     ctx.report().summary({fmt::format(
       "{:<18} accepted {}, filled {}, rejected {}{}, fees {}{}", ctx.name(), accepted, filled, rejected,
       reasons.empty() ? "" : " (" + reasons + ")", fees.to_string(),
-      before_stream.empty() ? std::string{}
-                            : fmt::format(", {} intents unanswered (no tick came)", before_stream.size()))});
+      before_quote.empty() ? std::string{}
+                           : fmt::format(", {} intents unanswered (no quote came)", before_quote.size()))});
     ctx.log().info("venue summary: accepted={} filled={} rejected={} fees={} unpublished={}", accepted, filled,
                    rejected, fees.to_string(), ctx.unpublished());
   }
@@ -171,8 +185,7 @@ struct paper {
   double fee_rate;
   std::int64_t latency_ms;
   std::int64_t quote_wait_ms;
-  bool stream_started = false;     // a tick was read
-  std::deque<event> before_stream; // intents that came before any tick, oldest first
+  std::deque<event> before_quote; // intents that came before any quote of their instrument, oldest first
   std::map<instrument_id, market> markets;
   std::uint64_t next_id = 1;
   std::uint64_t accepted = 0;

@@ -35,7 +35,7 @@ TEST_CASE("paper fee is notional x rate, exact in fixed point", "[actors][execut
 }
 
 TEST_CASE_METHOD(trading_fixture, "paper rejects an intent without a quote (no_market)", "[actors][execution]") {
-  spawn("execution.paper", "venue", "{}");
+  spawn("execution.paper", "venue", "{quote_wait_ms: 0}"); // no wait for a first quote
   start();
   publish(quote("1.30000", "1.30010", "GBP/USD")); // another instrument's quote does not help
   run_until_idle();
@@ -52,12 +52,19 @@ TEST_CASE_METHOD(trading_fixture, "paper rejects an intent without a quote (no_m
   CHECK(o.client_id == client_order_id{7});
 }
 
-TEST_CASE_METHOD(trading_fixture, "paper: an intent before any tick waits for the tick stream to start",
+TEST_CASE_METHOD(trading_fixture, "paper: an intent before any quote of its instrument waits for the first one",
                  "[actors][execution]") {
-  // In a distributed topology the intent comes over another link than the ticks, and can overtake
-  // every tick that caused it: the venue waits for its stream rather than answer no_market.
+  // The intent comes by another path than the ticks (directly from risk, in a distributed topology
+  // over another link), and can overtake every tick of its instrument that caused it: the venue
+  // waits for that instrument's first quote rather than answer no_market.
   spawn("execution.paper", "venue", "{fee_rate: 0, quote_wait_ms: 500}");
   start();
+  const bool other_first = GENERATE(false, true);
+  CAPTURE(other_first);
+  if (other_first) { // another instrument's quotes came first: they release nothing
+    publish(quote("1.30000", "1.30010", "GBP/USD", t0 - 1s));
+    run_until_idle();
+  }
   const auto in = intent(side::buy, "1000", 3);
   send("venue", in);
   run_until_idle();
@@ -65,8 +72,13 @@ TEST_CASE_METHOD(trading_fixture, "paper: an intent before any tick waits for th
     return published({event_type::order_new, event_type::order_rejected, event_type::order_filled});
   };
   CHECK(orders().empty());
+  if (other_first) {
+    publish(quote("1.30001", "1.30011", "GBP/USD", t0 + 1s));
+    run_until_idle();
+    CHECK(orders().empty());
+  }
 
-  SECTION("the first tick releases it: filled at the quote in force at its time") {
+  SECTION("its instrument's first quote releases it: filled at the quote in force at its time") {
     publish(quote("1.10000", "1.10010", "EUR/USD", t0 - 1s)); // in force at t0
     publish(quote("1.20000", "1.20010", "EUR/USD", t0 + 1s)); // later: not its price
     run_until_idle();
