@@ -1,7 +1,10 @@
 // libra-bench-conflation: a slow subscriber that conflates by instrument under a tick flood.
 //
 // One publisher thread publishes N ticks round-robin over --instruments instruments as fast as
-// the bus takes them (a flood: retried when the bus is full). Variants, interleaved trial by
+// the bus takes them (a flood: retried when the bus is full), or paced at each of --rates ticks/s
+// (0: as fast; the case is 1M ticks/s, where "does not drop" means the counting
+// subscriber still gets every tick at the offered rate: x A ~ 1), in bursts of 100 with the
+// publisher asleep in between. Variants, interleaved trial by
 // trial in one actor system (configure_system(cfg, 2)), each with its own bus at the defaults:
 //   A  one counting subscriber ("the others"): the bus's throughput alone.
 //   B  the same counting subscriber plus a slow one (--handler-us, 10 us: 100k ticks/s) subscribed
@@ -44,6 +47,7 @@ struct options {
   std::size_t trials = 5;
   std::size_t instruments = 100;
   double handler_us = 10;
+  std::vector<double> rates{0}; // ticks/s; 0: as fast as the bus takes them
   bool plain = true;
   bool quick = false;
   double timeout_s = 120;
@@ -51,6 +55,9 @@ struct options {
 };
 
 enum class kind { alone, busy, conflating, plain };
+
+/// Ticks per burst of a paced run (--rates > 0).
+constexpr std::size_t pace_burst = 100;
 
 using spin_atom = caf::atom_constant<caf::atom("spin")>;
 
@@ -108,7 +115,7 @@ struct slow_probe {
   std::atomic<bool> flooding{false}; // samples count only while the publisher is still publishing
 };
 
-trial run_trial(caf::actor_system& sys, kind how, const std::vector<event>& flood, const options& opt) {
+trial run_trial(caf::actor_system& sys, kind how, const std::vector<event>& flood, const options& opt, double rate) {
   const auto n = flood.size();
   bus_config cfg;
   cfg.name = "bench.conflation";
@@ -159,10 +166,18 @@ trial run_trial(caf::actor_system& sys, kind how, const std::vector<event>& floo
     bench_clock::now()
     + std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(opt.timeout_s));
   probe->flooding.store(true);
+  const double period_ns = rate > 0 ? 1e9 / rate : 0;
   const auto t0 = bench_clock::now();
   for (std::size_t i = 0; i < n; ++i) {
+    if (period_ns > 0 && i % pace_burst == 0) {
+      // Paced: a burst of pace_burst ticks every pace_burst periods (as a feed delivers them), and
+      // the publisher sleeps in between, so that it does not keep a CPU busy spinning.
+      const auto due = t0 + std::chrono::nanoseconds{static_cast<std::int64_t>(static_cast<double>(i) * period_ns)};
+      std::this_thread::sleep_until(due);
+    }
+    const auto now = bench_clock::now();
     // Before the publish: the bus's hand-off (release/acquire) makes it visible to the handler.
-    probe->published_at[i].store(bench_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    probe->published_at[i].store(now.time_since_epoch().count(), std::memory_order_relaxed);
     while (!pub.publish(flood[i])) {
       if (bench_clock::now() > deadline)
         throw bench_failure(fmt::format("{}: publish {} refused until the timeout", name_of(how), i));
@@ -208,6 +223,9 @@ int main(int argc, char** argv) {
   app.add_option("--trials", opt.trials, "trials per variant")->check(CLI::PositiveNumber);
   app.add_option("--instruments", opt.instruments, "instruments the ticks cycle through")->check(CLI::PositiveNumber);
   app.add_option("--handler-us", opt.handler_us, "the slow subscriber's work per tick, us")->check(CLI::PositiveNumber);
+  app.add_option("--rates", opt.rates, "publish rates, ticks/s (0: as fast as the bus takes them)")
+    ->delimiter(',')
+    ->check(CLI::NonNegativeNumber);
   app.add_flag("!--no-plain", opt.plain, "skip C (the slow subscriber without conflation)");
   const bench_cli cli{app, opt.quick, opt.json, "50k ticks, 2 trials"};
   app.add_option("--timeout", opt.timeout_s, "seconds before a trial counts as hung")->check(CLI::PositiveNumber);
@@ -223,15 +241,17 @@ int main(int argc, char** argv) {
   std::vector<kind> kinds{kind::alone, kind::busy, kind::conflating};
   if (opt.plain)
     kinds.push_back(kind::plain);
-  std::vector<std::vector<trial>> trials(kinds.size());
+  // trials[rate][variant]
+  std::vector<std::vector<std::vector<trial>>> trials(opt.rates.size(), std::vector<std::vector<trial>>(kinds.size()));
   try {
     for (auto k : kinds) // warm-up, not recorded
-      (void)run_trial(sys, k, flood, opt);
+      (void)run_trial(sys, k, flood, opt, opt.rates.front());
     for (std::size_t r = 0; r < opt.trials; ++r) {
-      for (std::size_t i = 0; i < kinds.size(); ++i) {
-        const auto v = r % 2 == 0 ? i : kinds.size() - 1 - i;
-        trials[v].push_back(run_trial(sys, kinds[v], flood, opt));
-      }
+      for (std::size_t ri = 0; ri < opt.rates.size(); ++ri)
+        for (std::size_t i = 0; i < kinds.size(); ++i) {
+          const auto v = r % 2 == 0 ? i : kinds.size() - 1 - i;
+          trials[ri][v].push_back(run_trial(sys, kinds[v], flood, opt, opt.rates[ri]));
+        }
       fmt::print(stderr, "conflation: round {}/{} done\n", r + 1, opt.trials);
     }
   } catch (const bench_failure& e) {
@@ -240,16 +260,6 @@ int main(int argc, char** argv) {
   }
 
   print_header("libra-bench-conflation", env);
-  fmt::print("{} ticks round-robin over {} instruments, published as fast as the bus takes them; a counting "
-             "subscriber, and (B, C) a slow subscriber spending {} us per tick; {} trials per variant, "
-             "interleaved; bus at the defaults.\n\n",
-             opt.events, opt.instruments, opt.handler_us, opt.trials);
-  fmt::print(
-    "| variant | counting subscriber, median Mev/s | x A (median of per-round) | publisher, median Mev/s | "
-    "slow handler calls, median | conflated, median | slow, during the flood: newer ticks of its instrument already "
-    "published at handler start, p50 / p90 / p99 / max | ticks of one instrument per handler call at that "
-    "rate | slow, during the flood: age at handler start p50 / p90 / p99 us |\n");
-  fmt::print("|---|---|---|---|---|---|---|---|---|\n");
   std::string json;
   libra::json_writer jw{json};
   begin_results(jw, "libra-bench-conflation", env);
@@ -257,54 +267,73 @@ int main(int argc, char** argv) {
     .field("instruments", opt.instruments)
     .field("handler_us", opt.handler_us)
     .field("trials", opt.trials)
-    .key("variants")
+    .key("runs")
     .begin_array();
-  for (std::size_t v = 0; v < kinds.size(); ++v) {
-    std::vector<double> rate;
-    std::vector<double> ratio;
-    std::vector<double> pub_rate;
-    std::vector<double> calls;
-    std::vector<double> conflated;
-    std::vector<std::int64_t> behind;
-    std::vector<std::int64_t> age;
-    for (std::size_t r = 0; r < trials[v].size(); ++r) {
-      const auto& t = trials[v][r];
-      rate.push_back(static_cast<double>(opt.events) / t.seconds);
-      ratio.push_back(trials[0][r].seconds / t.seconds);
-      pub_rate.push_back(static_cast<double>(opt.events) / t.publish_s);
-      calls.push_back(static_cast<double>(t.slow_calls));
-      conflated.push_back(static_cast<double>(t.conflated));
-      behind.insert(behind.end(), t.behind.begin(), t.behind.end());
-      age.insert(age.end(), t.age_ns.begin(), t.age_ns.end());
+  for (std::size_t ri = 0; ri < opt.rates.size(); ++ri) {
+    const auto rate = opt.rates[ri];
+    fmt::print("{} ticks round-robin over {} instruments, {}; a counting subscriber, and (B, C) a slow subscriber "
+               "spending {} us per tick; {} trials per variant, interleaved; bus at the defaults.\n\n",
+               opt.events, opt.instruments,
+               rate > 0
+                 ? fmt::format("published at {:.0f} ticks/s (paced: bursts of {}, asleep between)", rate, pace_burst)
+                 : std::string{"published as fast as the bus takes them"},
+               opt.handler_us, opt.trials);
+    fmt::print("| variant | counting subscriber, median Mev/s | x A (median of per-round) | publisher, median Mev/s | "
+               "slow handler calls, median | conflated, median | slow, during the flood: newer ticks of its "
+               "instrument already published at handler start, p50 / p90 / p99 / max | ticks of one instrument per "
+               "handler call at that rate | slow, during the flood: age at handler start p50 / p90 / p99 us |\n");
+    fmt::print("|---|---|---|---|---|---|---|---|---|\n");
+    jw.begin_object().field("rate", rate).key("variants").begin_array();
+    for (std::size_t v = 0; v < kinds.size(); ++v) {
+      const auto& rows = trials[ri];
+      std::vector<double> achieved;
+      std::vector<double> ratio;
+      std::vector<double> pub_rate;
+      std::vector<double> calls;
+      std::vector<double> conflated;
+      std::vector<std::int64_t> behind;
+      std::vector<std::int64_t> age;
+      for (std::size_t r = 0; r < rows[v].size(); ++r) {
+        const auto& t = rows[v][r];
+        achieved.push_back(static_cast<double>(opt.events) / t.seconds);
+        ratio.push_back(rows[0][r].seconds / t.seconds);
+        pub_rate.push_back(static_cast<double>(opt.events) / t.publish_s);
+        calls.push_back(static_cast<double>(t.slow_calls));
+        conflated.push_back(static_cast<double>(t.conflated));
+        behind.insert(behind.end(), t.behind.begin(), t.behind.end());
+        age.insert(age.end(), t.age_ns.begin(), t.age_ns.end());
+      }
+      const auto b = percentiles_of(behind);
+      const auto a = percentiles_of(age);
+      const auto per_call = spread_of(pub_rate).median * opt.handler_us * 1e-6 / static_cast<double>(opt.instruments);
+      const bool slow = has_slow_subscriber(kinds[v]);
+      fmt::print("| {} | {:.2f} | {:.2f} | {:.2f} | {} | {} | {} | {} | {} |\n", name_of(kinds[v]),
+                 spread_of(achieved).median / 1e6, spread_of(ratio).median, spread_of(pub_rate).median / 1e6,
+                 slow ? fmt::format("{:.0f}", spread_of(calls).median) : "–",
+                 slow ? fmt::format("{:.0f}", spread_of(conflated).median) : "–",
+                 slow ? fmt::format("{:.0f} / {:.0f} / {:.0f} / {:.0f}", b.p50, b.p90, b.p99, b.max) : "–",
+                 slow ? fmt::format("{:.2f}", per_call) : "–",
+                 slow ? fmt::format("{} / {} / {}", us(a.p50), us(a.p90), us(a.p99)) : "–");
+      jw.begin_object()
+        .field("name", name_of(kinds[v]))
+        .field("counting_mev_s", spread_of(achieved).median / 1e6)
+        .field("ratio_to_alone", spread_of(ratio).median)
+        .field("publisher_mev_s", spread_of(pub_rate).median / 1e6)
+        .field("slow_calls", spread_of(calls).median)
+        .field("conflated", spread_of(conflated).median)
+        .key("behind")
+        .begin_object()
+        .field("p50", b.p50)
+        .field("p90", b.p90)
+        .field("p99", b.p99)
+        .field("max", b.max)
+        .end()
+        .key("age");
+      write_percentiles(jw, a);
+      jw.end();
     }
-    const auto b = percentiles_of(behind);
-    const auto a = percentiles_of(age);
-    const auto per_call = spread_of(pub_rate).median * opt.handler_us * 1e-6 / static_cast<double>(opt.instruments);
-    const bool slow = has_slow_subscriber(kinds[v]);
-    fmt::print("| {} | {:.2f} | {:.2f} | {:.2f} | {} | {} | {} | {} | {} |\n", name_of(kinds[v]),
-               spread_of(rate).median / 1e6, spread_of(ratio).median, spread_of(pub_rate).median / 1e6,
-               slow ? fmt::format("{:.0f}", spread_of(calls).median) : "–",
-               slow ? fmt::format("{:.0f}", spread_of(conflated).median) : "–",
-               slow ? fmt::format("{:.0f} / {:.0f} / {:.0f} / {:.0f}", b.p50, b.p90, b.p99, b.max) : "–",
-               slow ? fmt::format("{:.2f}", per_call) : "–",
-               slow ? fmt::format("{} / {} / {}", us(a.p50), us(a.p90), us(a.p99)) : "–");
-    jw.begin_object()
-      .field("name", name_of(kinds[v]))
-      .field("counting_mev_s", spread_of(rate).median / 1e6)
-      .field("ratio_to_alone", spread_of(ratio).median)
-      .field("publisher_mev_s", spread_of(pub_rate).median / 1e6)
-      .field("slow_calls", spread_of(calls).median)
-      .field("conflated", spread_of(conflated).median)
-      .key("behind")
-      .begin_object()
-      .field("p50", b.p50)
-      .field("p90", b.p90)
-      .field("p99", b.p99)
-      .field("max", b.max)
-      .end()
-      .key("age");
-    write_percentiles(jw, a);
-    jw.end();
+    jw.end().end();
+    fmt::print("\n");
   }
   jw.end().end();
   if (!opt.json.empty()) {

@@ -76,7 +76,7 @@ if [ "$quick" = 1 ]; then
   run priority --quick
   run memory --quick
   run journal --quick
-  run conflation --quick
+  run conflation --quick --rates 0,1000000
   run net --quick
   script journal_replay --ticks 20000 --trials 1
   script deterministic --ticks 20000 --trials 1
@@ -89,7 +89,7 @@ else
   run priority --combos 1:1,4:4,16:8,64:32,256:32
   run memory
   run journal --events 1000000 --trials 5
-  run conflation --events 1000000 --trials 5
+  run conflation --events 1000000 --trials 5 --rates 0,1000000
   # Two processes on loopback; ~1 min (a node pair per link window W).
   run net
   # Journal replay (libra-journal cat, gateway.journal) and deterministic mode's cost, ~1 min each.
