@@ -64,14 +64,16 @@ struct paper {
   void on_event(context& ctx, const event& e) {
     const auto& t = e.get<tick>();
     if (!t.bid.is_zero() && !t.ask.is_zero()) { // a trade-only tick is no quote
-      auto& m = markets[t.instrument];
+      auto [it, first] = markets.try_emplace(t.instrument);
+      auto& m = it->second;
       m.quotes.add(e.time(), t);
       while (!m.waiting.empty() && m.waiting.front().time() <= e.time()) {
         const auto acc = std::move(m.waiting.front());
         m.waiting.pop_front();
         fill_order(ctx, acc, m.quotes.at(acc.time()), acc.time());
       }
-      release_first_quote(ctx, t.instrument);
+      if (first) // only an instrument without a market has intents waiting for its quote
+        release_first_quote(ctx, t.instrument);
     }
   }
 

@@ -56,8 +56,8 @@
 // Reading: a record whose 12 header bytes or body run past the end of the file, a record failing
 // its checksum with nothing but zero bytes after it, or zero bytes to the end of the file where a
 // record should start, is a torn tail (a write cut short by a crash, or a file whose size a
-// crash made durable before its data): a writer truncates it before appending. A bad record with other data after
-// it is corruption. A segment closed cleanly ends with its last record.
+// crash made durable before its data): a writer truncates it before appending. A bad record with
+// other data after it is corruption. A segment closed cleanly ends with its last record.
 #pragma once
 
 #include <array>

@@ -322,6 +322,11 @@ bool journal_writer::write_fill(std::unique_lock<std::mutex>& lock, bool final) 
   return ok;
 }
 
+void journal_writer::write_if_full(std::unique_lock<std::mutex>& lock) {
+  if (fill_.size() >= buffer_bytes)
+    write_fill(lock, false);
+}
+
 void journal_writer::sync_loop() {
   std::unique_lock lock{mu_};
   for (;;) {
@@ -374,8 +379,7 @@ void journal_writer::append(std::span<const event> events) {
   std::unique_lock lock{mu_};
   for (const auto& e : events) {
     write_record(e);
-    if (fill_.size() >= buffer_bytes)
-      write_fill(lock, false);
+    write_if_full(lock);
   }
   report_error(lock);
 }
@@ -388,8 +392,7 @@ void journal_writer::expect_from(std::uint64_t seq) {
 void journal_writer::append_in_order(const event& e) {
   std::unique_lock lock{mu_};
   admit(e);
-  if (fill_.size() >= buffer_bytes)
-    write_fill(lock, false);
+  write_if_full(lock);
   report_error(lock);
 }
 
@@ -400,8 +403,7 @@ std::uint64_t journal_writer::append_delivery(delivery& d) {
   d.consume([&](const event& e) {
     oldest = std::min(oldest, e.sequence());
     admit(e);
-    if (fill_.size() >= buffer_bytes)
-      write_fill(lock, false);
+    write_if_full(lock);
   });
   report_error(lock);
   return oldest;

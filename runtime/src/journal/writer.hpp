@@ -125,6 +125,8 @@ private:
   void release_held(bool all);
   void admit(const event& e);
   bool write_fill(std::unique_lock<std::mutex>& lock, bool final);
+  /// write_fill() once the fill buffer holds buffer_bytes (the appending paths).
+  void write_if_full(std::unique_lock<std::mutex>& lock);
   void open_segment(std::unique_lock<std::mutex>* lock = nullptr);
   bool write_range(const std::byte* p, std::size_t n);
   bool sync();
@@ -169,8 +171,9 @@ private:
   bool closed_ = false;
 };
 
-/// Spawns the writer's actor (detached: it does the I/O) and subscribes it to b for every type.
-/// on_error is called once, from the actor's thread, when a write fails. With
+/// Spawns the writer's actor (scheduled: it encodes and writes; fsync runs on the writer's own
+/// thread) and subscribes it to b for every type. on_error is called once, from the thread whose
+/// write or fsync failed, when one fails. With
 /// write_ahead (fsync every_batch, not in deterministic mode, where only the driver's thread may
 /// touch the broker), the bus hands an event to the other subscribers only once it is on disk
 /// and synced: nothing a handler saw is missing from the journal after a kill.
