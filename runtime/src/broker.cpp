@@ -154,8 +154,18 @@ struct endpoint_state {
   [[nodiscard]] bool wants(std::size_t p) const noexcept { return (mask & types_of(static_cast<priority>(p))) != 0; }
 };
 
+struct broker_state;
+void retire_all(broker_state& st);
+
 struct broker_state {
   broker_state() = default; // user-declared: CAF must not aggregate-init this from the actor pointer
+  broker_state(const broker_state&) = delete;
+  broker_state& operator=(const broker_state&) = delete;
+  broker_state(broker_state&&) = delete;
+  broker_state& operator=(broker_state&&) = delete;
+  // Subscribers may still run what their rings hold after the broker has gone (deliveries on
+  // their way): the slots point at the subscriptions, so their channels keep them from now on.
+  ~broker_state() { retire_all(*this); }
 
   std::shared_ptr<bus_core> core;
   std::array<local_queue, priority_count> q;
@@ -172,6 +182,9 @@ struct broker_state {
   std::array<std::uint64_t, priority_count> fresh_start{};
   std::optional<reply_slot> drain;
   std::vector<reply_slot> idle_waiters;
+  // Set by a pull that moved events into q: a round that only pulled (for an endpoint later in
+  // the round, or one whose types they are not) made progress, or they would wait for no wake.
+  bool pulled = false;
 };
 
 using broker_actor = caf::stateful_actor<broker_state>;
@@ -182,6 +195,13 @@ void retire(endpoint_channel& ch, std::shared_ptr<subscription_state> sub) {
   for (std::size_t p = 0; p < priority_count; ++p)
     r.end[p] = ch.rings[p].tail.load(std::memory_order_relaxed);
   ch.retired.push_back(std::move(r));
+}
+
+void retire_all(broker_state& st) {
+  for (auto& ep : st.eps)
+    if (ep.rec.channel)
+      for (auto& sub : ep.rec.subs)
+        retire(*ep.rec.channel, std::move(sub));
 }
 
 void prune(endpoint_channel& ch) {
@@ -253,10 +273,7 @@ void refresh(broker_actor* self) {
   }
   // Endpoints gone from the registry: their rings may still hold events (run, or skipped as
   // inactive, by wake messages already sent, which keep the channel alive).
-  for (auto& gone : st.eps)
-    if (gone.rec.channel)
-      for (auto& sub : gone.rec.subs)
-        retire(*gone.rec.channel, std::move(sub));
+  retire_all(st); // the kept endpoints were moved out: only the gone ones are left
   st.eps = std::move(next);
   st.readers.fill(0);
   for (const auto& ep : st.eps)
@@ -269,6 +286,7 @@ bool pull(broker_state& st, std::size_t p, std::size_t max) {
   auto& lq = st.q[p];
   const auto before = lq.end();
   const auto n = st.core->stages[p].try_dequeue_bulk(*st.tokens[p], local_queue::appender{lq}, max);
+  st.pulled = st.pulled || n > 0;
   if (n > 0 && !st.stale && st.core->registry_version() != st.version) {
     st.stale = true;
     for (std::size_t i = 0; i < priority_count; ++i)
@@ -558,6 +576,7 @@ void pump(broker_actor* self) {
   for (int again = 0; again < max_repumps; ++again) {
     for (int round = 0; round < max_rounds; ++round) {
       bool progress = false;
+      st.pulled = false;
       const auto n = st.eps.size();
       for (std::size_t i = 0; i < n && !st.stale; ++i) {
         auto& ep = st.eps[(st.rr + i) % n];
@@ -640,7 +659,7 @@ void pump(broker_actor* self) {
         continue;
       }
       release(st);
-      if (!progress)
+      if (!progress && !st.pulled)
         break;
       if (round == max_rounds - 1) {
         // Yield the worker (acks and RISK wakes get in), continue on our own wake.

@@ -242,6 +242,43 @@ TEST_CASE_METHOD(system_fixture, "a handler may subscribe and publish from insid
   REQUIRE(b.wait_idle(patience));
 }
 
+TEST_CASE_METHOD(system_fixture, "an event staged while the broker is mid-round reaches the subscribers it had passed",
+                 "[bus][dispatch]") {
+  // A filter runs on the broker, in the middle of its round over the subscribers: the fill it
+  // publishes is pulled in by the next subscriber the round visits (which does not take fills),
+  // after the round has passed the one that does. Both subscription orders, several rounds each.
+  bus b{sys};
+  auto fills = std::make_shared<collector>();
+  auto take_fills = [&] { b.subscribe(event_type::order_filled, [fills](const event& e) { fills->add(e); }); };
+  auto filter_orders = [&] {
+    b.subscribe(
+      event_type::order_new, [](const event&) {},
+      [&b](const event& e) {
+        fill f;
+        f.client_id = e.get<order>().client_id;
+        f.instrument = "EUR/USD";
+        (void)b.publish(event::create(event_type::order_filled, "venue.test", f));
+        return false; // nothing for this subscriber: the round fills nothing for it
+      });
+  };
+  if (GENERATE(true, false)) {
+    take_fills();
+    filter_orders();
+  } else {
+    filter_orders();
+    take_fills();
+  }
+  b.start();
+  constexpr std::uint64_t orders = 6;
+  for (std::uint64_t i = 1; i <= orders; ++i) {
+    REQUIRE(b.publish(make_order(event_type::order_new, i)));
+    const bool idle = b.wait_idle(patience);
+    INFO("order " << i << ": " << describe(b));
+    REQUIRE(idle);
+    REQUIRE(fills->size() == i);
+  }
+}
+
 TEST_CASE_METHOD(system_fixture, "a blocked subscriber's credit in use and lag are reported per priority",
                  "[bus][dispatch][stats]") {
   bus_config cfg;

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <caf/after.hpp>
+#include <caf/system_messages.hpp>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
@@ -181,6 +183,34 @@ TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for a 
   sub.release.open();
   REQUIRE(b.wait_idle(patience));
   CHECK(sub.got->size() == 1); // the rest were handed over but never run: the bus had stopped
+}
+
+TEST_CASE_METHOD(system_fixture, "a subscriber actor may outlive its bus with events still handed to it",
+                 "[bus][lifecycle][raii]") {
+  // Its rings point at its subscriptions; the bus's registry and broker are gone when it goes on
+  // (ASan and TSan see a read of a freed subscription).
+  blocking_subscriber sub{sys};
+  caf::scoped_actor self{sys};
+  {
+    bus b{sys};
+    b.subscribe(event_type::tick, sub.actor);
+    for (int i = 0; i < 5; ++i)
+      REQUIRE(b.publish(make_tick(i)));
+    b.start();
+    REQUIRE(sub.entered.wait());
+    self->monitor(b.broker());
+    CHECK(b.stop(50ms) == 0); // the other 4 are in the subscriber's ring already
+  }
+  bool broker_gone = false;
+  self->receive([&](const caf::down_msg&) { broker_gone = true; }, caf::after(patience) >> [] {});
+  REQUIRE(broker_gone);
+  self->monitor(sub.actor);
+  sub.release.open();
+  caf::anon_send_exit(sub.actor, caf::exit_reason::user_shutdown); // after the events it holds
+  bool sub_gone = false;
+  self->receive([&](const caf::down_msg&) { sub_gone = true; }, caf::after(patience) >> [] {});
+  REQUIRE(sub_gone);
+  CHECK(sub.got->size() == 1); // the rest were skipped: their bus had stopped
 }
 
 TEST_CASE_METHOD(system_fixture, "a bus logs to the logger its host gives it, at the host's level", "[bus][logging]") {

@@ -265,7 +265,9 @@ TEST_CASE_METHOD(system_fixture, "seed: full trading flow tick -> signal -> orde
 
   b.start();
   (void)b.publish(tick_for("gateway.binance", "BTC/USDT"));
-  REQUIRE(b.wait_idle(patience)); // the seed's "wait for full flow"
+  const bool idle = b.wait_idle(patience); // the seed's "wait for full flow"
+  INFO(describe(b));
+  REQUIRE(idle);
   b.stop();
 
   CHECK(flow == std::vector<std::string>{"tick", "signal", "order", "fill", "position"});

@@ -77,6 +77,21 @@ inline event make_order(event_type type, std::uint64_t client_id) {
   return event::create(type, "execution.test", o);
 }
 
+/// The bus's counters and each subscriber's rings, for a failed wait's message: where it stuck.
+inline std::string describe(const bus& b) {
+  const auto s = b.stats();
+  std::string out = "published=" + std::to_string(s.published) + " dispatched=" + std::to_string(s.dispatched)
+                    + " pending=" + std::to_string(s.pending) + " handler_calls=" + std::to_string(s.handler_calls)
+                    + " errors=" + std::to_string(s.errors);
+  for (const auto& sub : b.subscribers()) {
+    out += "\n  subscriber handed=" + std::to_string(sub.handed) + " handled=" + std::to_string(sub.handled);
+    for (std::size_t p = 0; p < priority_count; ++p)
+      out += " p" + std::to_string(p) + ":in_flight=" + std::to_string(sub.in_flight.at(p))
+             + ",lag=" + std::to_string(sub.lag.at(p));
+  }
+  return out;
+}
+
 /// Events in arrival order; wait() blocks until n arrived (or the patience runs out).
 class collector {
 public:
