@@ -182,6 +182,14 @@ struct broker_state {
   std::array<std::uint64_t, priority_count> fresh_start{};
   std::optional<reply_slot> drain;
   std::vector<reply_slot> idle_waiters;
+  // Channels of endpoints gone from the registry whose rings still held events: quiet waits for
+  // them too (a handler of a subscription removed meanwhile may still be running).
+  // (Until their actor goes: a dead actor runs nothing more.)
+  struct gone_endpoint {
+    caf::actor_addr actor;
+    std::shared_ptr<endpoint_channel> channel;
+  };
+  std::vector<gone_endpoint> gone;
   // Set by a pull that moved events into q: a round that only pulled (for an endpoint later in
   // the round, or one whose types they are not) made progress, or they would wait for no wake.
   bool pulled = false;
@@ -273,7 +281,14 @@ void refresh(broker_actor* self) {
   }
   // Endpoints gone from the registry: their rings may still hold events (run, or skipped as
   // inactive, by wake messages already sent, which keep the channel alive).
-  retire_all(st); // the kept endpoints were moved out: only the gone ones are left
+  auto done = [](const endpoint_channel& ch) {
+    return std::all_of(ch.rings.begin(), ch.rings.end(), [](const handoff_ring& r) { return r.in_flight() == 0; });
+  };
+  std::erase_if(st.gone, [&](const auto& g) { return done(*g.channel); }); // else check_quiet prunes them
+  for (const auto& ep : st.eps) // the kept endpoints were moved out: only the gone ones are left
+    if (ep.rec.channel && !done(*ep.rec.channel))
+      st.gone.push_back({ep.rec.actor.address(), ep.rec.channel});
+  retire_all(st);
   st.eps = std::move(next);
   st.readers.fill(0);
   for (const auto& ep : st.eps)
@@ -536,14 +551,21 @@ void check_quiet(broker_state& st) {
     return;
   if (st.idle_waiters.empty() && !st.drain)
     return;
+  // Quiet means every handler has run: ask for an ack when a ring runs dry.
+  auto running = [](endpoint_channel& ch) {
+    return std::any_of(ch.rings.begin(), ch.rings.end(), [](handoff_ring& ring) {
+      return ring.in_flight() != 0 && !want_credit(ring, ring.tail.load(std::memory_order_relaxed));
+    });
+  };
   for (const auto& ep : st.eps) {
     if (!ep.held.empty())
       return; // the acks that make room for them pump again
-    // Quiet means every handler has run: ask for an ack when a ring runs dry.
-    for (auto& ring : ep.rec.channel->rings)
-      if (ring.in_flight() != 0 && !want_credit(ring, ring.tail.load(std::memory_order_relaxed)))
-        return;
+    if (running(*ep.rec.channel))
+      return;
   }
+  std::erase_if(st.gone, [&](const auto& g) { return !running(*g.channel); });
+  if (!st.gone.empty())
+    return;
   for (auto& w : st.idle_waiters)
     w.set(0);
   st.idle_waiters.clear();
@@ -734,6 +756,9 @@ caf::behavior broker(broker_actor* self, std::shared_ptr<bus_core> core) {
   self->set_down_handler([self](caf::down_msg& dm) {
     self->state.core->remove_actor(dm.source);
     pump(self);
+    // Its rings will not drain now (CAF dropped its deliveries).
+    if (std::erase_if(self->state.gone, [&](const auto& g) { return g.actor == dm.source; }) > 0)
+      check_quiet(self->state);
   });
   return {
     [self](wake_atom) { pump(self); },

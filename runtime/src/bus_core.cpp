@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <thread>
 
 namespace libra::detail {
 
@@ -254,16 +255,17 @@ subscription_id bus_core::subscribe(event_type type, libra::handler h, const caf
   return sub->id;
 }
 
-bool bus_core::remove_locked(subscription_id id, std::vector<caf::actor>& to_end) {
+bool bus_core::remove_locked(subscription_id id, std::vector<caf::actor>& to_end, running_calls& calls) {
   auto it = subs_.find(id);
   if (it == subs_.end())
     return false;
   auto sub = it->second;
-  sub->active.store(false, std::memory_order_release);
+  sub->active.store(false, std::memory_order_seq_cst);
   subs_.erase(it);
   --per_type_[static_cast<std::size_t>(sub->type)];
   auto ep = endpoints_.find(sub->endpoint);
   if (ep != endpoints_.end()) {
+    calls.note(ep->second.channel);
     std::erase(ep->second.subs, sub);
     if (ep->second.subs.empty()) {
       if (ep->second.handler_identity != 0)
@@ -288,15 +290,49 @@ void end_actors(const std::vector<caf::actor>& actors) {
 }
 } // namespace
 
+void running_calls::note(const std::shared_ptr<endpoint_channel>& ch) {
+  if (ch && std::find(channels_.begin(), channels_.end(), ch) == channels_.end())
+    channels_.push_back(ch);
+}
+
+bool bus_core::inside_handler_locked() const {
+  const auto me = std::this_thread::get_id();
+  return std::any_of(endpoints_.begin(), endpoints_.end(), [&](const auto& kv) {
+    const auto& ch = kv.second.channel;
+    return ch && (ch->drains.load(std::memory_order_acquire) & 1U) != 0
+           && ch->runner.load(std::memory_order_relaxed) == me;
+  });
+}
+
+void running_calls::wait() const {
+  if (inside_handler_)
+    return;
+  // Pairs with drain_scope's count-then-check (Dekker): a drain we do not see running sees the
+  // subscriptions inactive.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (const auto& ch : channels_) {
+    const auto v = ch->drains.load(std::memory_order_acquire);
+    if ((v & 1U) == 0)
+      continue;
+    // A drain was running when the subscription went: it may be calling it now. Handlers are
+    // short, so this waits microseconds; one that blocks holds this up as long.
+    while (ch->drains.load(std::memory_order_acquire) == v)
+      std::this_thread::yield();
+  }
+}
+
 bool bus_core::unsubscribe(subscription_id id) {
   std::vector<caf::actor> to_end;
+  running_calls calls;
   bool removed = false;
   {
     std::lock_guard guard{mu_};
-    removed = remove_locked(id, to_end);
+    calls.from_inside_handler(inside_handler_locked());
+    removed = remove_locked(id, to_end, calls);
     if (removed)
       version_.fetch_add(1, std::memory_order_acq_rel);
   }
+  calls.wait();
   end_actors(to_end);
   if (removed)
     wake(); // the subscription may have held back events the others already had
@@ -305,18 +341,21 @@ bool bus_core::unsubscribe(subscription_id id) {
 
 bool bus_core::unsubscribe_handler(event_type type, const libra::handler& h) {
   std::vector<caf::actor> to_end;
+  running_calls calls;
   bool removed = false;
   {
     std::lock_guard guard{mu_};
+    calls.from_inside_handler(inside_handler_locked());
     std::vector<subscription_id> ids;
     for (const auto& [id, sub] : subs_)
       if (sub->type == type && sub->fn && sub->fn == h)
         ids.push_back(id);
     for (auto id : ids)
-      removed = remove_locked(id, to_end) || removed;
+      removed = remove_locked(id, to_end, calls) || removed;
     if (removed)
       version_.fetch_add(1, std::memory_order_acq_rel);
   }
+  calls.wait();
   end_actors(to_end);
   if (removed)
     wake();
@@ -504,13 +543,21 @@ void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint64_t head,
     caf::anon_send<caf::message_priority::high>(core.broker, ack_atom::value);
 }
 
-drain_scope::drain_scope(bus_core& core) noexcept : core_{core} {
+drain_scope::drain_scope(bus_core& core, endpoint_channel& ch) noexcept : core_{core}, ch_{ch} {
+  ch_.runner.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  // Paired with unsubscribe's store of active then read of drains (Dekker): either it sees this
+  // drain running (and waits for its end), or our calls see the subscription inactive.
+  ch_.drains.fetch_add(1, std::memory_order_seq_cst);
   // seq_cst, paired with stop()'s store of halted then wait_idle()'s read of active_drains:
   // either stop sees us draining, or we see halted before our first handler call.
   core_.active_drains.fetch_add(1, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
-drain_scope::~drain_scope() { core_.active_drains.fetch_sub(1, std::memory_order_seq_cst); }
+drain_scope::~drain_scope() {
+  core_.active_drains.fetch_sub(1, std::memory_order_seq_cst);
+  ch_.drains.fetch_add(1, std::memory_order_release); // after our last handler call
+}
 
 bool drain_scope::halted() const noexcept { return core_.halted.load(std::memory_order_seq_cst); }
 

@@ -65,6 +65,21 @@ struct endpoint_record {
   std::shared_ptr<endpoint_channel> channel;
 };
 
+/// The subscribers whose drain may be calling a subscription that unsubscribe removed: it
+/// returns once those calls have (so its promise holds: no call after it returns). Not from
+/// inside a handler: the other subscriber's handler could be waiting for this one (two
+/// handlers removing each other's subscriptions), and its own drain cannot end meanwhile.
+class running_calls {
+public:
+  void note(const std::shared_ptr<endpoint_channel>& ch);
+  void from_inside_handler(bool inside) noexcept { inside_handler_ = inside; }
+  void wait() const;
+
+private:
+  std::vector<std::shared_ptr<endpoint_channel>> channels_;
+  bool inside_handler_ = false;
+};
+
 /// Receives a value from the broker (drain/abort/idle replies).
 struct reply_slot {
   std::shared_ptr<std::promise<std::uint64_t>> promise;
@@ -170,7 +185,9 @@ private:
   template <class Stamp, class Enqueue>
   publish_status admit_one(event&& e, Stamp&& now, Enqueue&& enqueue);
   void after_enqueue(std::uint32_t priorities_touched);
-  bool remove_locked(subscription_id id, std::vector<caf::actor>& to_end);
+  bool remove_locked(subscription_id id, std::vector<caf::actor>& to_end, running_calls& calls);
+  /// True when this thread is running a subscriber's handler (its drain).
+  [[nodiscard]] bool inside_handler_locked() const;
   void erase_endpoint_locked(std::map<std::uint64_t, endpoint_record>::iterator ep);
 
   std::atomic<std::uint64_t> admission_{0}; // pending count | closed_bit

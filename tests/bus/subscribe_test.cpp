@@ -6,11 +6,13 @@
 
 #include <array>
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
 using namespace libra;
 using namespace libra::testing;
+using namespace std::chrono_literals;
 
 TEST_CASE_METHOD(system_fixture, "subscribe returns distinct ids and unsubscribe removes once", "[bus][subscribe]") {
   bus b{sys};
@@ -77,6 +79,55 @@ TEST_CASE_METHOD(system_fixture, "no handler call after unsubscribe returns", "[
   REQUIRE(b.wait_idle(patience));
   CHECK(calls.load() == 100);
   CHECK(b.stats().dispatched == 200); // events with no subscriber are still dispatched (to none)
+}
+
+TEST_CASE_METHOD(system_fixture, "unsubscribe returns only once the call running for the subscription has",
+                 "[bus][subscribe]") {
+  // What a handler uses may go once unsubscribe returns: a call in progress must have ended.
+  bus b{sys};
+  auto st = std::make_shared<blocking_subscriber::shared_state>(); // outlives a failed REQUIRE
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  const auto id = b.subscribe(event_type::tick, [st, finished](const event&) {
+    st->entered.count_down();
+    st->release.wait();
+    finished->store(true);
+  });
+  b.start();
+  REQUIRE(b.publish(make_tick(1)));
+  REQUIRE(st->entered.wait());
+  auto unsubscribed = std::async(std::launch::async, [&] {
+    const bool removed = b.unsubscribe(id);
+    return removed && finished->load(); // the call had returned
+  });
+  // A wrong implementation returns now, with the call still blocked; a right one cannot return
+  // before the gate opens.
+  (void)unsubscribed.wait_for(100ms);
+  st->release.open();
+  CHECK(unsubscribed.get());
+  REQUIRE(b.wait_idle(patience));
+}
+
+TEST_CASE_METHOD(system_fixture, "two handlers that remove each other's subscriptions at once do not deadlock",
+                 "[bus][subscribe]") {
+  // Inside a handler unsubscribe cannot wait for the other's call: it is waiting for this one.
+  bus b{sys};
+  auto both_in = std::make_shared<countdown>(2);
+  std::atomic<subscription_id> tick_id{0};
+  std::atomic<subscription_id> signal_id{0};
+  std::atomic<int> removed{0};
+  auto remove_other = [&, both_in](std::atomic<subscription_id>& other) {
+    both_in->count_down();
+    if (both_in->wait())
+      removed.fetch_add(b.unsubscribe(other.load()) ? 1 : 0);
+  };
+  tick_id = b.subscribe(event_type::tick, [&](const event&) { remove_other(signal_id); });
+  signal_id = b.subscribe(event_type::signal, [&](const event&) { remove_other(tick_id); });
+  b.start();
+  REQUIRE(b.publish(make_tick(1)));
+  REQUIRE(b.publish(make_signal(1)));
+  REQUIRE(b.wait_idle(patience));
+  CHECK(removed.load() == 2);
+  CHECK(b.stats().handlers == 0);
 }
 
 TEST_CASE_METHOD(system_fixture, "subscribing after stop is refused", "[bus][subscribe]") {

@@ -130,10 +130,14 @@ public:
   /// this type, and must consume each one: a delivery wakes it to run the events waiting for it.
   /// One actor may subscribe to several types; its credit window is shared.
   subscription_id subscribe(event_type type, const caf::actor& subscriber, filter f = {}, subscribe_options opts = {});
-  /// Removes one subscription; after this returns its handler is not called again. False when
-  /// the id is unknown (or already removed).
+  /// Removes one subscription; after this returns its handler is not called again, and a call
+  /// to it that was running has returned (so what the handler uses may go). Called from inside
+  /// a handler, it does not wait for a call running on another subscriber (that one could be
+  /// waiting for this one): no call starts after it returns. False when the id is unknown (or
+  /// already removed).
   bool unsubscribe(subscription_id id);
-  /// Removes every subscription of this type made with this handler (or a copy of it).
+  /// Removes every subscription of this type made with this handler (or a copy of it); waits
+  /// for a running call as unsubscribe(id) does.
   bool unsubscribe_handler(event_type type, const handler& h);
 
   /// Admits an event: assigns its sequence number and stages it. Never blocks. FIFO within a

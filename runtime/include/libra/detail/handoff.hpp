@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -46,10 +47,11 @@ LIBRA_API void return_credit(endpoint_channel& ch, handoff_ring& ring, std::uint
 LIBRA_API void rewake(const caf::actor& subscriber, std::shared_ptr<endpoint_channel> ch) noexcept;
 
 /// Marks a subscriber as running handlers for the scope's lifetime (bus::wait_idle after stop()
-/// waits for none), and tells whether the bus has halted (no handler call may start).
+/// waits for none, unsubscribe waits for the one running), and tells whether the bus has halted
+/// (no handler call may start).
 class LIBRA_API drain_scope {
 public:
-  explicit drain_scope(bus_core& core) noexcept;
+  drain_scope(bus_core& core, endpoint_channel& ch) noexcept;
   ~drain_scope();
   drain_scope(const drain_scope&) = delete;
   drain_scope& operator=(const drain_scope&) = delete;
@@ -57,6 +59,7 @@ public:
 
 private:
   bus_core& core_;
+  endpoint_channel& ch_;
 };
 
 /// Most RISK events handed to one subscriber and not yet handled (outside the credit window).
@@ -142,6 +145,10 @@ public:
   /// True while the subscriber is not draining and no wake message is on its way: the broker's
   /// next write must send one.
   alignas(64) std::atomic<bool> idle{true};
+  /// Counts drain() calls in and out (odd while one runs), and the thread running it: an
+  /// unsubscribe waits for the drain that may be calling the subscription it removed.
+  std::atomic<std::uint64_t> drains{0};
+  std::atomic<std::thread::id> runner{};
   /// Broker: events of each priority it holds that this subscriber has not been handed yet, as
   /// of its last pump (relaxed; read by bus::subscribers()).
   std::array<std::atomic<std::uint64_t>, priority_count> lag{};
@@ -156,7 +163,7 @@ public:
 
 template <class F>
 bool endpoint_channel::drain(F& f) {
-  const drain_scope scope{*core_};
+  const drain_scope scope{*core_, *this};
   // Per ring: our head, the tail last read, events run since credit last went back, and how
   // many of them called a handler.
   std::array<std::uint64_t, priority_count> head{};
