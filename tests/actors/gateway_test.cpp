@@ -66,7 +66,7 @@ TEST_CASE("replay: every row becomes a TICK with the file's time in UTC, between
   caf::anon_send(gw, run_atom::value);
   REQUIRE(h.wait_end().empty());
   REQUIRE(got->wait(7));
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   const auto events = got->events();
   REQUIRE(events.size() == 7);
   // One publisher, one priority (system notices are market data): FIFO.
@@ -108,7 +108,7 @@ TEST_CASE("replay: TrueFX rows, with and without a fraction of a second", "[acto
   REQUIRE(h.b.start());
   caf::anon_send(gw, run_atom::value);
   REQUIRE(h.wait_end().empty());
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   const auto ticks = got->events();
   REQUIRE(ticks.size() == 2);
   CHECK(ticks[1].time() == std::chrono::sys_days{2013y / 1 / 1} + 22h + 9min + 27s);
@@ -132,7 +132,7 @@ TEST_CASE("replay: the real EUR/USD file through a small bus: every row publishe
   caf::anon_send(gw, run_atom::value);
   REQUIRE(h.wait_end().empty());
   REQUIRE(got->wait(9500));
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   CHECK(got->size() == 9500);
   const auto s = h.b.stats();
   CHECK(s.dropped_of(priority::market_data) == 0);
@@ -156,7 +156,7 @@ TEST_CASE("replay: a bad row stops the run with file:line (on_bad_row: error)", 
   caf::anon_send(gw, run_atom::value);
   const auto expected = file.string() + ":3: crossed quote: bid 1.121900 is above ask 1.121720";
   CHECK(h.wait_end() == "failed: " + expected);
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   const auto events = got->events();
   CHECK(of_type(events, event_type::tick).size() == 2); // stopped at the bad row
   REQUIRE_FALSE(events.empty());
@@ -180,7 +180,7 @@ TEST_CASE("replay: bad rows are counted and skipped (on_bad_row: skip)", "[actor
   REQUIRE(h.b.start());
   caf::anon_send(gw, run_atom::value);
   REQUIRE(h.wait_end().empty());
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   CHECK(got->size() == 40);
   const auto log = h.log_text();
   CHECK_THAT(log, Catch::Contains("rows=40 published=40 skipped=41"));
@@ -199,7 +199,7 @@ TEST_CASE("replay: limit caps the rows", "[actors][gateway][replay]") {
   REQUIRE(h.b.start());
   caf::anon_send(gw, run_atom::value);
   REQUIRE(h.wait_end().empty());
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   CHECK(got->size() == 3);
 }
 
@@ -216,7 +216,7 @@ TEST_CASE("replay: speed paces the file's time gaps", "[actors][gateway][replay]
   REQUIRE(h.wait_end().empty());
   const auto took = std::chrono::steady_clock::now() - started;
   CHECK(took >= 12435ms / 50);
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   CHECK(got->size() == 5);
 }
 
@@ -233,7 +233,7 @@ TEST_CASE("replay: halt stops a paced replay, finished() once, after GATEWAY_DIS
   REQUIRE(got->wait(2)); // CONNECTED, first tick
   caf::anon_send(gw, halt_atom::value);
   REQUIRE(h.wait_end().empty());
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   const auto events = got->events();
   REQUIRE(events.size() == 3);
   CHECK(events.back().type() == event_type::gateway_disconnected);
@@ -251,7 +251,7 @@ TEST_CASE("replay: halt before run finishes without announcing anything", "[acto
   caf::anon_send(gw, halt_atom::value);
   REQUIRE(h.wait_end().empty());
   h.send_then_end(gw, run_atom::value); // too late: stays stopped
-  REQUIRE(h.b.wait_idle(patience));
+  REQUIRE_IDLE(h.b);
   CHECK(got->size() == 0);
   CHECK(h.finished_calls() == 1);
 }
@@ -298,7 +298,7 @@ TEST_CASE("synthetic: seeded quotes, count, the same seed gives the same prices"
     REQUIRE(h.b.start());
     caf::anon_send(gw, run_atom::value);
     REQUIRE(h.wait_end().empty());
-    REQUIRE(h.b.wait_idle(patience));
+    REQUIRE_IDLE(h.b);
     CHECK(h.finished_calls() == 1);
     return got->events();
   };

@@ -336,7 +336,7 @@ TEST_CASE("recorder with gateway.replay: every tick of the file is recorded, the
     caf::anon_send(rec, run_atom::value);
     caf::anon_send(gw, run_atom::value);
     REQUIRE(h.wait_end().empty());
-    REQUIRE(h.b.wait_idle(patience));
+    REQUIRE_IDLE(h.b);
     caf::anon_send(gw, halt_atom::value);
     caf::anon_send(rec, halt_atom::value);
   }

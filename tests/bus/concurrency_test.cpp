@@ -89,7 +89,7 @@ TEST_CASE_METHOD(system_fixture, "4 publishers x 25k events: each delivered exac
   for (auto& t : threads)
     t.join();
   REQUIRE_FALSE(stuck.load());
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   const auto total = publishers * per_publisher;
   for (const auto& out : outs) {
     auto evs = out->events();
@@ -233,7 +233,7 @@ TEST_CASE_METHOD(system_fixture,
   unsubscriber.join();
   REQUIRE_FALSE(stuck.load());
   CHECK(unsubscribe_refused.load() == 0);
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
 
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     INFO("subscription " << i);

@@ -57,7 +57,7 @@ TEST_CASE_METHOD(system_fixture,
   CHECK(slow.got->size() == 1);
   slow.release.open();
   REQUIRE(slow.got->wait(5));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   const std::vector<std::pair<std::string, std::int64_t>> expected{{"A", 0}, {"C", 1}, {"B", 2}, {"D", 2999}, {"A", 4}};
   CHECK(seen(*slow.got) == expected);
   const auto s = b.stats();
@@ -78,7 +78,7 @@ TEST_CASE_METHOD(system_fixture, "a conflating subscriber that keeps up gets eve
     REQUIRE(b.publish(tick_of("A", i)));
     REQUIRE(got->wait(static_cast<std::size_t>(i) + 1)); // one at a time: never behind
   }
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   const std::vector<std::pair<std::string, std::int64_t>> expected{{"A", 0}, {"A", 1}, {"A", 2}, {"A", 3}, {"A", 4}};
   CHECK(seen(*got) == expected);
   CHECK(b.stats().conflated == 0);
@@ -131,7 +131,7 @@ TEST_CASE_METHOD(system_fixture,
   CHECK(absorbed);
   slow.release.open();
   REQUIRE(slow.got->wait(1 + 2 + 1));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   b.stop(1s);
 }
 
@@ -168,7 +168,7 @@ TEST_CASE_METHOD(system_fixture,
   // Orders and signals wait in their own rings and the stages, never conflated.
   slow.release.open();
   REQUIRE(slow.got->wait(1 + 3 + 3 + 1 + 1 + 1));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   std::size_t orders = 0;
   std::size_t signals = 0;
   std::vector<std::int64_t> ticks;

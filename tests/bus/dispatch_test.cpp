@@ -108,7 +108,7 @@ TEST_CASE_METHOD(system_fixture, "a RISK event preempts the batch a subscriber i
     ++expected;
   }
   CHECK(expected == ticks);
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(b.stats().handler_calls == ticks + 1);
   b.stop(1s);
 }
@@ -126,7 +126,7 @@ TEST_CASE_METHOD(system_fixture, "a throwing handler is counted and isolated", "
   b.start();
   for (int i = 0; i < 100; ++i)
     REQUIRE(b.publish(make_tick(i)));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(thrower_calls.load() == 100); // its actor survived every throw
   CHECK(healthy_calls.load() == 100);
   auto s = b.stats();
@@ -157,7 +157,7 @@ TEST_CASE_METHOD(system_fixture, "filters select events, a throwing filter is co
   const instrument_id eur_usd_id{"EUR/USD"};
   for (int i = 0; i < 30; ++i)
     REQUIRE(b.publish(make_tick(i, i % 2 == 0 ? usd_jpy_id : eur_usd_id)));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(usd_jpy->size() == 15);
   for (const auto& e : usd_jpy->events())
     CHECK(e.get<tick>().instrument == "USD/JPY");
@@ -188,7 +188,7 @@ TEST_CASE_METHOD(system_fixture, "a subscriber actor that dies is removed and no
   }
   for (int i = 0; i < 1000; ++i)
     REQUIRE(b.publish(make_tick(i)));
-  REQUIRE(b.wait_idle(patience)); // in-flight events to the dead actor do not hold the bus
+  REQUIRE_IDLE(b); // in-flight events to the dead actor do not hold the bus
   CHECK(survivor->size() == 1010);
   CHECK(b.stats().handlers == 1);
   CHECK(b.stats().pending == 0);
@@ -199,7 +199,7 @@ TEST_CASE_METHOD(system_fixture, "events without subscribers are dispatched to n
   b.start();
   for (int i = 0; i < 5000; ++i)
     REQUIRE(b.publish(make_tick(i)));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   auto s = b.stats();
   CHECK(s.dispatched == 5000);
   CHECK(s.pending == 0);
@@ -214,7 +214,7 @@ TEST_CASE_METHOD(system_fixture, "latency percentiles are recorded per priority"
   for (int i = 0; i < 100; ++i)
     REQUIRE(b.publish(make_tick(i)));
   REQUIRE(b.publish(make_risk()));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   auto s = b.stats();
   const auto& md = s.latency_of(priority::market_data);
   CHECK(md.count >= 100 / 16); // sampled: 1 in 16 of single publishes (every RISK event)
@@ -239,7 +239,7 @@ TEST_CASE_METHOD(system_fixture, "a handler may subscribe and publish from insid
   REQUIRE(b.publish(make_tick(1)));
   REQUIRE(late->wait(1));
   CHECK(added.load() != 0);
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
 }
 
 TEST_CASE_METHOD(system_fixture, "an event staged while the broker is mid-round reaches the subscribers it had passed",
@@ -314,7 +314,7 @@ TEST_CASE_METHOD(system_fixture, "a blocked subscriber's credit in use and lag a
 
   sub.release.open();
   REQUIRE(sub.got->wait(ticks + 1));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   REQUIRE(eventually([&] { return b.subscribers().at(0).handled == ticks + 1; }));
   s = b.subscribers().at(0);
   CHECK(s.handed == ticks + 1);

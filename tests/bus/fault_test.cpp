@@ -32,7 +32,7 @@ TEST_CASE_METHOD(system_fixture, "a handler throwing on every 7th event and a th
   for (std::int64_t i = 0; i < n; ++i)
     REQUIRE(b.publish(make_tick(i)));
   REQUIRE(healthy->wait(n));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(calls.load() == n);                  // the thrower got every event: a throw loses nothing else
   CHECK(b.stats().errors == n / 7 + n / 10); // 100 handler throws + 70 filter throws, each counted
   const auto evs = healthy->events();
@@ -84,7 +84,7 @@ TEST_CASE_METHOD(system_fixture,
   CHECK(slow->size() == 0);
   release.open();
   REQUIRE(slow->wait(total));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   const auto evs = slow->events();
   for (std::size_t i = 0; i < evs.size(); ++i)
     CHECK(evs[i].get<tick>().bid_size.raw() == static_cast<std::int64_t>(i)); // everything, in order
@@ -202,7 +202,7 @@ TEST_CASE_METHOD(system_fixture,
   bool down = false; // a receive without a deadline would hang the test if the actor never dies
   self->receive([&](const caf::down_msg&) { down = true; }, caf::after(patience) >> [] {});
   REQUIRE(down);
-  REQUIRE(b.wait_idle(patience)); // nothing waits for the dead actor's acks
+  REQUIRE_IDLE(b); // nothing waits for the dead actor's acks
   CHECK(victim_seen->load() >= dies_at);
   CHECK(victim_seen->load() < total);
   REQUIRE(survivor->wait(total));
@@ -266,7 +266,7 @@ TEST_CASE_METHOD(system_fixture,
   REQUIRE(quarter);
   REQUIRE_FALSE(publisher_stuck.load());
   REQUIRE(whole->wait(total));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
 
   CHECK(quitter_unsubscribed->load());
   CHECK(quitter_calls->load() == quits_after); // not one call after its unsubscribe returned

@@ -55,7 +55,7 @@ TEST_CASE_METHOD(system_fixture, "tick -> signal -> order -> fill -> position sh
   const auto origin = make_tick(5);
   REQUIRE(b.publish(origin));
   REQUIRE(chain->wait(5));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(b.stats().rejected == 0);
   auto evs = chain->events();
   REQUIRE(evs.size() == 5);

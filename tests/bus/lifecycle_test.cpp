@@ -134,7 +134,7 @@ TEST_CASE_METHOD(system_fixture, "published == dispatched + dropped + pending at
   check_identity(b.stats()); // not started: all pending
   CHECK(b.stats().pending == 600);
   b.start();
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   auto s = b.stats();
   check_identity(s);
   CHECK(s.dispatched == 600);
@@ -163,7 +163,7 @@ TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for th
   CHECK_FALSE(b.wait_idle(50ms));
   CHECK_FALSE(returned.load());
   release.open();
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(returned.load());   // true: the handler has returned, what it uses may go now
   CHECK(calls.load() == 1); // no call starts after stop() returned
   CHECK(b.wait_idle(0ms));
@@ -181,7 +181,7 @@ TEST_CASE_METHOD(system_fixture, "after a timed-out stop, wait_idle waits for a 
   b.stop(50ms);
   CHECK_FALSE(b.wait_idle(20ms));
   sub.release.open();
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(sub.got->size() == 1); // the rest were handed over but never run: the bus had stopped
 }
 

@@ -125,7 +125,7 @@ TEST_CASE_METHOD(system_fixture, "capacity frees up as events are dispatched", "
   for (int round = 0; round < 50; ++round) {
     for (int i = 0; i < 16; ++i) // MARKET_DATA's 80% of 20; the running bus may free slots meanwhile
       REQUIRE(b.publish(make_tick(i)));
-    REQUIRE(b.wait_idle(patience));
+    REQUIRE_IDLE(b);
     CHECK(b.pending() == 0);
   }
   CHECK(calls.load() == 800);

@@ -101,7 +101,7 @@ TEST_CASE_METHOD(system_fixture, "seed: events are dispatched to subscribed hand
   b.subscribe(event_type::tick, [&received](const event& e) { received.push_back(e); });
   b.start();
   (void)b.publish(create(event_type::tick, "test"));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   b.stop();
   REQUIRE(received.size() == 1);
   CHECK(received[0].type() == event_type::tick);
@@ -126,7 +126,7 @@ TEST_CASE_METHOD(system_fixture, "seed: higher priority events are dispatched fi
     (void)b.publish(create(event_type::circuit_breaker, "high"));
 
     b.start();
-    REQUIRE(b.wait_idle(patience));
+    REQUIRE_IDLE(b);
     b.stop();
 
     // Should receive in priority order: RISK, ORDERS, MARKET_DATA.
@@ -144,7 +144,7 @@ TEST_CASE_METHOD(system_fixture, "seed: handler errors do not crash the bus", "[
   b.subscribe(event_type::tick, [&received](const event& e) { received.push_back(e); });
   b.start();
   (void)b.publish(create(event_type::tick, "test"));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   b.stop();
   // The good handler still receives the event.
   CHECK(received.size() == 1);
@@ -160,7 +160,7 @@ TEST_CASE_METHOD(system_fixture, "seed: a filter function controls delivery", "[
   b.start();
   (void)b.publish(tick_for("test", "ETH/USDT"));
   (void)b.publish(tick_for("test", "BTC/USDT"));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   b.stop();
   REQUIRE(received.size() == 1);
   CHECK(received[0].get<tick>().instrument == "BTC/USDT");
@@ -265,9 +265,7 @@ TEST_CASE_METHOD(system_fixture, "seed: full trading flow tick -> signal -> orde
 
   b.start();
   (void)b.publish(tick_for("gateway.binance", "BTC/USDT"));
-  const bool idle = b.wait_idle(patience); // the seed's "wait for full flow"
-  INFO(describe(b));
-  REQUIRE(idle);
+  REQUIRE_IDLE(b); // the seed's "wait for full flow"
   b.stop();
 
   CHECK(flow == std::vector<std::string>{"tick", "signal", "order", "fill", "position"});
@@ -290,7 +288,7 @@ TEST_CASE_METHOD(system_fixture, "seed: risk events are always processed first",
   (void)b.publish(create(event_type::circuit_breaker, "4"));
 
   b.start();
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   b.stop();
 
   // Priority order: RISK(0) > ORDERS(1) > SIGNALS(2) > MARKET_DATA(3).

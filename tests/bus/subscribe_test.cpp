@@ -60,7 +60,7 @@ TEST_CASE_METHOD(system_fixture, "unsubscribe_handler matches a handler's identi
   CHECK_FALSE(b.unsubscribe_handler(event_type::tick, h));
   b.start();
   REQUIRE(b.publish(make_tick(1)));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(calls.load() == 1); // only the lookalike still receives ticks
 }
 
@@ -71,12 +71,12 @@ TEST_CASE_METHOD(system_fixture, "no handler call after unsubscribe returns", "[
   b.start();
   for (int i = 0; i < 100; ++i)
     REQUIRE(b.publish(make_tick(i)));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(calls.load() == 100);
   REQUIRE(b.unsubscribe(id));
   for (int i = 0; i < 100; ++i)
     REQUIRE(b.publish(make_tick(i)));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(calls.load() == 100);
   CHECK(b.stats().dispatched == 200); // events with no subscriber are still dispatched (to none)
 }
@@ -104,7 +104,7 @@ TEST_CASE_METHOD(system_fixture, "unsubscribe returns only once the call running
   (void)unsubscribed.wait_for(100ms);
   st->release.open();
   CHECK(unsubscribed.get());
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
 }
 
 TEST_CASE_METHOD(system_fixture, "two handlers that remove each other's subscriptions at once do not deadlock",
@@ -125,7 +125,7 @@ TEST_CASE_METHOD(system_fixture, "two handlers that remove each other's subscrip
   b.start();
   REQUIRE(b.publish(make_tick(1)));
   REQUIRE(b.publish(make_signal(1)));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   CHECK(removed.load() == 2);
   CHECK(b.stats().handlers == 0);
 }
@@ -168,7 +168,7 @@ TEST_CASE_METHOD(system_fixture, "an actor subscribes itself and receives events
   REQUIRE(b.publish(make_signal(2)));
   REQUIRE(b.publish(make_order(event_type::order_new, 3))); // not subscribed
   REQUIRE(got->wait(2));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   auto evs = got->events();
   REQUIRE(evs.size() == 2);
   // Both types reach the actor (in priority order if they were staged together: SIGNAL first).
@@ -220,7 +220,7 @@ TEST_CASE_METHOD(system_fixture, "one handler on several types runs on one actor
       });
   }
   REQUIRE_FALSE(stuck.load());
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   b.stop(patience);
   CHECK(calls.load() == 3 * per_thread);
   CHECK(overlaps.load() == 0);     // sequenced: a handler alone touching state needs no lock
@@ -239,7 +239,7 @@ TEST_CASE_METHOD(system_fixture, "a handler keeps its actor until its last subsc
   b.start();
   REQUIRE(b.publish(make_tick(1)));
   REQUIRE(b.publish(make_risk()));
-  REQUIRE(b.wait_idle(patience));
+  REQUIRE_IDLE(b);
   REQUIRE(got->size() == 1);
   CHECK(got->events()[0].type() == event_type::circuit_breaker);
   REQUIRE(b.unsubscribe(risk_id));

@@ -288,7 +288,7 @@ TEST_CASE("nodes: a CIRCUIT_BREAKER published on node A behind 100k ticks queued
   // if the breaker queued behind the ticks anywhere (FIFO would put it after all 100,000).
   CHECK(slow.ticks_at_breaker.load() < n_ticks * 9 / 10);
   REQUIRE(eventually([&] { return slow.ticks.load() == n_ticks; }));
-  REQUIRE(b.b.wait_idle(patience));
+  REQUIRE_IDLE(b.b);
   CHECK(slow.ticks.load() == n_ticks);
   CHECK(slow.breakers.load() == 1);
   const auto sa = a.nd->stats();
@@ -340,7 +340,7 @@ TEST_CASE("nodes: a CIRCUIT_BREAKER crosses while the link's window is spent and
   CHECK(ticks_when_seen.load() == 0);
   slow.release.open();
   REQUIRE(eventually([&] { return slow.ticks.load() == n_ticks; }));
-  REQUIRE(b.b.wait_idle(patience));
+  REQUIRE_IDLE(b.b);
   // B's link counts after its publish returns, which may be after the handlers ran.
   CHECK(eventually([&] {
     const auto sb = b.nd->stats().at(0);
@@ -397,8 +397,8 @@ TEST_CASE("nodes: events of every priority cross both ways exactly once and in o
     const auto sb = b.nd->stats();
     return sa[0].acked == mix_a.size() && sb[0].acked == mix_b.size();
   }));
-  REQUIRE(a.b.wait_idle(patience));
-  REQUIRE(b.b.wait_idle(patience));
+  REQUIRE_IDLE(a.b);
+  REQUIRE_IDLE(b.b);
 
   const auto sa = a.nd->stats();
   const auto sb = b.nd->stats();

@@ -92,6 +92,14 @@ inline std::string describe(const bus& b) {
   return out;
 }
 
+/// REQUIRE(b.wait_idle(patience)), and when it fails, where the bus was stuck.
+#define REQUIRE_IDLE(b)                                                                                                \
+  do {                                                                                                                 \
+    const bool idle_ = (b).wait_idle(::libra::testing::patience);                                                      \
+    INFO(::libra::testing::describe(b));                                                                               \
+    REQUIRE(idle_);                                                                                                    \
+  } while (false)
+
 /// Events in arrival order; wait() blocks until n arrived (or the patience runs out).
 class collector {
 public:
