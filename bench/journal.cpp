@@ -81,7 +81,7 @@ double writer_trial(const std::filesystem::path& dir, const std::vector<event>& 
 /// Seconds to encode `count` events into a buffer of the writer's size (cleared when full), with
 /// no lock, thread or I/O: the encoder's share of the writer's time.
 double encode_trial(const std::vector<event>& events, std::size_t count) {
-  std::vector<std::byte> buf;
+  journal::byte_buffer buf; // the writer's own buffer type
   buf.reserve(journal::journal_writer::buffer_bytes + 4096);
   const auto t0 = bench_clock::now();
   for (std::size_t i = 0; i < count; ++i) {

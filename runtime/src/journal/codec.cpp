@@ -32,6 +32,50 @@ namespace {
 
 // -- writing ----------------------------------------------------------------------------------
 
+/// The writer's interface over spare memory of a guessed size: it stops at the end and says so
+/// (then the record is sized first). One pass over the event instead of two for nearly all.
+class bounded_writer {
+public:
+  bounded_writer(std::byte* at, std::byte* end) noexcept : begin_{at}, at_{at}, end_{end} {}
+  void u8(std::uint8_t v) { put(v); }
+  void u16(std::uint16_t v) { put(v); }
+  void u32(std::uint32_t v) { put(v); }
+  void u64(std::uint64_t v) { put(v); }
+  void i64(std::int64_t v) { put(v); }
+  void f64(double v) { u64(std::bit_cast<std::uint64_t>(v)); }
+  template <class Tag>
+  void dec(fixed_decimal<Tag> v) {
+    i64(v.raw());
+  }
+  template <std::size_t N>
+  void name(const fixed_name<N>& n) {
+    const auto v = n.view();
+    u8(static_cast<std::uint8_t>(v.size()));
+    raw(v.data(), v.size());
+  }
+  void raw(const void* p, std::size_t n) {
+    if (n > static_cast<std::size_t>(end_ - at_)) [[unlikely]] {
+      at_ = end_;
+      full_ = true;
+      return;
+    }
+    std::memcpy(at_, p, n);
+    at_ += n;
+  }
+  [[nodiscard]] bool fits() const noexcept { return !full_; }
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(at_ - begin_); }
+
+private:
+  template <class T>
+  void put(T v) {
+    raw(&v, sizeof v);
+  }
+  std::byte* begin_;
+  std::byte* at_;
+  std::byte* end_;
+  bool full_ = false;
+};
+
 /// The writer's interface over memory already sized for the record (record_size() counts it
 /// first): no capacity check or growth per field.
 class raw_writer {
@@ -457,8 +501,27 @@ void encode_record(const event& e, std::vector<std::byte>& out, std::optional<sp
 }
 
 void encode_record(const event& e, byte_buffer& out, std::optional<span_id> parent) {
+  // Every record but a deep book or a long risk text fits this: written in one pass.
+  constexpr std::size_t guess = 512;
+  auto* at = out.spare(guess);
+  bounded_writer w{at + jf::record_header_size, at + guess};
+  write_body(w, e, parent);
+  if (w.fits()) [[likely]] {
+    const auto len = static_cast<std::uint32_t>(w.size());
+    std::memcpy(at, &len, sizeof len);
+    const auto sum = body_checksum({at + jf::record_header_size, len});
+    std::memcpy(at + 4, &sum, sizeof sum);
+    out.commit(jf::record_header_size + len);
+    return;
+  }
   const auto n = record_size(e, parent);
   encode_record_at(e, out.extend(n), n, parent);
+}
+
+std::byte* byte_buffer::spare(std::size_t n) {
+  if (n > cap_ - size_) [[unlikely]]
+    reserve(std::max(size_ + n, 2 * cap_));
+  return data_.get() + size_;
 }
 
 void byte_buffer::reserve(std::size_t n) {

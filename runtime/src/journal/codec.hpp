@@ -50,6 +50,10 @@ public:
     size_ += n;
     return p;
   }
+  /// At least n bytes of room after the end, uninitialised; their start. commit() takes them.
+  std::byte* spare(std::size_t n);
+  /// Grows by n bytes of what spare() gave.
+  void commit(std::size_t n) noexcept { size_ += n; }
   void reserve(std::size_t n);
   void clear() noexcept { size_ = 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
