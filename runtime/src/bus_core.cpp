@@ -311,7 +311,7 @@ void running_calls::wait() const {
   // subscriptions inactive.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   for (const auto& ch : channels_) {
-    const auto v = ch->drains.load(std::memory_order_acquire);
+    const auto v = ch->drains.load(std::memory_order_seq_cst);
     if ((v & 1U) == 0)
       continue;
     // A drain was running when the subscription went: it may be calling it now. Handlers are
@@ -493,7 +493,8 @@ std::vector<subscriber_stats> bus_core::subscribers() const {
 
 // -- hooks used by libra::delivery (public header) ----------------------------------------------
 
-bool is_active(const subscription_state& s) noexcept { return s.active.load(std::memory_order_acquire); }
+// seq_cst (a plain load on x86): the other half of drain_scope's Dekker with unsubscribe.
+bool is_active(const subscription_state& s) noexcept { return s.active.load(std::memory_order_seq_cst); }
 
 void record_latency(bus_core& core, priority p, std::int64_t admitted_ns, std::int64_t now_ns) noexcept {
   core.latency[static_cast<std::size_t>(p)].record(now_ns - admitted_ns);
@@ -551,7 +552,6 @@ drain_scope::drain_scope(bus_core& core, endpoint_channel& ch) noexcept : core_{
   // seq_cst, paired with stop()'s store of halted then wait_idle()'s read of active_drains:
   // either stop sees us draining, or we see halted before our first handler call.
   core_.active_drains.fetch_add(1, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 drain_scope::~drain_scope() {
