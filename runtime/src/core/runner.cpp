@@ -14,8 +14,11 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/system_messages.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -41,6 +44,9 @@ using clock = std::chrono::steady_clock;
 
 // Actors told to exit once the drain budget is spent still get this long to end.
 constexpr std::chrono::milliseconds actor_end_grace{100};
+// A refused start: how long the actors started so far may take to end (they got an exit message
+// in the middle of their first work; ending takes microseconds when healthy).
+constexpr std::chrono::milliseconds refused_end_grace{5000};
 
 /// SIGINT/SIGTERM/SIGHUP arrive here, on a thread of their own (sigwait), never in a handler.
 class signal_watch {
@@ -690,6 +696,39 @@ int run_topology(const topology& topo, const run_options& opts) {
     if (journal_actor)
       caf::anon_send_exit(journal_actor, caf::exit_reason::user_shutdown);
   };
+  // A refused start: what was started ends before what it uses goes (the bus, ctl: locals of
+  // this function; a gateway publishing when the bus was destroyed corrupted the heap).
+  auto end_refused = [&] {
+    b.stop(std::chrono::milliseconds{0});
+    end_all();
+    if (driver.active()) {
+      driver.run_jobs();
+      return;
+    }
+    caf::scoped_actor self{sys};
+    std::size_t left = 0;
+    auto watch = [&](const caf::actor& a) {
+      if (a) {
+        self->monitor(a); // a down message at once if it has ended already
+        ++left;
+      }
+    };
+    for (auto& [name, a] : spawned)
+      watch(a);
+    watch(monitor);
+    watch(journal_actor);
+    const auto end_by = clock::now() + refused_end_grace;
+    for (; left > 0; --left) {
+      bool down = false;
+      const auto wait =
+        std::max(std::chrono::milliseconds{0}, std::chrono::ceil<std::chrono::milliseconds>(end_by - clock::now()));
+      self->receive([&](const caf::down_msg&) { down = true; }, caf::after(wait) >> [] {});
+      if (!down) {
+        log->warn("{} actors did not end within {} ms of the refused start", left, refused_end_grace.count());
+        break;
+      }
+    }
+  };
   for (const auto& spec : topo.actors) {
     auto ctx = make_context(spec, sys, b, directory, ctl);
     mon->reports.emplace_back(spec.name, ctx.report);
@@ -710,8 +749,7 @@ int run_topology(const topology& topo, const run_options& opts) {
       refused = exit_failure;
     }
     if (refused != 0) {
-      b.stop(std::chrono::milliseconds{0});
-      end_all();
+      end_refused();
       return refused;
     }
   }
@@ -741,8 +779,7 @@ int run_topology(const topology& topo, const run_options& opts) {
       }
     }
     if (refused != 0) {
-      b.stop(std::chrono::milliseconds{0});
-      end_all();
+      end_refused();
       return refused < 0 ? exit_ok : refused;
     }
   }
@@ -762,8 +799,7 @@ int run_topology(const topology& topo, const run_options& opts) {
     } catch (const metrics_error& err) {
       if (topo.metrics && topo.metrics->required) {
         fmt::print(stderr, "libra-runtime: error: {} (metrics.required: true); nothing was run\n", err.what());
-        b.stop(std::chrono::milliseconds{0});
-        end_all();
+        end_refused();
         return exit_bad_input;
       }
       log->warn("{}: running without metrics (metrics.required: true would refuse to run)", err.what());
