@@ -32,11 +32,11 @@ namespace {
 
 // -- writing ----------------------------------------------------------------------------------
 
-/// The writer's interface over spare memory of a guessed size: it stops at the end and says so
-/// (then the record is sized first). One pass over the event instead of two for nearly all.
-class bounded_writer {
+/// The field encodings (journal_format.hpp), over the byte sink of the class deriving from it
+/// (CRTP: no virtual call per field).
+template <class Sink>
+class field_writer {
 public:
-  bounded_writer(std::byte* at, std::byte* end) noexcept : begin_{at}, at_{at}, end_{end} {}
   void u8(std::uint8_t v) { put(v); }
   void u16(std::uint16_t v) { put(v); }
   void u32(std::uint32_t v) { put(v); }
@@ -51,8 +51,22 @@ public:
   void name(const fixed_name<N>& n) {
     const auto v = n.view();
     u8(static_cast<std::uint8_t>(v.size()));
-    raw(v.data(), v.size());
+    sink().raw(v.data(), v.size());
   }
+
+private:
+  template <class T>
+  void put(T v) {
+    sink().raw(&v, sizeof v);
+  }
+  Sink& sink() { return static_cast<Sink&>(*this); }
+};
+
+/// Over spare memory of a guessed size: it stops at the end and says so (then the record is
+/// sized first). One pass over the event instead of two for nearly all.
+class bounded_writer : public field_writer<bounded_writer> {
+public:
+  bounded_writer(std::byte* at, std::byte* end) noexcept : begin_{at}, at_{at}, end_{end} {}
   void raw(const void* p, std::size_t n) {
     if (n > static_cast<std::size_t>(end_ - at_)) [[unlikely]] {
       at_ = end_;
@@ -66,68 +80,29 @@ public:
   [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(at_ - begin_); }
 
 private:
-  template <class T>
-  void put(T v) {
-    raw(&v, sizeof v);
-  }
   std::byte* begin_;
   std::byte* at_;
   std::byte* end_;
   bool full_ = false;
 };
 
-/// The writer's interface over memory already sized for the record (record_size() counts it
-/// first): no capacity check or growth per field.
-class raw_writer {
+/// Over memory already sized for the record (record_size() counts it first): no capacity check
+/// or growth per field.
+class raw_writer : public field_writer<raw_writer> {
 public:
   explicit raw_writer(std::byte* at) noexcept : at_{at} {}
-  void u8(std::uint8_t v) { put(v); }
-  void u16(std::uint16_t v) { put(v); }
-  void u32(std::uint32_t v) { put(v); }
-  void u64(std::uint64_t v) { put(v); }
-  void i64(std::int64_t v) { put(v); }
-  void f64(double v) { u64(std::bit_cast<std::uint64_t>(v)); }
-  template <class Tag>
-  void dec(fixed_decimal<Tag> v) {
-    i64(v.raw());
-  }
-  template <std::size_t N>
-  void name(const fixed_name<N>& n) {
-    const auto v = n.view();
-    u8(static_cast<std::uint8_t>(v.size()));
-    raw(v.data(), v.size());
-  }
   void raw(const void* p, std::size_t n) {
     std::memcpy(at_, p, n);
     at_ += n;
   }
 
 private:
-  template <class T>
-  void put(T v) {
-    std::memcpy(at_, &v, sizeof v);
-    at_ += sizeof v;
-  }
   std::byte* at_;
 };
 
-/// The writer's interface, counting the bytes instead of writing them.
-class size_counter {
+/// Counting the bytes instead of writing them.
+class size_counter : public field_writer<size_counter> {
 public:
-  void u8(std::uint8_t /*unused*/) { n_ += 1; }
-  void u16(std::uint16_t /*unused*/) { n_ += 2; }
-  void u32(std::uint32_t /*unused*/) { n_ += 4; }
-  void u64(std::uint64_t /*unused*/) { n_ += 8; }
-  void i64(std::int64_t /*unused*/) { n_ += 8; }
-  void f64(double /*unused*/) { n_ += 8; }
-  template <class Tag>
-  void dec(fixed_decimal<Tag> /*unused*/) {
-    n_ += 8;
-  }
-  template <std::size_t N>
-  void name(const fixed_name<N>& n) {
-    n_ += 1 + n.view().size();
-  }
   void raw(const void* /*unused*/, std::size_t n) { n_ += n; }
   [[nodiscard]] std::size_t size() const { return n_; }
 
