@@ -466,6 +466,13 @@ void write_body(W& w, const event& e, std::optional<span_id> parent) {
   e.visit(payload_writer<W>{w});
 }
 
+/// The record's header at `at`, for the len bytes of body written after it: length, checksum.
+void write_record_header(std::byte* at, std::uint32_t len) noexcept {
+  std::memcpy(at, &len, sizeof len);
+  const auto sum = body_checksum({at + jf::record_header_size, len});
+  std::memcpy(at + 4, &sum, sizeof sum);
+}
+
 } // namespace
 
 void encode_record(const event& e, std::vector<std::byte>& out, std::optional<span_id> parent) {
@@ -482,21 +489,12 @@ void encode_record(const event& e, byte_buffer& out, std::optional<span_id> pare
   bounded_writer w{at + jf::record_header_size, at + guess};
   write_body(w, e, parent);
   if (w.fits()) [[likely]] {
-    const auto len = static_cast<std::uint32_t>(w.size());
-    std::memcpy(at, &len, sizeof len);
-    const auto sum = body_checksum({at + jf::record_header_size, len});
-    std::memcpy(at + 4, &sum, sizeof sum);
-    out.commit(jf::record_header_size + len);
+    write_record_header(at, static_cast<std::uint32_t>(w.size()));
+    out.commit(jf::record_header_size + w.size());
     return;
   }
   const auto n = record_size(e, parent);
   encode_record_at(e, out.extend(n), n, parent);
-}
-
-std::byte* byte_buffer::spare(std::size_t n) {
-  if (n > cap_ - size_) [[unlikely]]
-    reserve(std::max(size_ + n, 2 * cap_));
-  return data_.get() + size_;
 }
 
 void byte_buffer::reserve(std::size_t n) {
@@ -516,12 +514,9 @@ std::size_t record_size(const event& e, std::optional<span_id> parent) noexcept 
 }
 
 void encode_record_at(const event& e, std::byte* out, std::size_t size, std::optional<span_id> parent) noexcept {
-  const auto len = static_cast<std::uint32_t>(size - jf::record_header_size);
-  std::memcpy(out, &len, sizeof len);
   raw_writer w{out + jf::record_header_size};
   write_body(w, e, parent);
-  const auto sum = body_checksum({out + jf::record_header_size, len});
-  std::memcpy(out + 4, &sum, sizeof sum);
+  write_record_header(out, static_cast<std::uint32_t>(size - jf::record_header_size));
 }
 
 std::optional<std::string> decode_body(std::span<const std::byte> body, record& out) {

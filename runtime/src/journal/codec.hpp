@@ -44,14 +44,16 @@ class byte_buffer {
 public:
   /// Grows by n bytes, uninitialised; their start.
   std::byte* extend(std::size_t n) {
-    if (n > cap_ - size_) [[unlikely]]
-      reserve(std::max(size_ + n, 2 * cap_));
-    auto* p = data_.get() + size_;
+    auto* p = spare(n);
     size_ += n;
     return p;
   }
   /// At least n bytes of room after the end, uninitialised; their start. commit() takes them.
-  std::byte* spare(std::size_t n);
+  std::byte* spare(std::size_t n) {
+    if (n > cap_ - size_) [[unlikely]]
+      reserve(std::max(size_ + n, 2 * cap_));
+    return data_.get() + size_;
+  }
   /// Grows by n bytes of what spare() gave.
   void commit(std::size_t n) noexcept { size_ += n; }
   void reserve(std::size_t n);
