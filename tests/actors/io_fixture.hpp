@@ -150,9 +150,7 @@ public:
     self->monitor(a);
     caf::anon_send(a, msg...);
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    bool down = false;
-    self->receive([&](const caf::down_msg&) { down = true; }, caf::after(patience) >> [] {});
-    REQUIRE(down);
+    REQUIRE(got_down(self));
   }
 
   [[nodiscard]] int finished_calls() const { return record_->finished_calls.load(); }

@@ -199,9 +199,7 @@ TEST_CASE_METHOD(system_fixture,
   for (int i = 0; i < total; ++i)
     if (!eventually([&] { return static_cast<bool>(b.publish(make_tick(i))); }))
       FAIL("tick " << i << " refused for " << patience.count() << " s");
-  bool down = false; // a receive without a deadline would hang the test if the actor never dies
-  self->receive([&](const caf::down_msg&) { down = true; }, caf::after(patience) >> [] {});
-  REQUIRE(down);
+  REQUIRE(got_down(self));
   REQUIRE_IDLE(b); // nothing waits for the dead actor's acks
   CHECK(victim_seen->load() >= dies_at);
   CHECK(victim_seen->load() < total);

@@ -9,8 +9,10 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/system_messages.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -90,6 +92,14 @@ inline std::string describe(const bus& b) {
              + ",lag=" + std::to_string(sub.lag.at(p));
   }
   return out;
+}
+
+/// Waits for a down message of an actor `self` monitors; false when none came within patience
+/// (a receive without a deadline would hang the test if the actor never ends).
+inline bool got_down(caf::scoped_actor& self) {
+  bool down = false;
+  self->receive([&](const caf::down_msg&) { down = true; }, caf::after(patience) >> [] {});
+  return down;
 }
 
 /// REQUIRE(b.wait_idle(patience)), and when it fails, where the bus was stuck.
