@@ -8,6 +8,8 @@
 // - a benchmark that sees lost, duplicated or late-forever events throws bench_failure and exits 2.
 #pragma once
 
+#include "commit.hpp"
+
 #include <libra/actor_registry.hpp>
 #include <libra/bus.hpp>
 #include <libra/json.hpp>
@@ -158,11 +160,7 @@ struct environment {
 
 inline environment probe_environment() {
   environment env;
-#ifdef LIBRA_BENCH_COMMIT
-  env.commit = LIBRA_BENCH_COMMIT;
-#else
-  env.commit = "unknown";
-#endif
+  env.commit = build_commit();
   std::array<char, 256> host{};
   if (gethostname(host.data(), host.size() - 1) == 0)
     env.host = host.data();
