@@ -369,7 +369,9 @@ void bus_core::remove_actor(const caf::actor_addr& addr) {
     return;
   auto ep = endpoints_.find(it->second);
   if (ep != endpoints_.end()) {
-    log->warn("subscriber actor died: endpoint={} subscriptions={} removed", ep->first, ep->second.subs.size());
+    // After stop() subscribers ending is the shutdown itself, not news.
+    log->log(stopped.load(std::memory_order_acquire) ? spdlog::level::debug : spdlog::level::warn,
+             "subscriber actor died: endpoint={} subscriptions={} removed", ep->first, ep->second.subs.size());
     for (const auto& sub : ep->second.subs) {
       sub->active.store(false, std::memory_order_release);
       --per_type_[static_cast<std::size_t>(sub->type)];

@@ -1,5 +1,7 @@
 #include <libra/json.hpp>
 
+#include "payload_fields.hpp"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -44,85 +46,20 @@ void append_json_string(std::string& out, std::string_view s) {
 
 namespace {
 
-void levels(json_writer& w, std::string_view k, const std::vector<book_level>& side_levels) {
-  w.key(k).begin_array();
-  for (const auto& l : side_levels)
-    w.begin_object().field("price", l.price).field("size", l.size).end();
-  w.end();
-}
-
-void payload(json_writer& w, const tick& p) {
-  w.field("instrument", p.instrument.view());
-  w.field("bid", p.bid);
-  w.field("ask", p.ask);
-  w.field("bid_size", p.bid_size);
-  w.field("ask_size", p.ask_size);
-  w.field("last", p.last);
-  w.field("last_size", p.last_size);
-}
-
-void payload(json_writer& w, const bar& p) {
-  w.field("instrument", p.instrument.view());
-  w.field("open", p.open);
-  w.field("high", p.high);
-  w.field("low", p.low);
-  w.field("close", p.close);
-  w.field("volume", p.volume);
-  w.field("interval_ns", p.interval.count());
-}
-
-void payload(json_writer& w, const order_book_ptr& p) {
-  w.field("instrument", p->instrument.view());
-  levels(w, "bids", p->bids);
-  levels(w, "asks", p->asks);
-}
-
-void payload(json_writer& w, const order& p) {
-  w.field("id", value(p.id));
-  w.field("client_id", value(p.client_id));
-  w.field("instrument", p.instrument.view());
-  w.field("side", to_string(p.side));
-  w.field("order_type", to_string(p.type));
-  w.field("quantity", p.quantity);
-  w.field("price", p.price);
-  w.field("status", to_string(p.status));
-  w.field("reason", to_string(p.reason));
-}
-
-void payload(json_writer& w, const fill& p) {
-  w.field("id", value(p.id));
-  w.field("client_id", value(p.client_id));
-  w.field("instrument", p.instrument.view());
-  w.field("side", to_string(p.side));
-  w.field("price", p.price);
-  w.field("quantity", p.quantity);
-  w.field("fee", p.fee);
-}
-
-void payload(json_writer& w, const position& p) {
-  w.field("instrument", p.instrument.view());
-  w.field("quantity", p.quantity);
-  w.field("average_price", p.average_price);
-  w.field("realized_pnl", p.realized_pnl);
-  w.field("unrealized_pnl", p.unrealized_pnl);
-}
-
-void payload(json_writer& w, const risk& p) {
-  w.field("rule", to_string(p.rule));
-  w.field("instrument", p.instrument.view());
-  w.field("limit", p.limit);
-  w.field("value", p.value);
-  w.field("message", p.text());
-}
-
-void payload(json_writer& w, const signal& p) {
-  w.field("instrument", p.instrument.view());
-  w.field("side", to_string(p.side));
-  w.field("strength", p.strength);
-  w.field("reference", p.reference);
-}
-
-void payload(json_writer& w, const system& p) { w.field("component", p.component.view()); }
+/// Writes the payload's fields (payload_fields.hpp) as JSON members.
+struct json_fields {
+  json_writer& w;
+  template <class T>
+  void operator()(std::string_view k, const T& v) {
+    w.field(k, v);
+  }
+  void levels(std::string_view k, const std::vector<book_level>& side_levels) {
+    w.key(k).begin_array();
+    for (const auto& l : side_levels)
+      w.begin_object().field("price", l.price).field("size", l.size).end();
+    w.end();
+  }
+};
 
 } // namespace
 
@@ -141,7 +78,8 @@ void append_event_json(std::string& out, const event& e, std::optional<span_id> 
   if (parent)
     w.field("parent_span_id", parent->to_hex());
   w.key("payload").begin_object();
-  e.visit([&w](const auto& value) { payload(w, value); });
+  json_fields fields{w};
+  detail::visit_payload_fields(e, fields);
   w.end().end();
 }
 

@@ -6,8 +6,12 @@
 
 #include <journal/codec.hpp>
 #include <journal/reader.hpp>
+#include <journal/render.hpp>
+
+#include <libra/json.hpp>
 
 #include <catch2/catch.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include <cstring>
 #include <fstream>
@@ -141,6 +145,32 @@ std::vector<std::byte> read_file(const std::filesystem::path& p) {
   return out;
 }
 
+/// The key=value pairs of libra-journal's text form, in order; a quoted value is a JSON string.
+std::vector<std::pair<std::string, std::string>> text_pairs(std::string_view line) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    const auto eq = line.find('=', i);
+    REQUIRE(eq != std::string_view::npos);
+    std::string key{line.substr(i, eq - i)};
+    std::size_t end = eq + 1;
+    std::string value;
+    if (end < line.size() && line[end] == '"') {
+      for (++end; end < line.size() && line[end] != '"'; ++end)
+        if (line[end] == '\\')
+          ++end;
+      ++end; // past the closing quote
+      value = YAML::Load(std::string{line.substr(eq + 1, end - eq - 1)}).as<std::string>();
+    } else {
+      end = std::min(line.find(' ', end), line.size());
+      value = std::string{line.substr(eq + 1, end - eq - 1)};
+    }
+    out.emplace_back(std::move(key), std::move(value));
+    i = end + 1;
+  }
+  return out;
+}
+
 const std::filesystem::path golden_path = std::filesystem::path{LIBRA_SOURCE_DIR} / "tests/journal/golden/v1.journal";
 
 } // namespace
@@ -165,6 +195,31 @@ TEST_CASE("every event type round-trips through a record field for field", "[jou
     REQUIRE_FALSE(err);
     check_same(e, r.ev);
     CHECK_FALSE(r.parent);
+  }
+}
+
+TEST_CASE("an event's text form has its JSON form's payload fields, names, order and values", "[journal][format]") {
+  // libra-journal cat prints one or the other (--json): a field must not change its name between them.
+  for (const auto& e : testing::journal_samples()) {
+    INFO(to_string(e.type()));
+    const auto text = text_pairs(journal::payload_text(e));
+    const auto json = YAML::Load(event_json(e))["payload"];
+    REQUIRE(json.IsMap());
+    REQUIRE(text.size() == json.size());
+    std::size_t i = 0;
+    for (const auto& kv : json) {
+      const auto& [key, value] = text.at(i++);
+      CHECK(key == kv.first.as<std::string>());
+      if (kv.second.IsScalar()) {
+        INFO(key);
+        CHECK(value == kv.second.as<std::string>());
+      } else { // an order book's side: price x size, comma-separated
+        std::string levels;
+        for (const auto& l : kv.second)
+          levels += (levels.empty() ? "" : ",") + l["price"].as<std::string>() + "x" + l["size"].as<std::string>();
+        CHECK(value == levels);
+      }
+    }
   }
 }
 

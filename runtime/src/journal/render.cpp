@@ -1,148 +1,72 @@
 #include "render.hpp"
 
+#include "payload_fields.hpp"
+
 #include <libra/json.hpp>
 
 #include <fmt/format.h>
 
 #include <charconv>
-#include <cmath>
+#include <iterator>
 
 namespace libra::journal {
 
 namespace {
 
-/// Collects key/value pairs, then prints them as text (k=v) or JSON ("k":v).
-class fields {
-public:
-  void text(std::string_view k, std::string_view v) { items_.push_back({std::string{k}, std::string{v}, true}); }
-  void number(std::string_view k, std::string v) { items_.push_back({std::string{k}, std::move(v), false}); }
-  /// Decimals are JSON strings: exact, as written (a JSON number would be read as a double).
-  template <class Tag>
-  void dec(std::string_view k, fixed_decimal<Tag> v) {
-    text(k, v.to_string());
-  }
-  void u64(std::string_view k, std::uint64_t v) { number(k, std::to_string(v)); }
-  /// Shortest text that reads back as the same double; a non-finite one as a string.
-  void f64(std::string_view k, double v) {
-    if (std::isfinite(v))
-      number(k, fmt::format("{}", v));
+/// Writes the payload's fields (payload_fields.hpp: the JSON form's names and order) as
+/// key=value pairs separated by spaces. Text with spaces, quotes or '=' is quoted with JSON's
+/// escaping, so that one record stays one line and splits back into its pairs.
+struct text_fields {
+  std::string& out;
+
+  void operator()(std::string_view k, std::string_view v) {
+    key(k);
+    const bool quote = v.empty() || v.find_first_of(" \"\\\n\r\t=") != std::string_view::npos;
+    if (quote)
+      append_json_string(out, v);
     else
-      text(k, fmt::format("{}", v));
+      out += v;
   }
-
-  [[nodiscard]] std::string as_text() const {
-    std::string out;
-    for (const auto& i : items_) {
-      if (!out.empty())
-        out += ' ';
-      out += i.key;
-      out += '=';
-      // Text with spaces or quotes is quoted (JSON escaping): one line stays one line.
-      const bool quote = i.quoted && (i.value.empty() || i.value.find_first_of(" \"\\\n\r\t=") != std::string::npos);
-      out += quote ? json_string(i.value) : i.value;
-    }
-    return out;
+  template <class Tag>
+  void operator()(std::string_view k, fixed_decimal<Tag> v) {
+    key(k);
+    out += v.to_string();
   }
-  [[nodiscard]] std::string as_json() const {
-    std::string out = "{";
-    for (const auto& i : items_) {
-      if (out.size() > 1)
+  void operator()(std::string_view k, std::uint64_t v) {
+    key(k);
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+  void operator()(std::string_view k, std::int64_t v) {
+    key(k);
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+  /// The shortest text that reads back as the same double.
+  void operator()(std::string_view k, double v) {
+    key(k);
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+  void levels(std::string_view k, const std::vector<book_level>& ls) {
+    key(k);
+    if (ls.empty())
+      out += R"("")";
+    bool first = true;
+    for (const auto& l : ls) {
+      if (!first)
         out += ',';
-      append_json_string(out, i.key);
-      out += ':';
-      if (i.quoted)
-        append_json_string(out, i.value);
-      else
-        out += i.value;
+      first = false;
+      out += l.price.to_string();
+      out += 'x';
+      out += l.size.to_string();
     }
-    return out + "}";
   }
 
-private:
-  struct item {
-    std::string key;
-    std::string value;
-    bool quoted;
-  };
-  std::vector<item> items_;
+  void key(std::string_view k) {
+    if (!out.empty())
+      out += ' ';
+    out += k;
+    out += '=';
+  }
 };
-
-void levels(fields& f, std::string_view name, const std::vector<book_level>& ls) {
-  std::string v;
-  for (const auto& l : ls) {
-    if (!v.empty())
-      v += ',';
-    v += l.price.to_string() + 'x' + l.size.to_string();
-  }
-  f.text(name, v);
-}
-
-fields payload_fields(const event& e) {
-  fields f;
-  e.visit([&](const auto& p) {
-    using P = std::decay_t<decltype(p)>;
-    if constexpr (std::is_same_v<P, tick>) {
-      f.text("instrument", p.instrument.view());
-      f.dec("bid", p.bid);
-      f.dec("ask", p.ask);
-      f.dec("bid_size", p.bid_size);
-      f.dec("ask_size", p.ask_size);
-      f.dec("last", p.last);
-      f.dec("last_size", p.last_size);
-    } else if constexpr (std::is_same_v<P, bar>) {
-      f.text("instrument", p.instrument.view());
-      f.dec("open", p.open);
-      f.dec("high", p.high);
-      f.dec("low", p.low);
-      f.dec("close", p.close);
-      f.dec("volume", p.volume);
-      f.number("interval_ns", std::to_string(p.interval.count()));
-    } else if constexpr (std::is_same_v<P, order_book_ptr>) {
-      f.text("instrument", p->instrument.view());
-      levels(f, "bids", p->bids);
-      levels(f, "asks", p->asks);
-    } else if constexpr (std::is_same_v<P, order>) {
-      f.u64("order_id", value(p.id));
-      f.u64("client_order_id", value(p.client_id));
-      f.text("instrument", p.instrument.view());
-      f.dec("quantity", p.quantity);
-      f.dec("price", p.price);
-      f.text("side", to_string(p.side));
-      f.text("order_type", to_string(p.type));
-      f.text("status", to_string(p.status));
-      f.text("reason", to_string(p.reason));
-    } else if constexpr (std::is_same_v<P, fill>) {
-      f.u64("order_id", value(p.id));
-      f.u64("client_order_id", value(p.client_id));
-      f.text("instrument", p.instrument.view());
-      f.dec("price", p.price);
-      f.dec("quantity", p.quantity);
-      f.dec("fee", p.fee);
-      f.text("side", to_string(p.side));
-    } else if constexpr (std::is_same_v<P, position>) {
-      f.text("instrument", p.instrument.view());
-      f.dec("quantity", p.quantity);
-      f.dec("average_price", p.average_price);
-      f.dec("realized_pnl", p.realized_pnl);
-      f.dec("unrealized_pnl", p.unrealized_pnl);
-    } else if constexpr (std::is_same_v<P, risk>) {
-      f.text("rule", to_string(p.rule));
-      f.text("instrument", p.instrument.view());
-      f.f64("limit", p.limit);
-      f.f64("value", p.value);
-      if (p.message)
-        f.text("message", *p.message);
-    } else if constexpr (std::is_same_v<P, signal>) {
-      f.text("instrument", p.instrument.view());
-      f.text("side", to_string(p.side));
-      f.f64("strength", p.strength);
-      f.dec("reference", p.reference);
-    } else {
-      f.text("component", p.component.view());
-    }
-  });
-  return f;
-}
 
 bool parse_int(std::string_view s, std::int64_t& out) {
   const auto* end = s.data() + s.size();
@@ -238,7 +162,12 @@ std::optional<trace_id> parse_trace_id(std::string_view text) {
   return id;
 }
 
-std::string payload_text(const event& e) { return payload_fields(e).as_text(); }
+std::string payload_text(const event& e) {
+  std::string out;
+  text_fields visitor{out};
+  detail::visit_payload_fields(e, visitor);
+  return out;
+}
 
 std::string to_text(const record& r) {
   const auto& e = r.ev;

@@ -16,7 +16,8 @@ namespace libra::journal {
 /// Parses 32 hex digits (a trace id), or a W3C traceparent "00-<trace>-<span>-<flags>".
 [[nodiscard]] std::optional<trace_id> parse_trace_id(std::string_view text);
 
-/// One line: sequence, time, type, source, trace/span ids, then every payload field as key=value.
+/// One line: sequence, time, type, source, trace/span ids, then every payload field as key=value
+/// (the JSON form's names, in its order).
 [[nodiscard]] std::string to_text(const record& r);
 /// One JSON object (no newline) with every field of the record; payload fields under "payload".
 [[nodiscard]] std::string to_json(const record& r);
