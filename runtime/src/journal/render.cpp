@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <iterator>
+#include <type_traits>
 
 namespace libra::journal {
 
@@ -32,16 +33,10 @@ struct text_fields {
     key(k);
     out += v.to_string();
   }
-  void operator()(std::string_view k, std::uint64_t v) {
-    key(k);
-    fmt::format_to(std::back_inserter(out), "{}", v);
-  }
-  void operator()(std::string_view k, std::int64_t v) {
-    key(k);
-    fmt::format_to(std::back_inserter(out), "{}", v);
-  }
-  /// The shortest text that reads back as the same double.
-  void operator()(std::string_view k, double v) {
+  /// Integers exactly; a double in the shortest text that reads back as the same value.
+  template <class Number>
+  requires std::is_arithmetic_v<Number>
+  void operator()(std::string_view k, Number v) {
     key(k);
     fmt::format_to(std::back_inserter(out), "{}", v);
   }
